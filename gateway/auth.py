@@ -1,0 +1,57 @@
+"""Who is calling: the bearer token, checked in one place for every route."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+from werkzeug.wrappers import Request
+
+from motcua import tokens
+from motcua.config import settings
+from motcua.errors import Forbidden, Unauthorized
+
+
+@dataclass(frozen=True)
+class Actor:
+    sub: str
+    role: str
+    agency: str | None = None
+    operator: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sub": self.sub, "role": self.role, "agency": self.agency,
+                "operator": self.operator}
+
+
+class Authenticator:
+    def __init__(self, secret: str, issuer: str) -> None:
+        self.secret = secret
+        self.issuer = issuer
+
+    def actor(self, request: Request, *roles: str) -> Actor:
+        """The caller, if its token is valid and its role one of ``roles``; else 401/403."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Send 'Authorization: Bearer <token>'.")
+        try:
+            claims = tokens.verify(token.strip(), self.secret, self.issuer)
+        except tokens.TokenError as exc:
+            raise Unauthorized(str(exc).capitalize() + ".") from None
+        actor = Actor(sub=str(claims["sub"]), role=claims["role"],
+                      agency=claims.get("agency"), operator=claims.get("operator"))
+        if roles and actor.role not in roles:
+            raise Forbidden(f"The role {actor.role} may not do this.")
+        return actor
+
+
+class Auth(DependencyProvider):
+    def setup(self) -> None:
+        options = settings()
+        self.authenticator = Authenticator(options["JWT_SECRET"], options.get("JWT_ISSUER",
+                                                                              "motcua"))
+
+    def get_dependency(self, worker_ctx) -> Authenticator:
+        return self.authenticator

@@ -1,0 +1,127 @@
+"""HTTP plumbing of the gateway on top of nameko's ``@http``.
+
+- every response carries ``X-Request-ID`` (the caller's, or a new one), and the id
+  travels into RPC calls and events as the correlation id;
+- every error, routing errors included, is ``application/problem+json`` (API.md),
+  and never shows a stack trace;
+- bodies over the configured limit are refused with 413 before they are read;
+- one JSON access-log line per request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from nameko import config
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Request, Response
+
+from motcua.errors import Problem, TooLarge
+
+log = logging.getLogger("motcua.gateway")
+access_log = logging.getLogger("motcua.access")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_ENVIRON = "motcua.request_id"
+VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def max_body_bytes() -> int:
+    return int(config.get("gateway", {}).get("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None,
+                  content_type: str = "application/json") -> Response:
+    body = json.dumps(payload, ensure_ascii=False, default=str)
+    return Response(body, status=status, headers=headers,
+                    content_type=f"{content_type}; charset=utf-8")
+
+
+def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return json_response(problem, problem["status"], headers, "application/problem+json")
+
+
+def http_problem(exc: HTTPException) -> dict[str, Any]:
+    """A werkzeug routing or protocol error as a problem (404, 405, 413, ...)."""
+    code = exc.code or 400
+    return {"type": f"https://motcua.dev/problems/http-{code}", "title": exc.name,
+            "status": code, "detail": exc.description or exc.name}
+
+
+class ProblemWsgiApp(WsgiApp):
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        started = time.monotonic()
+        given = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = given if VALID_REQUEST_ID.match(given) else str(uuid.uuid4())
+        environ[REQUEST_ID_ENVIRON] = request_id
+        request = Request(environ, shallow=True)
+        try:
+            length = request.content_length
+            if length is not None and length > max_body_bytes():
+                raise TooLarge(f"The body is {length} bytes; the limit is "
+                               f"{max_body_bytes()} bytes.")
+            provider, values = self.url_map.bind_to_environ(environ).match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except Problem as exc:
+            response = problem_response(exc.problem())
+        except HTTPException as exc:
+            response = problem_response(http_problem(exc),
+                                        dict(exc.get_headers()) if exc.code == 405 else None)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        access_log.info(json.dumps({
+            "request_id": request_id, "method": request.method, "path": request.path,
+            "status": response.status_code,
+            "ms": round((time.monotonic() - started) * 1000, 1),
+        }))
+        return response(environ, start_response)
+
+
+class ProblemWebServer(WebServer):
+    def get_wsgi_app(self) -> ProblemWsgiApp:
+        return ProblemWsgiApp(self)
+
+    def context_data_from_headers(self, request: Request) -> dict[str, Any]:
+        return {"correlation_id": request.environ[REQUEST_ID_ENVIRON]}
+
+
+class ApiHandler(HttpRequestHandler):
+    """``@api(method, url)``: like nameko's ``@http``, but every error is a problem."""
+
+    server = ProblemWebServer()
+
+    def handle_request(self, request: Request) -> Response:
+        request.max_content_length = max_body_bytes()
+        return super().handle_request(request)
+
+    def response_from_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, Problem):
+            return problem_response(exc.problem())
+        if isinstance(exc, RequestEntityTooLarge):
+            return problem_response(TooLarge(f"The body exceeds {max_body_bytes()} bytes.")
+                                    .problem())
+        if isinstance(exc, HTTPException):
+            return problem_response(http_problem(exc))
+        log.exception("unhandled error in the gateway", exc_info=exc)
+        return problem_response({"type": "https://motcua.dev/problems/internal",
+                                 "title": "Internal error", "status": 500,
+                                 "detail": "Something went wrong on our side; it was logged."})
+
+
+api = ApiHandler.decorator

@@ -1,0 +1,67 @@
+"""Calling the services from the gateway, always with a deadline (NAMEKO.md trap 4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import eventlet
+from nameko import config
+from nameko.exceptions import UnknownService
+from nameko.rpc import ClusterRpc
+
+from motcua.errors import Unavailable
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class Services:
+    """``services.call("intake", "get_dossier", code)`` with a timeout that becomes a 503."""
+
+    def __init__(self, client: Any, timeout: float) -> None:
+        self.client = client
+        self.timeout = timeout
+
+    def call(self, service: str, method: str, *args: Any, timeout: float | None = None) -> Any:
+        limit = timeout or self.timeout
+        try:
+            with eventlet.Timeout(limit):
+                return self.client[service][method](*args)
+        except eventlet.Timeout:
+            raise Unavailable(f"The {service} service did not answer within {limit:g}s.",
+                              {"service": service}) from None
+        except UnknownService:
+            raise Unavailable(f"The {service} service is not running.",
+                              {"service": service}) from None
+
+    def start(self, service: str, method: str, *args: Any) -> Any:
+        """Send a call now and collect it later with ``collect`` (for fan-outs)."""
+        try:
+            return self.client[service][method].call_async(*args)
+        except UnknownService:
+            return None
+
+    def collect(self, pending: Any, service: str, timeout: float) -> Any:
+        if pending is None:
+            raise Unavailable(f"The {service} service is not running.", {"service": service})
+        try:
+            with eventlet.Timeout(timeout):
+                return pending.result()
+        except eventlet.Timeout:
+            raise Unavailable(f"The {service} service did not answer within {timeout:g}s.",
+                              {"service": service}) from None
+
+
+class ServiceCalls(ClusterRpc):
+    """A cluster RPC client with deadlines; requests expire in the queue after 30 s when
+    nobody consumes them, so a service coming back does not work through stale calls."""
+
+    def __init__(self) -> None:
+        super().__init__(expiration=30)
+
+    def setup(self) -> None:
+        super().setup()
+        self.timeout = float(config.get("gateway", {}).get("RPC_TIMEOUT_SECONDS",
+                                                          DEFAULT_TIMEOUT))
+
+    def get_dependency(self, worker_ctx) -> Services:
+        return Services(super().get_dependency(worker_ctx), self.timeout)

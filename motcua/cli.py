@@ -1,0 +1,223 @@
+"""``motcua``: run the system, print development tokens, inspect and replay dead letters.
+
+This module is the composition root: the one place in the kernel that names the
+services (as import paths, loaded lazily).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from kombu import Connection
+
+from motcua import config as motcua_config
+from motcua import tokens
+
+SERVICE_CLASSES = {
+    "intake": "services.intake.service:IntakeService",
+    "processing": "services.processing.service:ProcessingService",
+    "payment": "services.payment.service:PaymentService",
+    "postal": "services.postal.service:PostalService",
+    "notify": "services.notify.service:NotifyService",
+}
+GATEWAY_CLASS = "gateway.service:GatewayService"
+
+
+class CliError(SystemExit):
+    """Exit with a message for a person, not a traceback."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"motcua: {message}")
+
+
+def service_class(path: str) -> type:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def check_broker(uri: str, timeout: float = 5.0) -> None:
+    try:
+        with Connection(uri, connect_timeout=timeout) as connection:
+            connection.ensure_connection(max_retries=1, timeout=timeout)
+    except Exception as exc:
+        raise CliError(
+            f"RabbitMQ is not reachable at {Connection(uri).as_uri()} ({exc}).\n"
+            "Start it (`rabbitmq-server -detached`), install it (`apt-get install "
+            "rabbitmq-server`), or point AMQP_URI at a running broker.") from None
+
+
+def prepare(cfg: dict[str, Any]) -> None:
+    """Migrate every service's database, load the starter catalogue, declare the queues."""
+    from motcua.messaging import declare_topology
+    from motcua.migrations import upgrade
+    from services.intake import catalogue
+
+    Path("var").mkdir(exist_ok=True)
+    for name in SERVICE_CLASSES:
+        upgrade(name, cfg[name]["DB_URL"])
+    catalogue.load_if_empty(cfg["intake"]["DB_URL"])
+    declare_topology(cfg["AMQP_URI"], [service_class(p) for p in SERVICE_CLASSES.values()])
+
+
+def parse_replicas(values: list[str]) -> dict[str, int]:
+    replicas = dict.fromkeys(SERVICE_CLASSES, 1) | {"gateway": 1}
+    for value in values:
+        name, _, count = value.partition("=")
+        if name not in replicas or not count.isdigit() or int(count) < 1:
+            raise CliError(f"--replicas takes NAME=N with NAME one of {', '.join(replicas)}")
+        if name == "gateway" and int(count) > 1:
+            raise CliError("gateway replicas need their own ports: run more with "
+                           "MOTCUA_HTTP_PORT set, behind a load balancer")
+        replicas[name] = int(count)
+    return replicas
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    cfg = motcua_config.load()
+    check_broker(cfg["AMQP_URI"])
+    replicas = parse_replicas(args.replicas or [])
+    print("motcua: migrating databases and declaring queues ...", flush=True)
+    prepare(cfg)
+    config_file = str(motcua_config.config_path())
+    processes: list[tuple[str, subprocess.Popen]] = []
+    targets = [(name, path) for name, path in SERVICE_CLASSES.items()]
+    targets.append(("gateway", GATEWAY_CLASS))
+    for name, path in targets:
+        for index in range(replicas[name]):
+            command = [sys.executable, "-m", "nameko", "run", "--config", config_file, path]
+            processes.append((f"{name}#{index + 1}", subprocess.Popen(command)))
+    address = cfg["WEB_SERVER_ADDRESS"]
+    base_url = f"http://{address}"
+    stopping = False
+
+    def stop(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        from motcua.demo import run_demo, wait_healthy
+
+        wait_healthy(base_url, processes, timeout=args.start_timeout)
+        started = ", ".join(f"{n}×{c}" for n, c in replicas.items())
+        print(f"motcua: up at {base_url} ({started}); Ctrl-C stops it.", flush=True)
+        if args.demo:
+            run_demo(base_url, cfg)
+        while not stopping:
+            for label, process in processes:
+                if process.poll() is not None:
+                    raise CliError(f"{label} exited with code {process.returncode}; "
+                                   "stopping everything")
+            time.sleep(0.5)
+    finally:
+        for _, process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for _, process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        print("motcua: stopped.", flush=True)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    cfg = motcua_config.load()
+    check_broker(cfg["AMQP_URI"])
+    prepare(cfg)
+    print("motcua: databases migrated, catalogue present, queues declared.")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    settings = motcua_config.load()["MOTCUA"]
+    if args.role == "officer" and not args.agency:
+        raise CliError("an officer token needs --agency (e.g. 000.00.15.H56)")
+    if args.role == "postal" and not args.operator:
+        raise CliError("a postal token needs --operator (e.g. vnpost)")
+    from datetime import timedelta
+
+    print(tokens.issue(settings["JWT_SECRET"], settings.get("JWT_ISSUER", "motcua"),
+                       sub=args.sub, role=args.role, agency=args.agency,
+                       operator=args.operator, ttl=timedelta(hours=args.hours)))
+    return 0
+
+
+def consumer_queue_names() -> list[str]:
+    from motcua.messaging import subscriptions
+
+    return [s.queue for s in subscriptions(service_class(p) for p in SERVICE_CLASSES.values())]
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    from motcua.messaging import dead_letters, replay_dead_letters
+
+    cfg = motcua_config.load()
+    check_broker(cfg["AMQP_URI"])
+    queues = [args.queue] if args.queue else consumer_queue_names()
+    if args.action == "list":
+        count = 0
+        for letter in dead_letters(cfg["AMQP_URI"], queues, limit=args.limit):
+            count += 1
+            print(f"{letter.queue}\t{letter.event_type or '?'}\t{letter.event_id or '?'}\t"
+                  f"retries={letter.retries}\t{letter.failed_at or ''}\t{letter.error}")
+        print(f"{count} dead letter(s)")
+    else:
+        replayed = replay_dead_letters(cfg["AMQP_URI"], queues, event_id=args.event_id)
+        print(f"replayed {replayed} dead letter(s)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="motcua", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="migrate, then run every service and the gateway")
+    up.add_argument("--replicas", action="append", metavar="NAME=N",
+                    help="processes for a service, e.g. processing=3 (repeatable)")
+    up.add_argument("--demo", action="store_true",
+                    help="submit a sample dossier once everything is up, and show it")
+    up.add_argument("--start-timeout", type=float, default=90.0, metavar="SECONDS")
+    up.set_defaults(func=cmd_up)
+
+    migrate = sub.add_parser("migrate", help="migrate databases and declare queues only")
+    migrate.set_defaults(func=cmd_migrate)
+
+    token = sub.add_parser("token", help="print a development JWT")
+    token.add_argument("--role", required=True, choices=tokens.ROLES)
+    token.add_argument("--sub", required=True)
+    token.add_argument("--agency")
+    token.add_argument("--operator")
+    token.add_argument("--hours", type=float, default=8.0)
+    token.set_defaults(func=cmd_token)
+
+    dlq = sub.add_parser("dlq", help="list or replay dead-lettered events")
+    dlq.add_argument("action", choices=["list", "replay"])
+    dlq.add_argument("--queue", help="one consumer queue, e.g. motcua.notify.on_dossier_submitted")
+    dlq.add_argument("--event-id", help="replay only this event")
+    dlq.add_argument("--limit", type=int, default=100, help="list at most this many per queue")
+    dlq.set_defaults(func=cmd_dlq)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except motcua_config.ConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""One configuration for every process: a nameko YAML file with environment overrides.
+
+The YAML is read with nameko's own loader, so ``${NAME:default}`` behaves the same
+in ``nameko run``, in ``motcua`` commands and in tests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import nameko
+from nameko.cli.utils.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "deploy" / "config.yaml"
+SERVICES = ("intake", "processing", "payment", "postal", "notify")
+
+# Development secrets are recognisable on purpose; production refuses them.
+DEV_SECRET_MARK = "dev-only"
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to set."""
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("MOTCUA_CONFIG", DEFAULT_CONFIG))
+
+
+def load(path: Path | str | None = None) -> dict[str, Any]:
+    """Read the YAML (environment applied), check it, and install it as nameko's config."""
+    with open(path or config_path()) as handle:
+        data = load_config(handle)
+    check(data)
+    nameko.config.setup(data)
+    return data
+
+
+def check(data: dict[str, Any]) -> None:
+    """Refuse development secrets in production, so a forgotten variable cannot ship."""
+    settings = data.get("MOTCUA", {})
+    if settings.get("ENV") != "production":
+        return
+    for key, env_name in (("JWT_SECRET", "MOTCUA_JWT_SECRET"),
+                          ("PAYMENT_SECRET", "MOTCUA_PAYMENT_SECRET")):
+        secret = str(settings.get(key) or "")
+        if DEV_SECRET_MARK in secret or len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"{env_name} must be set to a secret of at least {MIN_SECRET_LENGTH} "
+                "characters in production (the development default is refused)"
+            )
+
+
+def settings() -> dict[str, Any]:
+    """The MOTCUA section of the running config (secrets, retry delays, timezone)."""
+    return nameko.config.get("MOTCUA", {})
+
+
+def section(name: str) -> dict[str, Any]:
+    """A service's own section (e.g. ``intake``: its DB_URL)."""
+    return nameko.config.get(name, {})

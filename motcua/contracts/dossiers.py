@@ -1,0 +1,100 @@
+"""Shapes of dossier requests: validated by the gateway before any RPC, and again by intake.
+
+Vietnamese text passes through untouched; messages name the field that is wrong.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+AGENCY_CODE = r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$"
+PROCEDURE_CODE = r"^\d\.\d{6}(\.[A-Z0-9]+)?$"
+PHONE = r"^(0|\+84)(3|5|7|8|9)\d{8}$"
+CITIZEN_ID = r"^\d{12}$"
+MAX_DOCUMENTS = 30
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ApplicantSchema(Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    id_number = fields.String(required=True, validate=validate.Regexp(
+        CITIZEN_ID, error="Số định danh cá nhân phải có đúng 12 chữ số (12 digits)."))
+    phone = fields.String(required=True, validate=validate.Regexp(
+        PHONE, error="Số điện thoại di động Việt Nam không hợp lệ (e.g. 0912345678)."))
+    email = fields.Email(load_default=None, allow_none=True)
+    address = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(max=500))
+
+
+class DocumentSchema(Strict):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    content_type = fields.String(required=True, validate=validate.Length(min=3, max=100))
+    content_base64 = fields.String(required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def _decodable(self, data: dict, **_: object) -> None:
+        try:
+            base64.b64decode(data["content_base64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError("not valid base64", "content_base64") from None
+
+
+class DeliverySchema(Strict):
+    method = fields.String(required=True,
+                           validate=validate.OneOf(["counter", "online", "postal"]))
+    address = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(max=500))
+
+    @validates_schema
+    def _postal_needs_address(self, data: dict, **_: object) -> None:
+        if data["method"] == "postal" and not data.get("address"):
+            raise ValidationError("an address is required for delivery by post", "address")
+
+
+class PickupSchema(Strict):
+    address = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class DossierSubmissionSchema(Strict):
+    """``POST /api/v1/dossiers`` (API.md)."""
+
+    procedure = fields.String(required=True, validate=validate.Regexp(
+        PROCEDURE_CODE, error="Mã thủ tục phải có dạng 1.234567 (national format)."))
+    agency = fields.String(required=True, validate=validate.Regexp(
+        AGENCY_CODE, error="Mã định danh cơ quan phải có dạng 000.00.15.H56."))
+    channel = fields.String(required=True,
+                            validate=validate.OneOf(["online", "counter", "postal"]))
+    applicant = fields.Nested(ApplicantSchema, required=True)
+    summary = fields.String(load_default="", validate=validate.Length(max=2000))
+    documents = fields.List(fields.Nested(DocumentSchema), load_default=list,
+                            validate=validate.Length(max=MAX_DOCUMENTS))
+    delivery = fields.Nested(DeliverySchema, required=True)
+    pickup = fields.Nested(PickupSchema, load_default=None, allow_none=True)
+
+
+class FeeSchema(Schema):
+    amount = fields.Integer()
+    collect_at = fields.String()
+
+
+class DossierReceiptSchema(Schema):
+    """What ``POST /api/v1/dossiers`` answers (201)."""
+
+    code = fields.String()
+    procedure = fields.String()
+    agency = fields.String()
+    channel = fields.String()
+    status = fields.String()
+    national_status = fields.Integer()
+    submitted_at = fields.String()
+    due_at = fields.String(allow_none=True)
+    fee = fields.Nested(FeeSchema)
+    documents = fields.List(fields.Dict())

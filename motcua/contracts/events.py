@@ -1,0 +1,140 @@
+"""The event contracts: one envelope (DESIGN.md rule 2) and a schema per event type.
+
+Producers validate with ``build_event`` and consumers with ``parse_event``: the
+same marshmallow schema on both sides, so a bad event is caught where it is made
+and, if one gets through anyway, dead-lettered where it arrives.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+EXCHANGE = "motcua.events"
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class Tolerant(Schema):
+    """Event data: consumers ignore fields added by a newer producer."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class EnvelopeSchema(Strict):
+    id = fields.UUID(required=True)
+    type = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True)
+    source = fields.String(required=True)
+    correlation_id = fields.String(required=True, validate=validate.Length(max=200))
+    data = fields.Dict(required=True)
+
+
+class ApplicantContact(Tolerant):
+    name = fields.String(required=True)
+    phone = fields.String(required=True)
+    email = fields.String(load_default=None, allow_none=True)
+
+
+class FeeData(Tolerant):
+    amount = fields.Integer(required=True, validate=validate.Range(min=0))
+    collect_at = fields.String(required=True, validate=validate.OneOf(["intake", "result"]))
+
+
+class DossierSubmittedData(Tolerant):
+    """``dossier.submitted``: intake stored a new dossier (tiếp nhận hồ sơ)."""
+
+    code = fields.String(required=True)
+    procedure = fields.String(required=True)
+    agency = fields.String(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(["online", "counter", "postal"]))
+    national_status = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
+    submitted_at = fields.AwareDateTime(required=True)
+    applicant = fields.Nested(ApplicantContact, required=True)
+    fee = fields.Nested(FeeData, required=True)
+    delivery_method = fields.String(
+        required=True, validate=validate.OneOf(["counter", "online", "postal"]))
+    delivery_address = fields.String(load_default=None, allow_none=True)
+    pickup_address = fields.String(load_default=None, allow_none=True)
+
+
+@dataclass(frozen=True)
+class Contract:
+    version: int
+    schema: type[Schema]
+
+
+CONTRACTS: dict[str, Contract] = {
+    "dossier.submitted": Contract(1, DossierSubmittedData),
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """A received, validated event; ``data`` holds loaded values (datetimes, ints)."""
+
+    id: str
+    type: str
+    version: int
+    occurred_at: datetime
+    source: str
+    correlation_id: str
+    data: dict[str, Any]
+
+
+class InvalidEvent(ValueError):
+    """An event that breaks its contract: never retried, dead-lettered at once."""
+
+
+def contract_for(event_type: str) -> Contract:
+    try:
+        return CONTRACTS[event_type]
+    except KeyError:
+        raise InvalidEvent(f"unknown event type {event_type!r}") from None
+
+
+def build_event(event_type: str, data: dict[str, Any], source: str,
+                correlation_id: str | None = None) -> dict[str, Any]:
+    """A JSON-ready envelope; raises ``ValidationError`` if ``data`` breaks the contract."""
+    contract = contract_for(event_type)
+    schema = contract.schema()
+    payload = schema.dump(data)
+    schema.load(payload)  # the same check the consumer will make
+    event_id = str(uuid.uuid4())
+    return {
+        "id": event_id,
+        "type": event_type,
+        "version": contract.version,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "source": source,
+        "correlation_id": correlation_id or event_id,
+        "data": payload,
+    }
+
+
+def parse_event(body: Any) -> Event:
+    """Validate a received envelope and its data; raise ``InvalidEvent`` with the reason."""
+    if not isinstance(body, dict):
+        raise InvalidEvent("event body is not a JSON object")
+    try:
+        envelope = EnvelopeSchema().load(body)
+        contract = contract_for(envelope["type"])
+        if envelope["version"] != contract.version:
+            raise InvalidEvent(
+                f"{envelope['type']} version {envelope['version']} is not supported "
+                f"(expected {contract.version})")
+        data = contract.schema().load(envelope["data"])
+    except ValidationError as exc:
+        raise InvalidEvent(f"event breaks its contract: {exc.messages}") from None
+    return Event(id=str(envelope["id"]), type=envelope["type"], version=envelope["version"],
+                 occurred_at=envelope["occurred_at"], source=envelope["source"],
+                 correlation_id=envelope["correlation_id"], data=data)

@@ -1,0 +1,240 @@
+"""Databases: engines, the kernel's outbox and inbox tables, and the unit of work.
+
+A service's handler writes its state change and its events in one transaction::
+
+    with self.db.unit_of_work() as uow:
+        uow.session.add(dossier)
+        uow.emit("dossier.submitted", data)
+
+and a consumer handles each event once::
+
+    with self.db.unit_of_work() as uow:
+        if not uow.first_time(event):
+            return
+
+Rule for every unit of work: no network I/O inside it (no RPC, no HTTP). With
+SQLite a green thread that yields while holding the write lock would stall
+every other writer in the process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+from motcua.contracts.events import Event, build_event
+
+log = logging.getLogger(__name__)
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+# SQLite wants INTEGER for an autoincrementing key; PostgreSQL gets BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator):
+    """Stores UTC, returns aware UTC datetimes on SQLite too (DESIGN.md rule 8)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give a timezone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def local_iso(value: datetime | None) -> str | None:
+    """A time as the API shows it: ISO 8601 in Asia/Ho_Chi_Minh (+07:00)."""
+    return value.astimezone(LOCAL_TZ).isoformat() if value else None
+
+
+def add_kernel_tables(metadata: MetaData) -> None:
+    """Give a service's metadata the outbox and inbox tables (one call in models.py)."""
+    Table(
+        "outbox", metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("event_type", String(100), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("published_at", UtcDateTime(), nullable=True, index=True),
+        # A relay replica claims rows until lease_until, so replicas do not publish twice.
+        Column("lease_until", UtcDateTime(), nullable=True),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("last_error", Text, nullable=True),
+    )
+    Table(
+        "inbox", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("consumer", String(200), primary_key=True),
+        Column("event_type", String(100), nullable=False),
+        Column("handled_at", UtcDateTime(), nullable=False),
+    )
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a service database; SQLite gets WAL and a bounded busy wait."""
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            return create_engine(url, poolclass=StaticPool,
+                                 connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    green_postgres()
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def green_postgres() -> None:
+    """psycopg2 blocks the eventlet hub unless told to wait greenly (NAMEKO.md trap 3)."""
+    from eventlet import patcher
+
+    if patcher.is_monkey_patched("socket"):
+        from psycogreen.eventlet import patch_psycopg
+
+        patch_psycopg()
+
+
+class UnitOfWork:
+    """One transaction: state changes, outgoing events (outbox) and handled events (inbox)."""
+
+    def __init__(self, session: Session, source: str, correlation_id: str | None) -> None:
+        self.session = session
+        self.source = source
+        self.correlation_id = correlation_id
+        self.emitted: list[dict[str, Any]] = []
+
+    def emit(self, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Validate and store an event; it is published only if the transaction commits."""
+        envelope = build_event(event_type, data, self.source, self.correlation_id)
+        self.session.execute(insert(outbox_table(self.session)).values(
+            event_id=envelope["id"], event_type=event_type,
+            body=json.dumps(envelope, ensure_ascii=False), created_at=utcnow(), attempts=0))
+        self.emitted.append(envelope)
+        return envelope
+
+    def first_time(self, event: Event, consumer: str | None = None) -> bool:
+        """Record ``event`` as handled; False if it already was (a redelivery or duplicate).
+
+        Two concurrent deliveries of one event both pass the check, but only one can
+        insert the inbox row: the other's transaction fails and its retry sees it handled.
+        """
+        consumer = consumer or self.source
+        inbox = inbox_table(self.session)
+        seen = self.session.execute(
+            select(inbox.c.event_id).where(inbox.c.event_id == event.id,
+                                           inbox.c.consumer == consumer)).first()
+        if seen:
+            log.info("event %s (%s) already handled by %s", event.id, event.type, consumer)
+            return False
+        self.session.execute(insert(inbox).values(
+            event_id=event.id, consumer=consumer, event_type=event.type, handled_at=utcnow()))
+        return True
+
+
+def outbox_table(session_or_metadata: Session | MetaData) -> Table:
+    return _kernel_table(session_or_metadata, "outbox")
+
+
+def inbox_table(session_or_metadata: Session | MetaData) -> Table:
+    return _kernel_table(session_or_metadata, "inbox")
+
+
+def _kernel_table(source: Session | MetaData, name: str) -> Table:
+    metadata = source if isinstance(source, MetaData) else source.info["metadata"]
+    return metadata.tables[name]
+
+
+class Db:
+    """What a worker gets from the ``Database`` dependency."""
+
+    def __init__(self, engine: Engine, metadata: MetaData, source: str,
+                 correlation_id: str | None = None,
+                 on_commit: Callable[[], None] | None = None) -> None:
+        self.engine = engine
+        self.metadata = metadata
+        self.source = source
+        self.correlation_id = correlation_id
+        self._on_commit = on_commit
+        self._sessions = sessionmaker(engine, expire_on_commit=False,
+                                      info={"metadata": metadata})
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session for reads; nothing is committed."""
+        with self._sessions() as session:
+            yield session
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """Commit everything done in the block, events included, or nothing at all."""
+        with self._sessions() as session:
+            uow = UnitOfWork(session, self.source, self.correlation_id)
+            try:
+                yield uow
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        if uow.emitted and self._on_commit:
+            self._on_commit()
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def outbox_backlog(self) -> dict[str, int]:
+        """Events not yet published, and how many of those have failed at least once."""
+        outbox = self.metadata.tables["outbox"]
+        unpublished = outbox.c.published_at.is_(None)
+        with self.engine.connect() as connection:
+            pending = connection.scalar(select(func.count()).select_from(outbox).where(unpublished))
+            failing = connection.scalar(
+                select(func.count()).select_from(outbox).where(unpublished, outbox.c.attempts > 0))
+        return {"pending": pending or 0, "failing": failing or 0}
+

@@ -1,0 +1,45 @@
+"""nameko dependency providers shared by every service: the database and its outbox relay."""
+
+from __future__ import annotations
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import MetaData
+
+from motcua.config import section, settings
+from motcua.db import Db, make_engine
+from motcua.messaging import amqp_uri
+from motcua.outbox import OutboxRelay
+
+
+class Database(DependencyProvider):
+    """The service's own database (``<service>.DB_URL``), and the relay of its outbox.
+
+    Workers get a ``Db``: ``unit_of_work()`` for writes and events, ``session()`` for
+    reads. The correlation id of the request or event being handled goes into every
+    event the worker emits.
+    """
+
+    def __init__(self, metadata: MetaData) -> None:
+        self.metadata = metadata
+
+    def setup(self) -> None:
+        name = self.container.service_name
+        self.engine = make_engine(section(name)["DB_URL"])
+        options = settings()
+        self.relay = OutboxRelay(self.engine, self.metadata, amqp_uri(),
+                                 poll_seconds=float(options.get("OUTBOX_POLL_SECONDS", 1.0)),
+                                 batch=int(options.get("OUTBOX_BATCH", 200)))
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+
+    def stop(self) -> None:
+        self.relay.stop()
+
+    def kill(self) -> None:
+        self.relay.stop()
+
+    def get_dependency(self, worker_ctx) -> Db:
+        correlation_id = worker_ctx.context_data.get("correlation_id") or worker_ctx.call_id
+        return Db(self.engine, self.metadata, self.container.service_name,
+                  correlation_id=correlation_id, on_commit=self.relay.wake)

@@ -1,0 +1,80 @@
+"""Errors a service raises for its caller, carried intact over nameko RPC.
+
+Each maps to one HTTP problem (API.md). ``deserialize_to_instance`` makes the
+gateway receive the same class, so it never parses error strings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class Problem(Exception):
+    """Base of the errors a caller should see; ``status`` is the HTTP status."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail, extra or {})
+        self.detail = detail
+        self.extra = extra or {}
+
+    def problem(self) -> dict[str, Any]:
+        """The body of an ``application/problem+json`` response."""
+        slug = type(self).__name__.lower()
+        return {"type": f"https://motcua.dev/problems/{slug}", "title": self.title,
+                "status": self.status, "detail": self.detail, **self.extra}
+
+
+@deserialize_to_instance
+class BadRequest(Problem):
+    status, title = 400, "Malformed request"
+
+
+@deserialize_to_instance
+class Invalid(Problem):
+    """422 with ``errors: {field: [messages]}``."""
+
+    status, title = 422, "Invalid input"
+
+    def __init__(self, detail: str, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail, extra)
+
+    @classmethod
+    def from_messages(cls, messages: dict[str, Any]) -> Invalid:
+        return cls("The request has invalid fields.", {"errors": messages})
+
+
+@deserialize_to_instance
+class Unauthorized(Problem):
+    status, title = 401, "Not authenticated"
+
+
+@deserialize_to_instance
+class Forbidden(Problem):
+    status, title = 403, "Not allowed"
+
+
+@deserialize_to_instance
+class NotFound(Problem):
+    status, title = 404, "Not found"
+
+
+@deserialize_to_instance
+class Conflict(Problem):
+    status, title = 409, "Conflict"
+
+
+@deserialize_to_instance
+class TooLarge(Problem):
+    status, title = 413, "Request too large"
+
+
+@deserialize_to_instance
+class Unavailable(Problem):
+    """A service needed for the answer did not reply in time."""
+
+    status, title = 503, "Service unavailable"

@@ -1,0 +1,34 @@
+"""Intake's rules, free of nameko and of the database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from motcua.db import LOCAL_TZ
+
+# channel -> (internal status, national status): an online or postal submission waits
+# for an officer (1, Mới đăng ký); one entered at the counter is accepted at once (2).
+INITIAL_STATUS = {
+    "online": ("submitted", 1),
+    "postal": ("submitted", 1),
+    "counter": ("accepted", 2),
+}
+
+# A procedure's online level decides which channels may submit it.
+CHANNELS_BY_ONLINE_LEVEL = {
+    "full": {"online", "counter", "postal"},
+    "partial": {"online", "counter", "postal"},
+    "none": {"counter", "postal"},
+}
+
+
+def receipt_day(received_at: datetime) -> date:
+    """The day a dossier was received, in the province's time zone."""
+    return received_at.astimezone(LOCAL_TZ).date()
+
+
+def dossier_code(agency: str, day: date, sequence: int) -> str:
+    """``{agency}-{yyMMdd}-{NNNN}`` (DOMAIN.md), e.g. ``000.00.15.H56-261123-0001``."""
+    if not 1 <= sequence <= 9999:
+        raise ValueError(f"sequence {sequence} does not fit the 4-digit dossier code")
+    return f"{agency}-{day:%y%m%d}-{sequence:04d}"

@@ -1,0 +1,34 @@
+"""The intake service (tiếp nhận hồ sơ): thin nameko entrypoints over ``submission``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.rpc import rpc
+
+from motcua.config import section
+from motcua.dependencies import Database
+from services.intake import submission
+from services.intake.filestore import Files
+from services.intake.models import metadata
+
+
+class IntakeService:
+    name = "intake"
+
+    db = Database(metadata)
+    files = Files()
+
+    @rpc
+    def health(self) -> dict[str, Any]:
+        self.db.ping()
+        return {"status": "ok", "outbox": self.db.outbox_backlog()}
+
+    @rpc
+    def submit_dossier(self, payload: dict[str, Any], actor: dict[str, Any]) -> dict[str, Any]:
+        limit = section(self.name).get("MAX_DOCUMENT_BYTES", submission.DEFAULT_MAX_DOCUMENT_BYTES)
+        return submission.submit(self.db, self.files, payload, actor, max_document_bytes=limit)
+
+    @rpc
+    def get_dossier(self, code: str) -> dict[str, Any]:
+        return submission.get(self.db, code)

@@ -1,0 +1,32 @@
+"""The notify service: SMS, e-mail and Zalo messages on the events a citizen cares about."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.rpc import rpc
+
+from motcua.contracts.events import Event
+from motcua.dependencies import Database
+from motcua.messaging import consume_event
+from services.notify import messages
+from services.notify.models import metadata
+
+
+class NotifyService:
+    name = "notify"
+
+    db = Database(metadata)
+
+    @rpc
+    def health(self) -> dict[str, Any]:
+        self.db.ping()
+        return {"status": "ok", "outbox": self.db.outbox_backlog()}
+
+    @consume_event("dossier.submitted")
+    def on_dossier_submitted(self, event: Event) -> None:
+        messages.on_submitted(self.db, event)
+
+    @rpc
+    def messages_for_dossier(self, code: str) -> list[dict[str, Any]]:
+        return messages.messages_for_dossier(self.db, code)

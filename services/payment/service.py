@@ -1,0 +1,32 @@
+"""The payment service: fees, VietQR requests, provider callbacks, refunds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.rpc import rpc
+
+from motcua.contracts.events import Event
+from motcua.dependencies import Database
+from motcua.messaging import consume_event
+from services.payment import payments
+from services.payment.models import metadata
+
+
+class PaymentService:
+    name = "payment"
+
+    db = Database(metadata)
+
+    @rpc
+    def health(self) -> dict[str, Any]:
+        self.db.ping()
+        return {"status": "ok", "outbox": self.db.outbox_backlog()}
+
+    @consume_event("dossier.submitted")
+    def on_dossier_submitted(self, event: Event) -> None:
+        payments.request_intake_fee(self.db, event)
+
+    @rpc
+    def payment_for_dossier(self, code: str) -> dict[str, Any]:
+        return payments.payment_for_dossier(self.db, code)
