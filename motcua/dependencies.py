@@ -35,9 +35,11 @@ class Database(DependencyProvider):
 
     def stop(self) -> None:
         self.relay.stop()
+        self.engine.dispose()
 
     def kill(self) -> None:
         self.relay.stop()
+        self.engine.dispose()
 
     def get_dependency(self, worker_ctx) -> Db:
         correlation_id = worker_ctx.context_data.get("correlation_id") or worker_ctx.call_id

@@ -1,0 +1,168 @@
+"""Fixtures for every suite.
+
+- Databases: SQLite files by default (copied per test from a template migrated once);
+  with ``MOTCUA_TEST_DB=postgres`` one PostgreSQL database per service, created and
+  migrated once per session and emptied before each test (CI runs this way).
+- Broker: the real RabbitMQ, a fresh vhost per test (nameko's ``rabbit_config``).
+- ``system``: every service and the gateway running in this process, over that broker.
+"""
+
+import eventlet
+
+eventlet.monkey_patch()  # before anything opens a socket (nameko needs a green process)
+
+import os  # noqa: E402
+import shutil  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+import requests  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from nameko import config as nameko_config  # noqa: E402
+
+from motcua import config as motcua_config  # noqa: E402
+from motcua import tokens  # noqa: E402
+from motcua.cli import GATEWAY_CLASS, SERVICE_CLASSES, service_class  # noqa: E402
+from motcua.db import green_postgres  # noqa: E402
+from motcua.messaging import declare_topology  # noqa: E402
+from motcua.migrations import upgrade  # noqa: E402
+from services.intake import catalogue  # noqa: E402
+
+SERVICES = list(SERVICE_CLASSES)
+USE_POSTGRES = os.environ.get("MOTCUA_TEST_DB", "sqlite") == "postgres"
+PG_ADMIN_URL = os.environ.get("MOTCUA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_report_header(config: Any) -> str:
+    return f"motcua databases: {'PostgreSQL' if USE_POSTGRES else 'SQLite'}"
+
+
+# -- databases ------------------------------------------------------------------------------
+
+def _pg_url(service: str) -> str:
+    return sa.engine.make_url(PG_ADMIN_URL).set(database=f"motcua_test_{service}") \
+        .render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def migrated_databases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Every service's schema, migrated once per session (the template of each test)."""
+    if USE_POSTGRES:
+        green_postgres()
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            for service in SERVICES:
+                name = f"motcua_test_{service}"
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        urls = {service: _pg_url(service) for service in SERVICES}
+    else:
+        folder = tmp_path_factory.mktemp("template-db")
+        urls = {service: f"sqlite:///{folder / service}.db" for service in SERVICES}
+    for service, url in urls.items():
+        upgrade(service, url)
+    return urls
+
+
+@pytest.fixture
+def db_urls(migrated_databases: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """Empty, migrated databases for this test (the starter catalogue loaded in intake)."""
+    if USE_POSTGRES:
+        urls = dict(migrated_databases)
+        for url in urls.values():
+            engine = sa.create_engine(url)
+            with engine.begin() as connection:
+                tables = [t for t in sa.inspect(connection).get_table_names()
+                          if t != "alembic_version"]
+                if tables:
+                    names = ", ".join(f'"{t}"' for t in tables)
+                    connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            engine.dispose()
+    else:
+        urls = {}
+        for service, template in migrated_databases.items():
+            target = tmp_path / f"{service}.db"
+            shutil.copy(template.removeprefix("sqlite:///"), target)
+            urls[service] = f"sqlite:///{target}"
+    catalogue.load(urls["intake"])
+    return urls
+
+
+# -- configuration and the running system ---------------------------------------------------
+
+@pytest.fixture
+def motcua_settings(db_urls: dict[str, str], rabbit_config: Any, web_config: Any,
+                    tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """deploy/config.yaml, pointed at this test's databases, vhost and port, with fast retries."""
+    with open(motcua_config.DEFAULT_CONFIG) as handle:
+        from nameko.cli.utils.config import load_config
+
+        data = load_config(handle)
+    data["AMQP_URI"] = nameko_config["AMQP_URI"]
+    data["WEB_SERVER_ADDRESS"] = nameko_config["WEB_SERVER_ADDRESS"]
+    data["MOTCUA"].update(EVENT_RETRY_DELAYS=[0.05, 0.1], OUTBOX_POLL_SECONDS=0.1)
+    for service, url in db_urls.items():
+        data[service]["DB_URL"] = url
+    data["intake"]["FILES_DIR"] = str(tmp_path / "files")
+    data["gateway"]["MAX_BODY_BYTES"] = 1024 * 1024
+    data["gateway"]["HEALTH_TIMEOUT_SECONDS"] = 1
+    with nameko_config.patch(data, clear=True):
+        yield data
+
+
+class System:
+    """The running system as a test sees it: its URL, its databases, tokens."""
+
+    def __init__(self, settings: dict[str, Any], db_urls: dict[str, str]) -> None:
+        self.settings = settings
+        self.db_urls = db_urls
+        self.base_url = f"http://{settings['WEB_SERVER_ADDRESS']}"
+        self.http = requests.Session()
+
+    def token(self, role: str = "citizen", sub: str = "citizen-1", **claims: Any) -> str:
+        options = self.settings["MOTCUA"]
+        return tokens.issue(options["JWT_SECRET"], options["JWT_ISSUER"], sub, role, **claims)
+
+    def headers(self, role: str = "citizen", sub: str = "citizen-1",
+                **claims: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, sub, **claims)}"}
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def query(self, service: str, sql: str, **params: Any) -> list[Any]:
+        """Read a service's database directly: tests may, services never do."""
+        engine = sa.create_engine(self.db_urls[service])
+        try:
+            with engine.connect() as connection:
+                return list(connection.execute(sa.text(sql), params))
+        finally:
+            engine.dispose()
+
+
+def service_classes(*names: str) -> list[type]:
+    paths = dict(SERVICE_CLASSES, gateway=GATEWAY_CLASS)
+    return [service_class(paths[name]) for name in names]
+
+
+@pytest.fixture
+def start_system(runner_factory: Any, motcua_settings: dict[str, Any],
+                 db_urls: dict[str, str]) -> Any:
+    """Start the named services (default: all, with the gateway) in this process."""
+
+    def start(*names: str) -> System:
+        names = names or (*SERVICES, "gateway")
+        declare_topology(motcua_settings["AMQP_URI"], service_classes(*SERVICES))
+        runner = runner_factory(*service_classes(*names))
+        runner.start()
+        return System(motcua_settings, db_urls)
+
+    return start
+
+
+@pytest.fixture
+def system(start_system: Any) -> System:
+    return start_system()
