@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import copy
 import time
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import eventlet
@@ -38,7 +38,8 @@ def sample_dossier(**changes: Any) -> dict[str, Any]:
 def submitted_event_data(code: str = "000.00.15.H56-261123-0001") -> dict[str, Any]:
     return {
         "code": code, "procedure": "2.000635", "agency": "000.00.15.H56",
-        "channel": "online", "national_status": 1, "submitted_at": datetime(2026, 11, 23, 9, 0, tzinfo=LOCAL_TZ),
+        "channel": "online", "national_status": 1,
+        "submitted_at": datetime(2026, 11, 23, 9, 0, tzinfo=LOCAL_TZ),
         "applicant": {"name": "Hoàng Văn Lai", "phone": "0912345678", "email": None},
         "fee": {"amount": 8000, "collect_at": "intake"}, "delivery_method": "postal",
         "delivery_address": "Thôn Trần Phú", "pickup_address": "Thôn Trần Phú",
