@@ -101,26 +101,35 @@ ensure_venv() {
 
 # --- RabbitMQ --------------------------------------------------------------------------
 
+# split_url URL DEFAULT_PORT: sets url_host and url_port (scheme://[user[:pw]@]host[:port]/...).
+split_url() {
+    local rest=$1
+    url_host=127.0.0.1
+    url_port=$2
+    rest=${rest#*://}          # drop the scheme
+    rest=${rest%%[/?]*}        # drop the path (vhost, database) and query
+    rest=${rest##*@}           # drop user:password@
+    if [[ $rest == \[*\]* ]]; then       # [ipv6]:port
+        url_host=${rest%%]*}; url_host=${url_host#[}
+        rest=${rest#*]}; rest=${rest#:}
+        url_port=${rest:-$2}
+    elif [[ $rest == *:* ]]; then
+        url_host=${rest%%:*}; url_port=${rest##*:}
+    else
+        url_host=$rest
+    fi
+    url_host=${url_host:-127.0.0.1}
+    [[ $url_port =~ ^[0-9]+$ ]] || url_port=$2
+}
+
 # Host and port of AMQP_URI (default pyamqp://guest:guest@127.0.0.1:5672//).
 amqp_host=127.0.0.1
 amqp_port=5672
 parse_amqp_uri() {
-    local rest=${AMQP_URI:-}
-    [ -n "$rest" ] || return 0
-    rest=${rest#*://}          # drop the scheme
-    rest=${rest%%/*}           # drop the vhost
-    rest=${rest##*@}           # drop user:password@
-    if [[ $rest == \[*\]* ]]; then       # [ipv6]:port
-        amqp_host=${rest%%]*}; amqp_host=${amqp_host#[}
-        rest=${rest#*]}; rest=${rest#:}
-        amqp_port=${rest:-5672}
-    elif [[ $rest == *:* ]]; then
-        amqp_host=${rest%%:*}; amqp_port=${rest##*:}
-    else
-        amqp_host=$rest
-    fi
-    amqp_host=${amqp_host:-127.0.0.1}
-    [[ $amqp_port =~ ^[0-9]+$ ]] || amqp_port=5672
+    [ -n "${AMQP_URI:-}" ] || return 0
+    split_url "$AMQP_URI" 5672
+    amqp_host=$url_host
+    amqp_port=$url_port
 }
 
 is_loopback() {
@@ -266,24 +275,24 @@ allow_trust_auth() {
 ensure_postgres() {
     export MOTCUA_TEST_PG_URL=${MOTCUA_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
     pg_ok && return 0
-    local pg_host
-    pg_host=$(.venv/bin/python -c 'import sys; from urllib.parse import urlsplit; print(urlsplit(sys.argv[1]).hostname or "127.0.0.1")' "$MOTCUA_TEST_PG_URL")
+    split_url "$MOTCUA_TEST_PG_URL" 5432
+    local pg_host=$url_host pg_port=$url_port
     if ! is_loopback "$pg_host"; then
-        pg_fail "the server $pg_host does not answer ($(pg_error | tr '\n' ' '))"
+        pg_fail "the server $pg_host:$pg_port does not answer ($(pg_error | tr '\n' ' '))"
     fi
-    if port_open 127.0.0.1 5432; then
+    if port_open 127.0.0.1 "$pg_port"; then
         allow_trust_auth && return 0
-        pg_fail "the server answers on 5432 but refuses the connection ($(pg_error | tr '\n' ' '))"
+        pg_fail "the server answers on $pg_port but refuses the connection ($(pg_error | tr '\n' ' '))"
     fi
     if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! pg_version >/dev/null; then
         is_root || pg_fail "PostgreSQL is not installed and we are not root to install it (apt-get install postgresql)"
         apt_install postgresql || pg_fail "apt-get install postgresql failed (see above)"
         pg_version >/dev/null || pg_fail "no cluster under /etc/postgresql after apt-get install postgresql (create one: pg_createcluster 15 main)"
         # The package may have started it already (policy-rc.d permitting).
-        wait_port 127.0.0.1 5432 5 || true
+        wait_port 127.0.0.1 "$pg_port" 5 || true
     fi
-    port_open 127.0.0.1 5432 || start_pg || true
-    wait_port 127.0.0.1 5432 30 || pg_fail "it did not listen on 127.0.0.1:5432 within 30 s (see /var/log/postgresql/)"
+    port_open 127.0.0.1 "$pg_port" || start_pg || true
+    wait_port 127.0.0.1 "$pg_port" 30 || pg_fail "it did not listen on 127.0.0.1:$pg_port within 30 s (see /var/log/postgresql/)"
     wait_pg 10 && return 0
     allow_trust_auth && return 0
     pg_fail "it runs but refuses the connection ($(pg_error | tr '\n' ' '))"
