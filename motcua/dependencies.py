@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
 from sqlalchemy import MetaData
 
 from motcua.config import section, settings
@@ -45,3 +48,14 @@ class Database(DependencyProvider):
         correlation_id = worker_ctx.context_data.get("correlation_id") or worker_ctx.call_id
         return Db(self.engine, self.metadata, self.container.service_name,
                   correlation_id=correlation_id, on_commit=self.relay.wake)
+
+
+class HealthCheck:
+    """Mixin for a service class with a ``db``: the ``health`` RPC that ``/healthz`` asks."""
+
+    db: Db
+
+    @rpc
+    def health(self) -> dict[str, Any]:
+        self.db.ping()
+        return {"status": "ok", "outbox": self.db.outbox_backlog()}

@@ -7,22 +7,17 @@ from typing import Any
 from nameko.rpc import rpc
 
 from motcua.config import section
-from motcua.dependencies import Database
+from motcua.dependencies import Database, HealthCheck
 from services.intake import submission
 from services.intake.filestore import Files
 from services.intake.models import metadata
 
 
-class IntakeService:
+class IntakeService(HealthCheck):
     name = "intake"
 
     db = Database(metadata)
     files = Files()
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        self.db.ping()
-        return {"status": "ok", "outbox": self.db.outbox_backlog()}
 
     @rpc
     def submit_dossier(self, payload: dict[str, Any], actor: dict[str, Any]) -> dict[str, Any]:

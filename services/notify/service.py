@@ -7,21 +7,16 @@ from typing import Any
 from nameko.rpc import rpc
 
 from motcua.contracts.events import Event
-from motcua.dependencies import Database
+from motcua.dependencies import Database, HealthCheck
 from motcua.messaging import consume_event
 from services.notify import messages
 from services.notify.models import metadata
 
 
-class NotifyService:
+class NotifyService(HealthCheck):
     name = "notify"
 
     db = Database(metadata)
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        self.db.ping()
-        return {"status": "ok", "outbox": self.db.outbox_backlog()}
 
     @consume_event("dossier.submitted")
     def on_dossier_submitted(self, event: Event) -> None:

@@ -7,21 +7,16 @@ from typing import Any
 from nameko.rpc import rpc
 
 from motcua.contracts.events import Event
-from motcua.dependencies import Database
+from motcua.dependencies import Database, HealthCheck
 from motcua.messaging import consume_event
 from services.processing import cases
 from services.processing.models import metadata
 
 
-class ProcessingService:
+class ProcessingService(HealthCheck):
     name = "processing"
 
     db = Database(metadata)
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        self.db.ping()
-        return {"status": "ok", "outbox": self.db.outbox_backlog()}
 
     @consume_event("dossier.submitted")
     def on_dossier_submitted(self, event: Event) -> None:
