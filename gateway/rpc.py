@@ -6,8 +6,10 @@ from typing import Any
 
 import eventlet
 from nameko import config
+from nameko.amqp.publish import get_connection
+from nameko.constants import AMQP_SSL_CONFIG_KEY
 from nameko.exceptions import UnknownService
-from nameko.rpc import ClusterRpc
+from nameko.rpc import ClusterRpc, ReplyListener
 
 from motcua.errors import Unavailable
 
@@ -51,9 +53,26 @@ class Services:
                               {"service": service}) from None
 
 
+class DeclaredReplyListener(ReplyListener):
+    """nameko's reply listener, with its queue declared at setup rather than on first use.
+
+    nameko starts the web server and the reply consumer together. A request served in
+    between registers a pending reply before anything declared the reply queue; the
+    consumer's first connection then finds pending replies and no queue, raises
+    ``ReplyQueueExpiredWithPendingReplies``, and the gateway stops answering.
+    """
+
+    def setup(self) -> None:
+        super().setup()
+        with get_connection(self.amqp_uri, config.get(AMQP_SSL_CONFIG_KEY)) as connection:
+            self.queue(connection.channel()).declare()
+
+
 class ServiceCalls(ClusterRpc):
     """A cluster RPC client with deadlines; requests expire in the queue after 30 s when
     nobody consumes them, so a service coming back does not work through stale calls."""
+
+    reply_listener = DeclaredReplyListener()
 
     def __init__(self) -> None:
         super().__init__(expiration=30)
