@@ -20,6 +20,11 @@ class Actor:
     agency: str | None = None
     operator: str | None = None
 
+    @property
+    def scope(self) -> str:
+        """Whose idempotency keys these are: one caller's keys never meet another's."""
+        return f"{self.role}:{self.sub}"[:150]
+
     def as_dict(self) -> dict[str, Any]:
         return {"sub": self.sub, "role": self.role, "agency": self.agency,
                 "operator": self.operator}

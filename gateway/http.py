@@ -5,6 +5,8 @@
 - every error, routing errors included, is ``application/problem+json`` (API.md),
   and never shows a stack trace;
 - bodies over the configured limit are refused with 413 before they are read;
+- rate limits per token and per client address (429 with ``Retry-After``);
+- CORS for the portal's configured origins;
 - one JSON access-log line per request.
 """
 
@@ -23,7 +25,8 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from motcua.errors import Problem, TooLarge
+from gateway.ratelimit import RateLimiter
+from motcua.errors import Forbidden, Problem, RateLimited, TooLarge
 
 log = logging.getLogger("motcua.gateway")
 access_log = logging.getLogger("motcua.access")
@@ -40,8 +43,29 @@ SECURITY_HEADERS = {
 }
 
 
+UNLIMITED_PATHS = {"/healthz"}  # probes must never be refused
+CORS_METHODS = "GET, POST, PUT, OPTIONS"
+CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-ID"
+CORS_EXPOSED = "X-Request-ID, Location, Retry-After, Idempotent-Replayed"
+
+
+def options() -> dict[str, Any]:
+    return config.get("gateway", {})
+
+
 def max_body_bytes() -> int:
-    return int(config.get("gateway", {}).get("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+    return int(options().get("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+
+
+def allowed_origins() -> set[str]:
+    value = options().get("CORS_ORIGINS") or ""
+    items = value if isinstance(value, list) else str(value).split(",")
+    return {item.strip().rstrip("/") for item in items if item.strip()}
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None,
@@ -63,20 +87,20 @@ def http_problem(exc: HTTPException) -> dict[str, Any]:
 
 
 class ProblemWsgiApp(WsgiApp):
+    def __init__(self, server: WebServer) -> None:
+        super().__init__(server)
+        self.limiter = RateLimiter.from_config(options())
+        self.origins = allowed_origins()
+
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         started = time.monotonic()
         given = environ.get("HTTP_X_REQUEST_ID", "")
         request_id = given if VALID_REQUEST_ID.match(given) else str(uuid.uuid4())
         environ[REQUEST_ID_ENVIRON] = request_id
         request = Request(environ, shallow=True)
+        origin = request.headers.get("Origin", "").rstrip("/")
         try:
-            length = request.content_length
-            if length is not None and length > max_body_bytes():
-                raise TooLarge(f"The body is {length} bytes; the limit is "
-                               f"{max_body_bytes()} bytes.")
-            provider, values = self.url_map.bind_to_environ(environ).match()
-            request.path_values = values
-            response = provider.handle_request(request)
+            response = self.respond(request, origin)
         except Problem as exc:
             response = problem_response(exc.problem())
         except HTTPException as exc:
@@ -85,12 +109,36 @@ class ProblemWsgiApp(WsgiApp):
         response.headers[REQUEST_ID_HEADER] = request_id
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if origin and origin in self.origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED
+            response.headers.add("Vary", "Origin")
         access_log.info(json.dumps({
             "request_id": request_id, "method": request.method, "path": request.path,
-            "status": response.status_code,
+            "status": response.status_code, "address": request.remote_addr,
             "ms": round((time.monotonic() - started) * 1000, 1),
         }))
         return response(environ, start_response)
+
+    def respond(self, request: Request, origin: str) -> Response:
+        if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
+            if origin not in self.origins:
+                raise Forbidden(f"The origin {origin or '(none)'} may not call this API.")
+            return Response(status=204, headers={
+                "Access-Control-Allow-Methods": CORS_METHODS,
+                "Access-Control-Allow-Headers": CORS_HEADERS, "Access-Control-Max-Age": "600"})
+        if request.path not in UNLIMITED_PATHS:
+            wait = self.limiter.retry_after(bearer_token(request), request.remote_addr)
+            if wait is not None:
+                problem = RateLimited(f"Too many requests; try again in {wait} s.").problem()
+                return problem_response(problem, {"Retry-After": str(wait)})
+        length = request.content_length
+        if length is not None and length > max_body_bytes():
+            raise TooLarge(f"The body is {length} bytes; the limit is "
+                           f"{max_body_bytes()} bytes.")
+        provider, values = self.url_map.bind_to_environ(request.environ).match()
+        request.path_values = values
+        return provider.handle_request(request)
 
 
 class ProblemWebServer(WebServer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import eventlet
@@ -16,12 +17,27 @@ from motcua.errors import Unavailable
 DEFAULT_TIMEOUT = 10.0
 
 
+SCOPE_TTL_SECONDS = 60.0
+
+
 class Services:
     """``services.call("intake", "get_dossier", code)`` with a timeout that becomes a 503."""
 
-    def __init__(self, client: Any, timeout: float) -> None:
+    def __init__(self, client: Any, timeout: float,
+                 scopes: dict[str, tuple[float, set[str]]] | None = None) -> None:
         self.client = client
         self.timeout = timeout
+        self._scopes = scopes if scopes is not None else {}
+
+    def agency_scope(self, agency: str) -> set[str]:
+        """An agency and all below it; kept a minute, as the tree changes rarely."""
+        now = time.monotonic()
+        cached = self._scopes.get(agency)
+        if cached and cached[0] > now:
+            return cached[1]
+        scope = set(self.call("intake", "agency_scope", agency))
+        self._scopes[agency] = (now + SCOPE_TTL_SECONDS, scope)
+        return scope
 
     def call(self, service: str, method: str, *args: Any, timeout: float | None = None) -> Any:
         limit = timeout or self.timeout
@@ -81,6 +97,7 @@ class ServiceCalls(ClusterRpc):
         super().setup()
         self.timeout = float(config.get("gateway", {}).get("RPC_TIMEOUT_SECONDS",
                                                           DEFAULT_TIMEOUT))
+        self.scopes: dict[str, tuple[float, set[str]]] = {}
 
     def get_dependency(self, worker_ctx) -> Services:
-        return Services(super().get_dependency(worker_ctx), self.timeout)
+        return Services(super().get_dependency(worker_ctx), self.timeout, self.scopes)

@@ -7,18 +7,24 @@ each part of it (DESIGN.md rule 9).
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from marshmallow import ValidationError
 from nameko import config
+from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
 
+from gateway import idempotency
 from gateway.auth import Actor, Auth
 from gateway.http import api, json_response
+from gateway.models import metadata
+from gateway.openapi import build_spec, docs_html
 from gateway.rpc import ServiceCalls
 from motcua.config import SERVICES
 from motcua.contracts.dossiers import DossierSubmissionSchema
-from motcua.errors import BadRequest, Invalid, NotFound, Problem
+from motcua.dependencies import Database
+from motcua.errors import BadRequest, Forbidden, Invalid, NotFound, Problem
 
 DEFAULT_HEALTH_TIMEOUT = 2.0
 
@@ -39,6 +45,25 @@ class GatewayService:
 
     services = ServiceCalls()
     auth = Auth()
+    db = Database(metadata, outbox=False)
+
+    @timer(interval=3600)
+    def purge_idempotency_keys(self) -> None:
+        """Keys are kept for IDEMPOTENCY_HOURS; older ones are deleted hourly."""
+        idempotency.purge_expired(self.db)
+
+    @api("GET", "/api/openapi.json")
+    def openapi(self, request: Request) -> Response:
+        return json_response(build_spec(request.host_url.rstrip("/")))
+
+    @api("GET", "/api/docs")
+    def docs(self, request: Request) -> Response:
+        return Response(docs_html(build_spec(request.host_url.rstrip("/"))),
+                        content_type="text/html; charset=utf-8")
+
+    @api("GET", "/api/v1/agencies")
+    def agencies(self, request: Request) -> Response:
+        return json_response(self.services.call("intake", "list_agencies"))
 
     @api("GET", "/healthz")
     def health(self, request: Request) -> Response:
@@ -65,11 +90,19 @@ class GatewayService:
     @api("POST", "/api/v1/dossiers")
     def submit_dossier(self, request: Request) -> Response:
         actor = self.auth.actor(request, "citizen", "officer")
+        hours = float(config.get("gateway", {}).get("IDEMPOTENCY_HOURS", 24))
+        return idempotency.once(self.db, request, actor.scope,
+                                lambda: self._submit(request, actor), timedelta(hours=hours))
+
+    def _submit(self, request: Request, actor: Actor) -> Response:
         body = read_json(request)
         try:
             payload = DossierSubmissionSchema().load(body)
         except ValidationError as exc:
             raise Invalid.from_messages(exc.messages) from None
+        if actor.role == "officer" and payload["agency"] not in self._scope(actor):
+            raise Forbidden(f"Officers of {actor.agency} cannot receive dossiers for "
+                            f"{payload['agency']}.")
         receipt = self.services.call("intake", "submit_dossier",
                                      DossierSubmissionSchema().dump(payload), actor.as_dict())
         receipt.pop("owner", None)
@@ -106,9 +139,16 @@ class GatewayService:
         owner = dossier.pop("owner", None)
         if actor.role == "citizen" and owner != actor.sub:
             raise NotFound(f"No dossier {code}.")
-        if actor.role == "officer" and dossier["agency"] != actor.agency:
+        if actor.role == "officer" and dossier["agency"] not in self._scope(actor):
             raise NotFound(f"No dossier {code}.")
         return dossier
+
+    def _scope(self, actor: Actor) -> set[str]:
+        """The officer's agency and every agency below it (asked of intake, cached)."""
+        try:
+            return self.services.agency_scope(actor.agency or "")
+        except NotFound:
+            return set()
 
     def _optional(self, service: str, method: str, code: str) -> dict[str, Any] | None:
         """A part that may not exist yet (the owner has not received the event): None."""

@@ -61,7 +61,7 @@ def prepare(cfg: dict[str, Any]) -> None:
     from services.intake import catalogue
 
     Path("var").mkdir(exist_ok=True)
-    for name in SERVICE_CLASSES:
+    for name in [*SERVICE_CLASSES, "gateway"]:
         upgrade(name, cfg[name]["DB_URL"])
     catalogue.load_if_empty(cfg["intake"]["DB_URL"])
     declare_topology(cfg["AMQP_URI"], [service_class(p) for p in SERVICE_CLASSES.values()])

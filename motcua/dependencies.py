@@ -22,32 +22,37 @@ class Database(DependencyProvider):
     event the worker emits.
     """
 
-    def __init__(self, metadata: MetaData) -> None:
+    def __init__(self, metadata: MetaData, outbox: bool = True) -> None:
         self.metadata = metadata
+        self.outbox = outbox  # the gateway stores no events: no relay for it
+        self.relay: OutboxRelay | None = None
 
     def setup(self) -> None:
         name = self.container.service_name
         self.engine = make_engine(section(name)["DB_URL"])
         options = settings()
-        self.relay = OutboxRelay(self.engine, self.metadata, amqp_uri(),
-                                 poll_seconds=float(options.get("OUTBOX_POLL_SECONDS", 1.0)),
-                                 batch=int(options.get("OUTBOX_BATCH", 200)))
+        if self.outbox:
+            self.relay = OutboxRelay(
+                self.engine, self.metadata, amqp_uri(),
+                poll_seconds=float(options.get("OUTBOX_POLL_SECONDS", 1.0)),
+                batch=int(options.get("OUTBOX_BATCH", 200)))
 
     def start(self) -> None:
-        self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+        if self.relay:
+            self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
 
     def stop(self) -> None:
-        self.relay.stop()
+        if self.relay:
+            self.relay.stop()
         self.engine.dispose()
 
-    def kill(self) -> None:
-        self.relay.stop()
-        self.engine.dispose()
+    kill = stop
 
     def get_dependency(self, worker_ctx) -> Db:
         correlation_id = worker_ctx.context_data.get("correlation_id") or worker_ctx.call_id
         return Db(self.engine, self.metadata, self.container.service_name,
-                  correlation_id=correlation_id, on_commit=self.relay.wake)
+                  correlation_id=correlation_id,
+                  on_commit=self.relay.wake if self.relay else None)
 
 
 class HealthCheck:

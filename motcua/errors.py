@@ -74,6 +74,11 @@ class TooLarge(Problem):
 
 
 @deserialize_to_instance
+class RateLimited(Problem):
+    status, title = 429, "Too many requests"
+
+
+@deserialize_to_instance
 class Unavailable(Problem):
     """A service needed for the answer did not reply in time."""
 

@@ -7,17 +7,25 @@ tests call.
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData
 
 from motcua.config import ROOT
-from motcua.db import make_engine
+from motcua.db import UtcDateTime, make_engine
+
+
+def migrations_folder(service: str) -> str:
+    """``services/<name>/migrations``; the gateway keeps its own at ``gateway/migrations``."""
+    base = ROOT / "gateway" if service == "gateway" else ROOT / "services" / service
+    return str(base / "migrations")
 
 
 def alembic_config(service: str, url: str) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(ROOT / "services" / service / "migrations"))
+    cfg.set_main_option("script_location", migrations_folder(service))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     cfg.attributes["configure_logger"] = False
     return cfg
@@ -27,6 +35,13 @@ def upgrade(service: str, url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(service, url), revision)
 
 
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Migrations spell kernel column types as plain SQLAlchemy, so they never import us."""
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_env(metadata: MetaData) -> None:
     """Body of every service's ``env.py`` (online mode: we always have the database)."""
     url = context.config.get_main_option("sqlalchemy.url")
@@ -34,7 +49,7 @@ def run_env(metadata: MetaData) -> None:
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata,
                           render_as_batch=connection.dialect.name == "sqlite",
-                          compare_type=True)
+                          compare_type=True, render_item=render_item)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

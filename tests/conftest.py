@@ -13,6 +13,7 @@ eventlet.monkey_patch()  # before anything opens a socket (nameko needs a green 
 
 import os  # noqa: E402
 import shutil  # noqa: E402
+import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -31,6 +32,7 @@ from motcua.migrations import upgrade  # noqa: E402
 from services.intake import catalogue  # noqa: E402
 
 SERVICES = list(SERVICE_CLASSES)
+DATABASES = [*SERVICES, "gateway"]  # the gateway keeps idempotency keys
 USE_POSTGRES = os.environ.get("MOTCUA_TEST_DB", "sqlite") == "postgres"
 PG_ADMIN_URL = os.environ.get("MOTCUA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -53,15 +55,15 @@ def migrated_databases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, st
         green_postgres()
         admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            for service in SERVICES:
+            for service in DATABASES:
                 name = f"motcua_test_{service}"
                 connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
-        urls = {service: _pg_url(service) for service in SERVICES}
+        urls = {service: _pg_url(service) for service in DATABASES}
     else:
         folder = tmp_path_factory.mktemp("template-db")
-        urls = {service: f"sqlite:///{folder / service}.db" for service in SERVICES}
+        urls = {service: f"sqlite:///{folder / service}.db" for service in DATABASES}
     for service, url in urls.items():
         upgrade(service, url)
     return urls
@@ -109,6 +111,10 @@ def motcua_settings(db_urls: dict[str, str], rabbit_config: Any, web_config: Any
     data["intake"]["FILES_DIR"] = str(tmp_path / "files")
     data["gateway"]["MAX_BODY_BYTES"] = 1024 * 1024
     data["gateway"]["HEALTH_TIMEOUT_SECONDS"] = 1
+    # Each test counts in its own Redis keys; limits high enough not to get in the way.
+    data["gateway"].update(RATE_LIMIT_PREFIX=f"motcua-test:{uuid.uuid4()}",
+                           RATE_LIMIT_PER_TOKEN=10_000, RATE_LIMIT_PER_ADDRESS=10_000,
+                           CORS_ORIGINS="https://dichvucong.thanhhoa.gov.vn")
     with nameko_config.patch(data, clear=True):
         yield data
 

@@ -32,3 +32,8 @@ def dossier_code(agency: str, day: date, sequence: int) -> str:
     if not 1 <= sequence <= 9999:
         raise ValueError(f"sequence {sequence} does not fit the 4-digit dossier code")
     return f"{agency}-{day:%y%m%d}-{sequence:04d}"
+
+
+def receives_on(valid_from: date | None, valid_to: date | None, day: date) -> bool:
+    """Whether an agency exists on ``day`` (districts ended on 2025-06-30)."""
+    return (valid_from is None or valid_from <= day) and (valid_to is None or day <= valid_to)

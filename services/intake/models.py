@@ -19,6 +19,19 @@ metadata = Base.metadata
 add_kernel_tables(metadata)
 
 
+class Agency(Base):
+    """An agency of the tree (tỉnh → sở, xã; huyện kept for dossiers before 2025-07-01)."""
+
+    __tablename__ = "agencies"
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    level: Mapped[str] = mapped_column(String(20))  # province | department | district | commune
+    parent: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"), nullable=True,
+                                               index=True)
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
 class Procedure(Base):
     """A procedure of the catalogue (thủ tục hành chính); issue #4 fills in the rest."""
 

@@ -8,7 +8,7 @@ from nameko.rpc import rpc
 
 from motcua.config import section
 from motcua.dependencies import Database, HealthCheck
-from services.intake import submission
+from services.intake import agencies, submission
 from services.intake.filestore import Files
 from services.intake.models import metadata
 
@@ -27,3 +27,11 @@ class IntakeService(HealthCheck):
     @rpc
     def get_dossier(self, code: str) -> dict[str, Any]:
         return submission.get(self.db, code)
+
+    @rpc
+    def list_agencies(self) -> list[dict[str, Any]]:
+        return agencies.list_agencies(self.db)
+
+    @rpc
+    def agency_scope(self, code: str) -> list[str]:
+        return agencies.scope(self.db, code)

@@ -20,7 +20,7 @@ from motcua.db import Db, local_iso, utcnow
 from motcua.errors import Forbidden, Invalid, NotFound
 from services.intake import domain
 from services.intake.filestore import FileStore
-from services.intake.models import Document, Dossier, DossierCounter, Procedure
+from services.intake.models import Agency, Document, Dossier, DossierCounter, Procedure
 
 DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 CODE_ATTEMPTS = 5
@@ -37,8 +37,17 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
     if data["channel"] == "counter" and actor.get("role") not in ("officer", "admin"):
         raise Forbidden("Only an officer at the one-stop desk enters counter dossiers.")
 
+    received_at = now or utcnow()
     with db.session() as session:
         procedure = session.get(Procedure, data["procedure"])
+        agency = session.get(Agency, data["agency"])
+    if agency is None:
+        raise Invalid.from_messages({"agency": [f"Unknown agency {data['agency']}."]})
+    if not domain.receives_on(agency.valid_from, agency.valid_to,
+                              domain.receipt_day(received_at)):
+        raise Invalid.from_messages({"agency": [
+            f"{agency.name} does not receive dossiers on this day (valid "
+            f"{agency.valid_from or '…'} to {agency.valid_to or '…'})."]})
     if procedure is None:
         raise Invalid.from_messages({"procedure": [f"Unknown procedure {data['procedure']}."]})
     if data["channel"] not in domain.CHANNELS_BY_ONLINE_LEVEL[procedure.online_level]:
@@ -49,7 +58,6 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
     contents = _decode_documents(data["documents"], max_document_bytes)
     digests = [files.put(content) for content in contents]
 
-    received_at = now or utcnow()
     status, national_status = domain.INITIAL_STATUS[data["channel"]]
     for attempt in range(CODE_ATTEMPTS):
         try:

@@ -1,9 +1,13 @@
 """Unit fixtures: a service's real schema in an in-memory SQLite database, no broker."""
 
 import pytest
+from nameko.testing.services import worker_factory
 from sqlalchemy import MetaData
 
 from motcua.db import Db, make_engine
+from services.intake import models as intake_models
+from services.intake.filestore import FileStore
+from services.intake.service import IntakeService
 
 
 @pytest.fixture
@@ -19,3 +23,16 @@ def make_db():
     yield make
     for engine in engines:
         engine.dispose()
+
+
+@pytest.fixture
+def intake(make_db, tmp_path):
+    """An intake worker over a real schema, with one agency and one procedure."""
+    db = make_db(intake_models.metadata, "intake")
+    with db.unit_of_work() as uow:
+        uow.session.add(intake_models.Agency(code="000.00.15.H56", name="Sở Tư pháp",
+                                             level="department"))
+        uow.session.add(intake_models.Procedure(code="2.000635", name="Cấp bản sao trích lục",
+                                                online_level="full", fee_amount=8000,
+                                                fee_collect_at="intake"))
+    return worker_factory(IntakeService, db=db, files=FileStore(tmp_path))

@@ -8,9 +8,7 @@ from nameko.testing.services import worker_factory
 
 from motcua.contracts.events import build_event, parse_event
 from motcua.errors import Forbidden, Invalid, NotFound
-from services.intake import models as intake_models
 from services.intake.filestore import FileStore
-from services.intake.service import IntakeService
 from services.notify import models as notify_models
 from services.notify.service import NotifyService
 from services.payment import models as payment_models
@@ -22,16 +20,6 @@ from services.processing.service import ProcessingService
 from tests.support import sample_dossier, submitted_event_data
 
 CITIZEN = {"sub": "citizen-1", "role": "citizen"}
-
-
-@pytest.fixture
-def intake(make_db, tmp_path):
-    db = make_db(intake_models.metadata, "intake")
-    with db.unit_of_work() as uow:
-        uow.session.add(intake_models.Procedure(code="2.000635", name="Cấp bản sao trích lục",
-                                                online_level="full", fee_amount=8000,
-                                                fee_collect_at="intake"))
-    return worker_factory(IntakeService, db=db, files=FileStore(tmp_path))
 
 
 def rows(db, sql):

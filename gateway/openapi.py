@@ -1,0 +1,663 @@
+"""The gateway's OpenAPI document (``/api/openapi.json``) and its human page (``/api/docs``).
+
+``ROUTES`` is the one table of what the gateway documents; tests check it against the
+``@api`` entrypoints of ``GatewayService`` so the document cannot drift from the routes.
+Shapes come from marshmallow schemas (``motcua.contracts`` for requests,
+``gateway.schemas`` for responses) through apispec's MarshmallowPlugin.
+
+The page is rendered here, with no JavaScript or CSS from a CDN: the servers and many
+officers' networks cannot reach one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from jinja2 import Environment, StrictUndefined
+from marshmallow import EXCLUDE, Schema
+
+from gateway.http import REQUEST_ID_HEADER, VALID_REQUEST_ID, max_body_bytes
+from gateway.schemas import (
+    AgencySchema,
+    DossierViewSchema,
+    HealthSchema,
+    NotificationSchema,
+    PaymentSchema,
+    ProblemSchema,
+)
+from motcua.contracts.dossiers import (
+    MAX_DOCUMENTS,
+    DossierReceiptSchema,
+    DossierSubmissionSchema,
+    FeeSchema,
+)
+
+OPENAPI_VERSION = "3.0.3"
+TITLE = "motcua — một cửa điện tử"
+PROBLEM_TYPE = "application/problem+json"
+SECURITY_SCHEME = "bearerAuth"
+
+# A response body: a marshmallow schema (class or instance) or a plain OpenAPI schema.
+Body = type[Schema] | Schema | dict[str, Any]
+
+ERRORS: dict[int, str] = {
+    400: "Malformed request: the body is not UTF-8 JSON.",
+    401: "No token, or a token that is not valid or has expired.",
+    403: "The token's role may not do this.",
+    404: "Unknown, or not visible to this caller (the answer does not say which).",
+    409: "Conflict with the current state.",
+    413: "The body is over the size limit (configuration key gateway.MAX_BODY_BYTES).",
+    422: "Invalid input: `errors` names each field that is wrong and why.",
+    429: "Too many requests: wait the number of seconds in Retry-After, then retry.",
+    503: "A service needed for the answer did not reply in time: retry later.",
+}
+
+TAGS = [
+    {"name": "system", "description": "Health and this documentation."},
+    {"name": "catalogue", "description": "Danh mục: agencies (cơ quan) and procedures."},
+    {"name": "dossiers", "description": "Hồ sơ: submitting and reading dossiers."},
+    {"name": "payments", "description": "Lệ phí: the fee payment of a dossier."},
+    {"name": "notifications", "description": "Thông báo: messages sent about a dossier."},
+]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query parameter."""
+
+    name: str
+    description: str
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    """One documented operation: a werkzeug rule and method, as ``@api`` declares it."""
+
+    method: str
+    rule: str
+    operation_id: str
+    summary: str
+    description: str
+    tag: str
+    response: Body
+    response_description: str
+    roles: tuple[str, ...] = ()  # empty: no token needed
+    path_params: Mapping[str, str] = field(default_factory=dict)  # name → description
+    query: tuple[Param, ...] = ()
+    body: type[Schema] | None = None
+    body_example: Mapping[str, Any] | None = None
+    idempotency_key: bool = False  # accepts Idempotency-Key (POSTs that create)
+    status: int = 200
+    content_type: str = "application/json"
+    response_headers: tuple[str, ...] = ()  # names of components/headers
+    errors: tuple[int, ...] = ()  # answered with a problem (ERRORS says what each means)
+    error_notes: Mapping[int, str] = field(default_factory=dict)  # this route's wording
+    also: Mapping[int, str] = field(default_factory=dict)  # other statuses, same body
+
+
+DOSSIER_CODE = {"code": "Mã hồ sơ, e.g. 000.00.15.H56-261123-0001."}
+READ_ROLES = ("citizen", "officer", "admin")
+WHO_SEES_A_DOSSIER = ("A citizen sees only its own dossiers; an officer those of its agency "
+                      "and the agencies under it; an admin every dossier. A dossier the "
+                      "caller may not see is a 404, as if it did not exist.")
+
+SAMPLE_SUBMISSION = {
+    "procedure": "2.000635", "agency": "000.00.15.H56", "channel": "online",
+    "applicant": {"name": "Hoàng Văn Lai", "id_number": "038085001234",
+                  "phone": "0912345678", "email": "lai@example.vn",
+                  "address": "Thôn Trần Phú, xã Minh Xuân"},
+    "summary": "Xin cấp bản sao trích lục khai sinh",
+    "documents": [{"code": "TK01", "filename": "tờ-khai.pdf",
+                   "content_type": "application/pdf", "content_base64": "JVBERi0xLjQgdGVzdA=="}],
+    "delivery": {"method": "postal", "address": "Thôn Trần Phú, xã Minh Xuân"},
+    "pickup": {"address": "Thôn Trần Phú, xã Minh Xuân"},
+}
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "GET", "/healthz", "health", "Health of every service",
+        "Asks every service for its health within a short deadline "
+        "(gateway.HEALTH_TIMEOUT_SECONDS). For load balancers and monitoring.",
+        "system", HealthSchema, "Every service answered.",
+        also={503: "At least one service did not answer; `detail` names them."}),
+    Route(
+        "GET", "/api/openapi.json", "openapi", "This OpenAPI document",
+        "The machine-readable contract of the gateway (OpenAPI 3.0.3).",
+        "system", {"type": "object", "description": "An OpenAPI 3.0.3 document."},
+        "The document."),
+    Route(
+        "GET", "/api/docs", "docs", "This documentation as a web page",
+        "The same document rendered for people (hướng dẫn tích hợp); needs no internet "
+        "access to display.",
+        "system", {"type": "string"}, "An HTML page.", content_type="text/html"),
+    Route(
+        "GET", "/api/v1/agencies", "listAgencies", "List agencies (danh sách cơ quan)",
+        "Every agency of the tree (tỉnh, sở, xã, ...) with its parent. Public: no token.",
+        "catalogue", {"type": "array", "items": AgencySchema}, "The agencies.",
+        errors=(429, 503)),
+    Route(
+        "POST", "/api/v1/dossiers", "submitDossier", "Submit a dossier (nộp hồ sơ)",
+        "A citizen submits online or for postal pickup; an officer at the one-stop desk "
+        "(bộ phận một cửa) enters a counter dossier, which is accepted at once (national "
+        f"status 2) and gets its appointment. At most {MAX_DOCUMENTS} documents, each "
+        "base64 in `content_base64`; each decoded document at most intake."
+        "MAX_DOCUMENT_BYTES (default 10 MiB). Send an Idempotency-Key to retry safely.",
+        "dossiers", DossierReceiptSchema, "Received: the receipt (giấy tiếp nhận).",
+        roles=("citizen", "officer"), body=DossierSubmissionSchema,
+        body_example=SAMPLE_SUBMISSION, idempotency_key=True, status=201,
+        response_headers=("Location",), errors=(400, 401, 403, 409, 413, 422, 429, 503),
+        error_notes={
+            403: "The role may not submit, or a citizen tried the counter channel.",
+            409: "This Idempotency-Key was used before with another body.",
+            422: "Invalid fields, an unknown procedure, a channel the procedure does not "
+                 "allow, or a document over the size limit; `errors` names each field.",
+        }),
+    Route(
+        "GET", "/api/v1/dossiers/<string:code>", "getDossier", "Read a dossier (tra cứu hồ sơ)",
+        "The dossier as its owners see it: intake's record (applicant, documents, "
+        "delivery), processing's status and appointment, the fee payment and the postal "
+        f"jobs. {WHO_SEES_A_DOSSIER}",
+        "dossiers", DossierViewSchema, "The dossier.", roles=READ_ROLES,
+        path_params=DOSSIER_CODE, errors=(401, 403, 404, 429, 503)),
+    Route(
+        "GET", "/api/v1/dossiers/<string:code>/payment", "getDossierPayment",
+        "The fee payment of a dossier (lệ phí)",
+        f"The latest payment requested for the dossier's fee. {WHO_SEES_A_DOSSIER}",
+        "payments", PaymentSchema, "The payment.", roles=READ_ROLES,
+        path_params=DOSSIER_CODE, errors=(401, 403, 404, 429, 503),
+        error_notes={404: "Unknown or invisible dossier, or no payment for it (no fee "
+                          "is due at intake)."}),
+    Route(
+        "GET", "/api/v1/dossiers/<string:code>/notifications", "listDossierNotifications",
+        "Messages sent about a dossier (thông báo)",
+        f"SMS, e-mail and Zalo messages about the dossier, oldest first. {WHO_SEES_A_DOSSIER}",
+        "notifications", {"type": "array", "items": NotificationSchema}, "The messages.",
+        roles=READ_ROLES, path_params=DOSSIER_CODE, errors=(401, 403, 404, 429, 503)),
+)
+
+
+def documented_routes() -> set[tuple[str, str]]:
+    """The (METHOD, werkzeug rule) pairs the document covers."""
+    return {(route.method, route.rule) for route in ROUTES}
+
+
+# -- building the document -------------------------------------------------------------------
+
+RULE_VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
+CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "string": {"type": "string"}, "path": {"type": "string"}, "any": {"type": "string"},
+    "int": {"type": "integer"}, "float": {"type": "number"},
+    "uuid": {"type": "string", "format": "uuid"},
+}
+
+
+def openapi_path(rule: str) -> str:
+    """``/a/<string:code>`` → ``/a/{code}``."""
+    return RULE_VARIABLE.sub(lambda match: "{" + match["name"] + "}", rule)
+
+
+def rule_variables(rule: str) -> dict[str, str]:
+    """A rule's variables and their converters, in order."""
+    return {m["name"]: m["converter"] or "string" for m in RULE_VARIABLE.finditer(rule)}
+
+
+def _version() -> str:
+    try:
+        return version("motcua")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def _overview() -> str:
+    limit = max_body_bytes()
+    return "\n\n".join([
+        "The HTTP interface of the province's electronic one-stop shop (một cửa điện tử): "
+        "submitting and following administrative dossiers (hồ sơ thủ tục hành chính).",
+        "JSON in UTF-8: Vietnamese text round-trips unchanged. Times are ISO 8601 with an "
+        "offset (+07:00). Money is integer VND.",
+        "Authentication: `Authorization: Bearer <JWT>`, HS256-signed with the configured "
+        "secret. Claims: `sub` (who), `role` (citizen, officer, admin or postal), `agency` "
+        "(officers: the agency they work for; they may act on it and the agencies under "
+        "it), `operator` (postal: the operator's id), `exp` (required).",
+        "Errors are `application/problem+json` with `type`, `title`, `status`, `detail`, "
+        "and for 422 `errors: {field: [messages]}`; never a stack trace. Unknown paths are "
+        "404 and wrong methods 405, as problems too.",
+        f"Limits: a request body is at most {limit} bytes (configuration key "
+        f"gateway.MAX_BODY_BYTES, default 20 MiB), else 413 before it is read; a dossier "
+        f"has at most {MAX_DOCUMENTS} documents. Too many requests are answered 429 with "
+        "Retry-After.",
+        f"Every response carries {REQUEST_ID_HEADER}: the caller's, if it sent a valid one, "
+        "else a new one. Quote it when reporting a problem.",
+        "POSTs that create something accept `Idempotency-Key`: the same key with the same "
+        "body returns the first response; with another body, 409.",
+    ])
+
+
+def _register_components(spec: APISpec) -> None:
+    spec.components.security_scheme(SECURITY_SCHEME, {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "HS256-signed JWT with claims sub, role (citizen, officer, admin, "
+                       "postal), agency (officers), operator (postal), exp. "
+                       "`motcua token --role officer --agency 000.00.15.H56 --sub cb01` "
+                       "prints one.",
+    })
+    spec.components.parameter("RequestId", "header", {
+        "name": REQUEST_ID_HEADER, "required": False,
+        "description": "Your id for this request, echoed back and logged; one is made "
+                       "if absent or not matching the pattern.",
+        "schema": {"type": "string", "pattern": VALID_REQUEST_ID.pattern},
+    })
+    spec.components.parameter("IdempotencyKey", "header", {
+        "name": "Idempotency-Key", "required": False,
+        "description": "Retry safely: the same key with the same body returns the first "
+                       "response; with another body, 409.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    })
+    spec.components.header("RequestId", {
+        "description": "The request's id (yours if valid, else generated).",
+        "schema": {"type": "string"},
+    })
+    spec.components.header("RetryAfter", {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 0},
+    })
+    spec.components.header("Location", {
+        "description": "The URL of what was created.", "schema": {"type": "string"},
+    })
+    # Reused contract schemas keep marshmallow's default (unknown = RAISE), which apispec
+    # would publish as additionalProperties: false; responses may gain fields, so register
+    # open instances under the names their nested references resolve to.
+    spec.components.schema("Fee", schema=FeeSchema(unknown=EXCLUDE))
+    spec.components.schema("DossierReceipt", schema=DossierReceiptSchema(unknown=EXCLUDE))
+
+
+def _response_headers(*names: str) -> dict[str, str]:
+    return {REQUEST_ID_HEADER: "RequestId"} | {
+        name: name.replace("-", "") for name in names}
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    variables = rule_variables(route.rule)
+    if set(variables) != set(route.path_params):
+        raise ValueError(f"{route.method} {route.rule}: describe exactly the path "
+                         f"parameters {sorted(variables)}")
+    parameters: list[Any] = [
+        {"in": "path", "name": name, "required": True, "description": route.path_params[name],
+         "schema": dict(CONVERTER_SCHEMAS.get(converter, {"type": "string"}))}
+        for name, converter in variables.items()]
+    parameters += [{"in": "query", "name": p.name, "required": p.required,
+                    "description": p.description, "schema": dict(p.schema)}
+                   for p in route.query]
+    parameters.append("RequestId")
+    if route.idempotency_key:
+        parameters.append("IdempotencyKey")
+
+    def success(description: str, *headers: str) -> dict[str, Any]:
+        return {"description": description, "headers": _response_headers(*headers),
+                "content": {route.content_type: {"schema": route.response}}}
+
+    responses = {str(route.status): success(route.response_description,
+                                            *route.response_headers)}
+    for status, description in route.also.items():
+        responses[str(status)] = success(description)
+    for status in route.errors:
+        responses[str(status)] = {
+            "description": route.error_notes.get(status, ERRORS[status]),
+            "headers": _response_headers(*(("Retry-After",) if status == 429 else ())),
+            "content": {PROBLEM_TYPE: {"schema": ProblemSchema}},
+        }
+
+    operation: dict[str, Any] = {
+        "operationId": route.operation_id, "summary": route.summary,
+        "description": route.description, "tags": [route.tag], "parameters": parameters,
+        "responses": responses, "x-roles": list(route.roles),
+        "security": [{SECURITY_SCHEME: []}] if route.roles else [],
+    }
+    if route.body is not None:
+        content: dict[str, Any] = {"schema": route.body}
+        if route.body_example is not None:
+            content["example"] = dict(route.body_example)
+        operation["requestBody"] = {"required": True,
+                                    "content": {"application/json": content}}
+    return operation
+
+
+def build_spec(server_url: str | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.0.3 document of ``ROUTES``, as a JSON-ready dict."""
+    options: dict[str, Any] = {"info": {"description": _overview()}, "tags": TAGS}
+    if server_url:
+        options["servers"] = [{"url": server_url}]
+    spec = APISpec(TITLE, _version(), OPENAPI_VERSION, plugins=[MarshmallowPlugin()],
+                   **options)
+    _register_components(spec)
+    operations: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        operations.setdefault(openapi_path(route.rule), {})[route.method.lower()] = \
+            _operation(route)
+    for path, by_method in operations.items():
+        spec.path(path, operations=by_method)
+    return spec.to_dict()
+
+
+# -- the page for people ----------------------------------------------------------------------
+
+@dataclass
+class FieldRow:
+    name: str
+    type: str
+    required: bool
+    notes: str
+
+
+@dataclass
+class BodyView:
+    content_type: str
+    type: str
+    link: str | None = None  # anchor of the named schema, if it is one
+    fields: list[FieldRow] = field(default_factory=list)
+    example: str | None = None
+
+
+class SchemaWalker:
+    """Turns OpenAPI schemas (with ``$ref`` into components) into readable field rows."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.schemas: dict[str, Any] = spec.get("components", {}).get("schemas", {})
+
+    @staticmethod
+    def ref_name(schema: Mapping[str, Any]) -> str | None:
+        ref = schema.get("$ref")
+        return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else None
+
+    def unwrap(self, schema: Mapping[str, Any]) -> tuple[Mapping[str, Any], bool]:
+        """Strip apispec's 3.0 wrappers: ``allOf: [ref]`` and nullable ``anyOf``."""
+        nullable = bool(schema.get("nullable"))
+        for key in ("allOf", "anyOf"):
+            options = schema.get(key)
+            if not options:
+                continue
+            real = [o for o in options if not (o.get("nullable") and set(o) <= {"type",
+                                                                                "nullable"})]
+            nullable = nullable or len(real) < len(options)
+            if len(real) == 1:
+                return real[0], nullable
+        return schema, nullable
+
+    def target(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+        name = self.ref_name(schema)
+        return self.schemas.get(name, {}) if name else schema
+
+    def type_text(self, schema: Mapping[str, Any]) -> str:
+        schema, nullable = self.unwrap(schema)
+        name = self.ref_name(schema)
+        if name:
+            text = name
+        elif "oneOf" in schema:
+            text = " | ".join(self.type_text(option) for option in schema["oneOf"])
+        elif schema.get("type") == "array":
+            text = f"array of {self.type_text(schema.get('items', {}))}"
+        elif isinstance(schema.get("additionalProperties"), dict) \
+                and not schema.get("properties"):
+            text = f"map of {self.type_text(schema['additionalProperties']) or 'any'}"
+        else:
+            text = str(schema.get("type", "any"))
+            if schema.get("format"):
+                text += f" ({schema['format']})"
+        return text + (" or null" if nullable else "")
+
+    @staticmethod
+    def notes(schema: Mapping[str, Any]) -> str:
+        parts = []
+        if schema.get("description"):
+            parts.append(str(schema["description"]))
+        if schema.get("enum"):
+            parts.append("One of: " + ", ".join(str(v) for v in schema["enum"]) + ".")
+        for key, label in (("pattern", "Pattern"), ("minLength", "Min length"),
+                           ("maxLength", "Max length"), ("maxItems", "At most (items)")):
+            if key in schema:
+                parts.append(f"{label}: {schema[key]}.")
+        if schema.get("default") not in (None, [], ""):
+            parts.append(f"Default: {json.dumps(schema['default'], ensure_ascii=False)}.")
+        return " ".join(parts)
+
+    def rows(self, schema: Mapping[str, Any], prefix: str = "",
+             seen: frozenset[str] = frozenset()) -> list[FieldRow]:
+        """Every field under ``schema``, nested ones as ``a.b`` and ``list[].b``."""
+        schema, _ = self.unwrap(schema)
+        name = self.ref_name(schema)
+        if name:
+            if name in seen:
+                return []
+            seen = seen | {name}
+        body = self.target(schema)
+        if body.get("type") == "array":
+            inner = prefix.removesuffix(".") + "[]." if prefix else ""
+            return self.rows(body.get("items", {}), inner, seen)
+        result = []
+        required = set(body.get("required", []))
+        for field_name, prop in body.get("properties", {}).items():
+            inner, _ = self.unwrap(prop)
+            result.append(FieldRow(prefix + field_name, self.type_text(prop),
+                                   field_name in required,
+                                   self.notes(prop) or self.notes(self.target(inner))))
+            result += self.rows(prop, f"{prefix}{field_name}.", seen)
+        values = body.get("additionalProperties")
+        if isinstance(values, dict) and not body.get("properties") and prefix:
+            key = prefix + "{key}"
+            target = self.target(self.unwrap(values)[0])
+            if target.get("properties") or target.get("type") == "array":
+                result += self.rows(values, key + ".", seen)
+            else:
+                result.append(FieldRow(key, self.type_text(values), False,
+                                       self.notes(values)))
+        return result
+
+    def body(self, content_type: str, media: Mapping[str, Any], walk: bool) -> BodyView:
+        schema = media.get("schema", {})
+        name = self.ref_name(self.unwrap(schema)[0])
+        return BodyView(content_type, self.type_text(schema),
+                        f"schema-{name}" if name else None,
+                        self.rows(schema) if walk else [])
+
+
+def _resolve(spec: dict[str, Any], item: Mapping[str, Any], section: str) -> Mapping[str, Any]:
+    ref = item.get("$ref")
+    if not ref:
+        return item
+    return spec.get("components", {}).get(section, {}).get(ref.rsplit("/", 1)[-1], {})
+
+
+def _page_model(spec: dict[str, Any]) -> dict[str, Any]:
+    """What the template shows: plain data, already walked."""
+    walker = SchemaWalker(spec)
+    operations = []
+    for path, by_method in spec.get("paths", {}).items():
+        for method, op in by_method.items():
+            parameters = []
+            for raw in op.get("parameters", []):
+                p = _resolve(spec, raw, "parameters")
+                parameters.append({"name": p.get("name", ""), "in": p.get("in", ""),
+                                   "required": bool(p.get("required")),
+                                   "type": walker.type_text(p.get("schema", {})),
+                                   "notes": " ".join(filter(None, [
+                                       p.get("description", ""),
+                                       walker.notes(p.get("schema", {}))]))})
+            request = None
+            if "requestBody" in op:
+                ((content_type, media),) = op["requestBody"]["content"].items()
+                request = walker.body(content_type, media, walk=True)
+                if "example" in media:
+                    request.example = json.dumps(media["example"], ensure_ascii=False,
+                                                 indent=2)
+            responses = []
+            for status, raw in op.get("responses", {}).items():
+                response = _resolve(spec, raw, "responses")
+                headers = [{"name": name, "description": _resolve(spec, header, "headers")
+                            .get("description", "")}
+                           for name, header in response.get("headers", {}).items()
+                           if name != REQUEST_ID_HEADER]  # on every response: said once
+                bodies = [walker.body(ct, media, walk=status.startswith("2"))
+                          for ct, media in response.get("content", {}).items()]
+                responses.append({"status": status,
+                                  "description": response.get("description", ""),
+                                  "headers": headers, "bodies": bodies})
+            operations.append({
+                "id": op.get("operationId") or f"{method}-{path}", "method": method.upper(),
+                "path": path, "summary": op.get("summary", ""),
+                "description": op.get("description", ""), "tags": op.get("tags", []),
+                "roles": op.get("x-roles", []), "secured": bool(op.get("security")),
+                "parameters": parameters, "request": request, "responses": responses,
+            })
+    schemas = [{"name": name, "anchor": f"schema-{name}",
+                "description": schema.get("description", ""),
+                "fields": walker.rows({"$ref": f"#/components/schemas/{name}"})}
+               for name, schema in sorted(walker.schemas.items())]
+    info = spec.get("info", {})
+    return {"title": info.get("title", "API"), "version": info.get("version", ""),
+            "overview": info.get("description", ""), "servers": spec.get("servers", []),
+            "openapi": spec.get("openapi", ""),
+            "security": spec.get("components", {}).get("securitySchemes", {}),
+            "operations": operations, "schemas": schemas}
+
+
+DOCS_TEMPLATE = """\
+<!doctype html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }} — API</title>
+<style>
+body { font-family: system-ui, "Segoe UI", Roboto, Arial, sans-serif; margin: 0 auto;
+       max-width: 70rem; padding: 1rem 2rem; line-height: 1.45; color: #1d1d1f; }
+h1 { margin-bottom: .2rem; }
+h2 { border-bottom: 2px solid #c8102e; padding-bottom: .2rem; margin-top: 2.5rem; }
+section.op { border: 1px solid #ccc; border-radius: 6px; padding: .5rem 1rem; margin: 1rem 0; }
+.method { display: inline-block; min-width: 4rem; font-weight: bold; color: #fff;
+          background: #555; border-radius: 4px; padding: 0 .4rem; text-align: center; }
+.GET { background: #1565c0; } .POST { background: #2e7d32; }
+.PUT { background: #ef6c00; } .DELETE { background: #c62828; }
+.text { white-space: pre-line; }
+table { border-collapse: collapse; width: 100%; margin: .4rem 0 .8rem; font-size: .95rem; }
+th, td { border: 1px solid #ddd; padding: .25rem .5rem; text-align: left;
+         vertical-align: top; }
+th { background: #f3f3f3; }
+code, pre { font-family: ui-monospace, Consolas, monospace; }
+pre { background: #f6f6f6; padding: .5rem; overflow-x: auto; }
+.muted { color: #666; }
+</style>
+</head>
+<body>
+<header>
+<h1>{{ title }}</h1>
+<p class="muted">API version {{ version }} · OpenAPI {{ openapi }} ·
+<a href="openapi.json">openapi.json</a>
+{%- for server in servers %} · server <code>{{ server.url }}</code>{% endfor %}</p>
+</header>
+<nav>
+<h2>Contents</h2>
+<ul>
+{% for op in operations %}
+<li><a href="#{{ op.id }}"><code>{{ op.method }} {{ op.path }}</code></a> — {{ op.summary }}</li>
+{% endfor %}
+<li><a href="#schemas">Schemas</a></li>
+</ul>
+</nav>
+<main>
+<h2>Overview</h2>
+<div class="text">{{ overview }}</div>
+{% for name, scheme in security.items() %}
+<h3>Authentication: {{ name }}</h3>
+<p>{{ scheme.type }} {{ scheme.scheme }}{% if scheme.bearerFormat %} ({{ scheme.bearerFormat }})
+{%- endif %}. {{ scheme.description }}</p>
+{% endfor %}
+<h2>Operations</h2>
+{% for op in operations %}
+<section class="op" id="{{ op.id }}">
+<h3><span class="method {{ op.method }}">{{ op.method }}</span> <code>{{ op.path }}</code></h3>
+<p><strong>{{ op.summary }}</strong></p>
+<div class="text">{{ op.description }}</div>
+<p>Who may call: {% if op.roles %}{{ op.roles | join(", ") }} (bearer token)
+{%- else %}anyone, no token{% endif %}.</p>
+{% if op.parameters %}
+<h4>Parameters</h4>
+<table>
+<tr><th>Name</th><th>In</th><th>Type</th><th>Required</th><th>Notes</th></tr>
+{% for p in op.parameters %}
+<tr><td><code>{{ p.name }}</code></td><td>{{ p.in }}</td><td>{{ p.type }}</td>
+<td>{{ "yes" if p.required else "no" }}</td><td>{{ p.notes }}</td></tr>
+{% endfor %}
+</table>
+{% endif %}
+{% if op.request %}
+<h4>Request body</h4>
+<p><code>{{ op.request.content_type }}</code>: {{ body_type(op.request) }}</p>
+{{ field_table(op.request.fields) }}
+{% if op.request.example %}
+<details><summary>Example</summary><pre>{{ op.request.example }}</pre></details>
+{% endif %}
+{% endif %}
+<h4>Responses</h4>
+<table>
+<tr><th>Status</th><th>Meaning</th><th>Body</th><th>Headers</th></tr>
+{% for r in op.responses %}
+<tr><td><strong>{{ r.status }}</strong></td><td>{{ r.description }}</td>
+<td>{% for b in r.bodies %}<code>{{ b.content_type }}</code>: {{ body_type(b) }}{% endfor %}</td>
+<td>{% for h in r.headers %}<code>{{ h.name }}</code>{% if h.description %}:
+{{ h.description }}{% endif %}<br>{% endfor %}</td></tr>
+{% endfor %}
+</table>
+{% for r in op.responses %}{% for b in r.bodies %}{% if b.fields %}
+<details><summary>Fields of the {{ r.status }} response</summary>
+{{ field_table(b.fields) }}
+</details>
+{% endif %}{% endfor %}{% endfor %}
+</section>
+{% endfor %}
+<h2 id="schemas">Schemas</h2>
+{% for s in schemas %}
+<section id="{{ s.anchor }}">
+<h3>{{ s.name }}</h3>
+{% if s.description %}<p>{{ s.description }}</p>{% endif %}
+{{ field_table(s.fields) }}
+</section>
+{% endfor %}
+</main>
+</body>
+</html>
+"""
+
+MACROS = """\
+{% macro body_type(b) -%}
+{% if b.link %}<a href="#{{ b.link }}">{{ b.type }}</a>{% else %}{{ b.type }}{% endif %}
+{%- endmacro %}
+{% macro field_table(rows) -%}
+{% if rows %}
+<table>
+<tr><th>Field</th><th>Type</th><th>Required</th><th>Notes</th></tr>
+{% for f in rows %}
+<tr><td><code>{{ f.name }}</code></td><td>{{ f.type }}</td>
+<td>{{ "yes" if f.required else "" }}</td><td>{{ f.notes }}</td></tr>
+{% endfor %}
+</table>
+{% endif %}
+{%- endmacro %}
+"""
+
+_JINJA = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True,
+                     lstrip_blocks=True)
+_TEMPLATE = _JINJA.from_string(MACROS + DOCS_TEMPLATE)
+
+
+def docs_html(spec: dict[str, Any]) -> str:
+    """A self-contained page (inline CSS, no scripts) that shows ``spec`` to a person."""
+    return _TEMPLATE.render(**_page_model(spec))
