@@ -194,6 +194,30 @@ ensure_rabbitmq() {
     broker_fail "it was installed and started but port $amqp_port did not open within 60 s; see /var/log/rabbitmq/"
 }
 
+# Redis holds the gateway's rate-limit counters (shared by replicas). The gateway runs
+# without it (limits not enforced, and logged); the tests need it.
+ensure_redis() {
+    local required=$1
+    port_open 127.0.0.1 6379 && return 0
+    local server
+    server=$(command -v redis-server || true)
+    if [ -z "$server" ] && is_root && command -v apt-get >/dev/null 2>&1; then
+        apt_install redis-server || true
+        server=$(command -v redis-server || true)
+    fi
+    if [ -n "$server" ]; then
+        say "starting Redis on 127.0.0.1:6379 ..."
+        "$server" --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+            </dev/null >&2 || true
+        wait_port 127.0.0.1 6379 20 && return 0
+    fi
+    local message="Redis is not reachable on 127.0.0.1:6379 and could not be started (install redis-server, or start it)"
+    if [ "$required" = yes ]; then
+        die "$message; the tests need it for the gateway's rate limits"
+    fi
+    say "warning: $message; the gateway will run without rate limits"
+}
+
 ensure_rabbitmq_management() {
     is_loopback "$amqp_host" || return 0
     port_open 127.0.0.1 15672 && return 0
@@ -313,9 +337,11 @@ ensure_venv
 ensure_rabbitmq
 
 if [ "$command" = up ]; then
+    ensure_redis no
     exec .venv/bin/motcua up "$@"
 fi
 
+ensure_redis yes
 ensure_rabbitmq_management
 if [ "${MOTCUA_TEST_DB:-}" = postgres ]; then
     ensure_postgres

@@ -1,0 +1,224 @@
+"""The gateway as a door: who may do what, idempotent creation, rate limits, CORS."""
+
+import inspect
+import json
+
+import eventlet
+import pytest
+from nameko import config
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+from nameko.testing.utils import find_free_port
+from openapi_spec_validator import validate
+
+from gateway.http import ApiHandler
+from gateway.service import GatewayService
+from tests.support import sample_dossier, wait_for
+
+pytestmark = pytest.mark.broker
+
+PROVINCE, JUSTICE, CONSTRUCTION = "000.00.00.H56", "000.00.15.H56", "000.00.17.H56"
+
+# Who calls, relative to a dossier citizen-1 submitted to the justice department:
+# "own" is its owner, or an officer of the province (the parent of that department);
+# "foreign" is another citizen, or an officer of a sibling department.
+CALLERS = {
+    "anonymous": None,
+    "citizen-own": {"role": "citizen", "sub": "citizen-1"},
+    "citizen-foreign": {"role": "citizen", "sub": "citizen-2"},
+    "officer-own": {"role": "officer", "sub": "cb-province", "agency": PROVINCE},
+    "officer-foreign": {"role": "officer", "sub": "cb-construction", "agency": CONSTRUCTION},
+    "admin": {"role": "admin", "sub": "admin-1"},
+    "postal": {"role": "postal", "sub": "op-1", "operator": "vnpost"},
+}
+PUBLIC = dict.fromkeys(CALLERS, 200)
+DOSSIER_READ = {"anonymous": 401, "citizen-own": 200, "citizen-foreign": 404,
+                "officer-own": 200, "officer-foreign": 404, "admin": 200, "postal": 403}
+
+# Every route × every caller → the exact status. A route missing here fails the test.
+MATRIX = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/api/openapi.json"): PUBLIC,
+    ("GET", "/api/docs"): PUBLIC,
+    ("GET", "/api/v1/agencies"): PUBLIC,
+    ("POST", "/api/v1/dossiers"): {
+        "anonymous": 401, "citizen-own": 201, "citizen-foreign": 201, "officer-own": 201,
+        "officer-foreign": 403, "admin": 403, "postal": 403},
+    ("GET", "/api/v1/dossiers/<string:code>"): DOSSIER_READ,
+    ("GET", "/api/v1/dossiers/<string:code>/payment"): DOSSIER_READ,
+    ("GET", "/api/v1/dossiers/<string:code>/notifications"): DOSSIER_READ,
+}
+
+
+def gateway_routes():
+    routes = set()
+    for _, method in inspect.getmembers(GatewayService):
+        for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+            if isinstance(entrypoint, ApiHandler):
+                routes.add((entrypoint.method, entrypoint.url))
+    return routes
+
+
+def test_every_route_has_a_row_in_the_matrix():
+    assert gateway_routes() == set(MATRIX)
+    assert all(set(row) == set(CALLERS) for row in MATRIX.values())
+
+
+def headers_for(system, caller):
+    claims = CALLERS[caller]
+    if claims is None:
+        return {}
+    claims = dict(claims)
+    return system.headers(claims.pop("role"), claims.pop("sub"), **claims)
+
+
+def test_the_authorisation_matrix(system):
+    response = system.http.post(system.url("/api/v1/dossiers"),
+                                json=sample_dossier(agency=JUSTICE),
+                                headers=system.headers("citizen", "citizen-1"))
+    code = response.json()["code"]
+    wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}/payment"),
+                                     headers=system.headers("admin", "a")).status_code == 200,
+             message="payment to learn of the dossier")
+
+    seen = {}
+    for (method, rule), row in MATRIX.items():
+        path = rule.replace("<string:code>", code)
+        for caller in row:
+            body = None
+            if method == "POST":
+                channel = "counter" if caller.startswith("officer") else "online"
+                body = sample_dossier(agency=JUSTICE, channel=channel)
+            answer = system.http.request(method, system.url(path), json=body,
+                                         headers=headers_for(system, caller))
+            seen[(method, rule, caller)] = answer.status_code
+            if answer.status_code >= 400:
+                assert answer.headers["Content-Type"].startswith("application/problem+json")
+
+    expected = {(m, r, c): status for (m, r), row in MATRIX.items() for c, status in row.items()}
+    assert seen == expected
+
+
+def post_with_key(system, key, body, sub="citizen-1"):
+    return system.http.post(system.url("/api/v1/dossiers"), json=body,
+                            headers=system.headers("citizen", sub) | {"Idempotency-Key": key})
+
+
+def test_the_same_key_and_body_return_the_first_response(system):
+    first = post_with_key(system, "k-1", sample_dossier())
+    again = post_with_key(system, "k-1", sample_dossier())
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert system.query("intake", "SELECT count(*) FROM dossiers")[0][0] == 1
+
+
+def test_the_same_key_with_another_body_is_a_conflict(system):
+    post_with_key(system, "k-2", sample_dossier())
+
+    other = post_with_key(system, "k-2", sample_dossier(summary="Một hồ sơ khác"))
+
+    assert other.status_code == 409
+    assert "Idempotency-Key" in other.json()["detail"]
+    assert system.query("intake", "SELECT count(*) FROM dossiers")[0][0] == 1
+
+
+def test_keys_belong_to_their_caller(system):
+    mine = post_with_key(system, "k-3", sample_dossier())
+    theirs = post_with_key(system, "k-3", sample_dossier(), sub="citizen-2")
+
+    assert (mine.status_code, theirs.status_code) == (201, 201)
+    assert mine.json()["code"] != theirs.json()["code"]
+
+
+def test_two_concurrent_requests_with_one_key_create_one_dossier(system):
+    import requests
+
+    def send():
+        return requests.post(system.url("/api/v1/dossiers"), json=sample_dossier(),
+                             headers=system.headers() | {"Idempotency-Key": "k-race"})
+
+    answers = [thread.wait() for thread in [eventlet.spawn(send) for _ in range(4)]]
+
+    assert [a.status_code for a in answers] == [201] * 4
+    assert len({a.json()["code"] for a in answers}) == 1
+    assert system.query("intake", "SELECT count(*) FROM dossiers")[0][0] == 1
+
+
+def test_a_refused_request_is_replayed_as_refused(system):
+    bad = sample_dossier(procedure="9.999999")
+    first = post_with_key(system, "k-4", bad)
+    again = post_with_key(system, "k-4", bad)
+
+    assert first.status_code == again.status_code == 422
+    assert again.json() == first.json()
+
+
+def test_rate_limits_are_shared_by_two_gateway_instances(start_system, runner_factory):
+    config["gateway"]["RATE_LIMIT_PER_TOKEN"] = 5
+    first = start_system()
+    port = find_free_port()
+    with config.patch({"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"}):
+        runner_factory(GatewayService).start()
+    second_url = f"http://127.0.0.1:{port}"
+    headers = first.headers("citizen", "citizen-1")
+    path = "/api/v1/dossiers/000.00.15.H56-261123-9999"
+
+    statuses = []
+    for index in range(6):
+        base = first.base_url if index % 2 == 0 else second_url
+        statuses.append(first.http.get(base + path, headers=headers))
+
+    assert [s.status_code for s in statuses] == [404] * 5 + [429]
+    assert 1 <= int(statuses[-1].headers["Retry-After"]) <= 60
+    assert statuses[-1].headers["Content-Type"].startswith("application/problem+json")
+    other_token = first.http.get(second_url + path, headers=first.headers("citizen", "c-2"))
+    assert other_token.status_code == 404
+    assert first.http.get(second_url + "/healthz").status_code == 200  # probes are never limited
+
+
+def test_rate_limits_per_client_address(start_system):
+    config["gateway"]["RATE_LIMIT_PER_ADDRESS"] = 3
+    system = start_system()
+
+    statuses = [system.http.get(system.url("/api/v1/agencies")).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_cors_answers_the_portal_and_refuses_other_origins(system):
+    portal = "https://dichvucong.thanhhoa.gov.vn"
+    preflight = system.http.options(system.url("/api/v1/dossiers"), headers={
+        "Origin": portal, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Authorization, Idempotency-Key"})
+    stranger = system.http.options(system.url("/api/v1/dossiers"), headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    simple = system.http.get(system.url("/api/v1/agencies"), headers={"Origin": portal})
+
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == portal
+    assert "Idempotency-Key" in preflight.headers["Access-Control-Allow-Headers"]
+    assert stranger.status_code == 403
+    assert "Access-Control-Allow-Origin" not in stranger.headers
+    assert simple.headers["Access-Control-Allow-Origin"] == portal
+    assert "X-Request-ID" in simple.headers["Access-Control-Expose-Headers"]
+
+
+def test_the_served_openapi_document_is_valid_and_the_docs_page_renders_it(system):
+    document = system.http.get(system.url("/api/openapi.json")).json()
+    page = system.http.get(system.url("/api/docs"))
+
+    validate(document)
+    assert document["servers"] == [{"url": system.base_url}]
+    assert page.headers["Content-Type"].startswith("text/html")
+    for path in document["paths"]:
+        assert path in page.text
+
+
+def test_agencies_are_listed_as_a_tree(system):
+    agencies = {a["code"]: a for a in system.http.get(system.url("/api/v1/agencies")).json()}
+
+    assert agencies[JUSTICE]["parent"] == PROVINCE
+    assert agencies["000.30.00.H56"]["valid_to"] == "2025-06-30"  # a district, kept for history
+    assert json.dumps(agencies, ensure_ascii=False).count("Thanh Hóa") >= 1
