@@ -124,3 +124,16 @@ def test_an_unknown_dossier_is_404(system):
                                headers=system.headers())
 
     assert response.status_code == 404
+
+
+def test_each_request_is_one_json_access_log_line_with_its_request_id(system, caplog):
+    import json
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="motcua.access"):
+        system.http.get(system.url("/api/v1/agencies"), headers={"X-Request-ID": "trace-42"})
+
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "motcua.access"]
+    assert {"request_id": "trace-42", "method": "GET", "path": "/api/v1/agencies",
+            "status": 200} in [{k: line[k] for k in ("request_id", "method", "path", "status")}
+                               for line in lines]
