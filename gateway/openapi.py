@@ -20,23 +20,38 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from jinja2 import Environment, StrictUndefined
 from marshmallow import EXCLUDE, Schema
 
 from gateway.http import REQUEST_ID_HEADER, VALID_REQUEST_ID, max_body_bytes
 from gateway.schemas import (
     AgencySchema,
+    AppointmentSchema,
+    CalendarOverrideViewSchema,
     DossierViewSchema,
     HealthSchema,
+    IntakeDossierSchema,
     NotificationSchema,
     PaymentSchema,
     ProblemSchema,
+    ProcedurePageSchema,
+    ProcedureSchema,
+    TrackSchema,
 )
+from motcua.contracts.catalogue import ProcedureEntrySchema
 from motcua.contracts.dossiers import (
     MAX_DOCUMENTS,
+    ActionSchema,
+    AppointmentQuerySchema,
+    CalendarOverrideSchema,
     DossierReceiptSchema,
     DossierSubmissionSchema,
     FeeSchema,
+    ProcedureQuerySchema,
+    SupplementSchema,
+    TrackQuerySchema,
+    WithdrawSchema,
 )
 
 OPENAPI_VERSION = "3.0.3"
@@ -61,21 +76,14 @@ ERRORS: dict[int, str] = {
 
 TAGS = [
     {"name": "system", "description": "Health and this documentation."},
-    {"name": "catalogue", "description": "Danh mục: agencies (cơ quan) and procedures."},
-    {"name": "dossiers", "description": "Hồ sơ: submitting and reading dossiers."},
+    {"name": "catalogue", "description": "Danh mục: agencies (cơ quan), procedures (thủ tục) "
+                                         "and the appointment a procedure gets."},
+    {"name": "calendar", "description": "Lịch làm việc: days declared working or not."},
+    {"name": "dossiers", "description": "Hồ sơ: submitting, deciding on, changing, reading "
+                                        "and tracking dossiers."},
     {"name": "payments", "description": "Lệ phí: the fee payment of a dossier."},
     {"name": "notifications", "description": "Thông báo: messages sent about a dossier."},
 ]
-
-
-@dataclass(frozen=True)
-class Param:
-    """A query parameter."""
-
-    name: str
-    description: str
-    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
-    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,9 +100,11 @@ class Route:
     response_description: str
     roles: tuple[str, ...] = ()  # empty: no token needed
     path_params: Mapping[str, str] = field(default_factory=dict)  # name → description
-    query: tuple[Param, ...] = ()
+    query: type[Schema] | None = None  # the contract's schema of the query string
+    query_notes: Mapping[str, str] = field(default_factory=dict)  # its fields → description
     body: type[Schema] | None = None
     body_example: Mapping[str, Any] | None = None
+    body_required: bool = True
     idempotency_key: bool = False  # accepts Idempotency-Key (POSTs that create)
     status: int = 200
     content_type: str = "application/json"
@@ -105,6 +115,7 @@ class Route:
 
 
 DOSSIER_CODE = {"code": "Mã hồ sơ, e.g. 000.00.15.H56-261123-0001."}
+PROCEDURE_CODE = {"code": "Mã thủ tục (national format), e.g. 2.000635."}
 READ_ROLES = ("citizen", "officer", "admin")
 WHO_SEES_A_DOSSIER = ("A citizen sees only its own dossiers; an officer those of its agency "
                       "and the agencies under it; an admin every dossier. A dossier the "
@@ -121,6 +132,23 @@ SAMPLE_SUBMISSION = {
     "delivery": {"method": "postal", "address": "Thôn Trần Phú, xã Minh Xuân"},
     "pickup": {"address": "Thôn Trần Phú, xã Minh Xuân"},
 }
+
+SAMPLE_PROCEDURE = {
+    "code": "2.000635", "name": "Cấp bản sao trích lục hộ tịch", "field": "Hộ tịch",
+    "level": "department", "agencies": ["000.00.15.H56"], "online_level": "full",
+    "sla": {"kind": "working_days", "amount": 1},
+    "fee": {"amount": 8000, "collect_at": "intake"}, "result_by_post": True,
+    "documents": [{"code": "TK01", "name": "Tờ khai", "required": True},
+                  {"code": "UQ", "name": "Văn bản ủy quyền", "required": False}],
+}
+SAMPLE_ACTION = {"action": "refuse", "reason": "Thiếu văn bản ủy quyền của người nộp."}
+SAMPLE_SUPPLEMENT = {
+    "documents": [{"code": "UQ", "filename": "ủy-quyền.pdf",
+                   "content_type": "application/pdf", "content_base64": "JVBERi0xLjQgdGVzdA=="}],
+    "note": "Bổ sung văn bản ủy quyền",
+}
+SAMPLE_WITHDRAW = {"reason": "Đã nộp nhầm thủ tục."}
+SAMPLE_OVERRIDE = {"working": False, "note": "Nghỉ bù Quốc khánh"}
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -145,6 +173,78 @@ ROUTES: tuple[Route, ...] = (
         "catalogue", {"type": "array", "items": AgencySchema}, "The agencies.",
         errors=(429, 503)),
     Route(
+        "GET", "/api/v1/procedures", "listProcedures", "List procedures (danh mục thủ tục)",
+        "Procedures of the catalogue by code, matching `q` (part of the name, with or "
+        "without diacritics, or the start of the code) and received by `agency`, one page "
+        "at a time. Public: no token.",
+        "catalogue", ProcedurePageSchema, "One page of the procedures that match.",
+        query=ProcedureQuerySchema, query_notes={
+            "q": "Words of the name (khai sinh matches Khai sinh) or the start of the code.",
+            "agency": "Only procedures this agency receives, e.g. 000.00.15.H56.",
+            "page": "The page, from 1.",
+            "per_page": "Procedures per page.",
+        },
+        errors=(404, 422, 429, 503),
+        error_notes={404: "`agency` names no agency.",
+                     422: "A query parameter is not valid; `errors` names it."}),
+    Route(
+        "GET", "/api/v1/procedures/<string:code>", "getProcedure",
+        "Read a procedure (thủ tục)",
+        "The procedure: its time allowed (sla), fee, components (thành phần hồ sơ), "
+        "inter-agency route and who receives it. Public: no token.",
+        "catalogue", ProcedureSchema, "The procedure.", path_params=PROCEDURE_CODE,
+        errors=(404, 429, 503)),
+    Route(
+        "PUT", "/api/v1/procedures/<string:code>", "putProcedure",
+        "Create or replace a procedure (admin)",
+        "Replaces the whole procedure (fields not sent take their defaults), or creates "
+        "it. The body's `code` must be the path's. Dossiers already accepted keep the "
+        "appointment they were given.",
+        "catalogue", ProcedureSchema, "Replaced: the procedure as stored.", roles=("admin",),
+        path_params=PROCEDURE_CODE, body=ProcedureEntrySchema, body_example=SAMPLE_PROCEDURE,
+        also={201: "Created: the procedure as stored."},
+        errors=(400, 401, 403, 413, 422, 429, 503),
+        error_notes={422: "Invalid fields, a `code` that is not the path's, or unknown "
+                          "agencies; `errors` names each field."}),
+    Route(
+        "GET", "/api/v1/procedures/<string:code>/appointment", "getAppointment",
+        "The appointment a dossier would get (ngày hẹn trả)",
+        "What a dossier of this procedure received at `received_at` by `agency` would be "
+        "promised: the same computation as acceptance (the agency's working hours, "
+        "holidays and the days declared under /api/v1/calendar/overrides). Without "
+        "`agency`, the first agency that receives the procedure. Public: no token.",
+        "catalogue", AppointmentSchema, "The appointment.", path_params=PROCEDURE_CODE,
+        query=AppointmentQuerySchema, query_notes={
+            "agency": "The receiving agency, e.g. 000.00.15.H56.",
+            "received_at": "When the dossier is received: ISO 8601 with its offset, e.g. "
+                           "2026-11-23T09:00:00+07:00 (in a URL, + is %2B).",
+        },
+        errors=(404, 422, 429, 503),
+        error_notes={
+            404: "Unknown procedure or agency, or no agency receives the procedure.",
+            422: "`received_at` missing or without an offset, a malformed `agency`, or an "
+                 "agency that does not receive the procedure; `errors` names the field.",
+        }),
+    Route(
+        "GET", "/api/v1/calendar/overrides", "listCalendarOverrides",
+        "Days declared working or not (lịch làm việc)",
+        "Days that differ from the usual calendar (a holiday moved, a Saturday worked), "
+        "oldest first. Public: no token.",
+        "calendar", {"type": "array", "items": CalendarOverrideViewSchema}, "The days.",
+        errors=(429, 503)),
+    Route(
+        "PUT", "/api/v1/calendar/overrides/<string:day>", "setCalendarOverride",
+        "Declare a day working or not (admin)",
+        "For an announcement newer than the installed calendar: `working` true makes the "
+        "day a working day, false a day off, null removes the override. Applies to "
+        "appointments computed from now on.",
+        "calendar", CalendarOverrideViewSchema, "The day as it now stands.",
+        roles=("admin",), path_params={"day": "The day, YYYY-MM-DD."},
+        body=CalendarOverrideSchema, body_example=SAMPLE_OVERRIDE,
+        errors=(400, 401, 403, 413, 422, 429, 503),
+        error_notes={422: "Invalid fields, or a `day` that is not YYYY-MM-DD; `errors` "
+                          "names each."}),
+    Route(
         "POST", "/api/v1/dossiers", "submitDossier", "Submit a dossier (nộp hồ sơ)",
         "A citizen submits online or for postal pickup; an officer at the one-stop desk "
         "(bộ phận một cửa) enters a counter dossier, which is accepted at once (national "
@@ -168,6 +268,77 @@ ROUTES: tuple[Route, ...] = (
         f"jobs. {WHO_SEES_A_DOSSIER}",
         "dossiers", DossierViewSchema, "The dossier.", roles=READ_ROLES,
         path_params=DOSSIER_CODE, errors=(401, 403, 404, 429, 503)),
+    Route(
+        "POST", "/api/v1/dossiers/<string:code>/actions", "actOnDossier",
+        "An officer's action on a dossier",
+        "`accept` (tiếp nhận: the appointment is counted from now by the agency's "
+        "calendar) and `refuse` (không tiếp nhận, form 03: `reason` is required and told "
+        "to the citizen) are decided by intake; the answer is the dossier. An action the "
+        "dossier's state does not allow is a 409 whose `allowed_actions` lists those it "
+        "does (the dossier's `allowed_actions` says so beforehand). Officers act on "
+        "dossiers of their agency and the agencies under it; others are a 404.",
+        "dossiers", IntakeDossierSchema, "Done: the dossier (intake's record).",
+        roles=("officer",), path_params=DOSSIER_CODE, body=ActionSchema,
+        body_example=SAMPLE_ACTION, errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
+        error_notes={
+            409: "The dossier's state does not allow this action; `allowed_actions` lists "
+                 "the actions it allows.",
+            422: "Invalid fields (an unknown action), or a refusal without its reason.",
+        }),
+    Route(
+        "POST", "/api/v1/dossiers/<string:code>/supplements", "supplementDossier",
+        "Add documents to a dossier (bổ sung hồ sơ)",
+        "The citizen adds documents to its own dossier while it is open (submitted or "
+        f"accepted); they are marked `supplement: true`. At most {MAX_DOCUMENTS} documents, "
+        "each checked like those of a submission. Send an Idempotency-Key to retry safely.",
+        "dossiers", IntakeDossierSchema, "Added: the dossier (intake's record).",
+        roles=("citizen",), path_params=DOSSIER_CODE, body=SupplementSchema,
+        body_example=SAMPLE_SUPPLEMENT, idempotency_key=True, status=201,
+        errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
+        error_notes={
+            404: "Unknown dossier, or not the caller's.",
+            409: "The dossier is no longer open, or this Idempotency-Key was used before "
+                 "with another body.",
+            422: "Invalid fields, a document that is not a component of the procedure, of "
+                 "a type not accepted or over the size limit; `errors` names each.",
+        }),
+    Route(
+        "POST", "/api/v1/dossiers/<string:code>/withdraw", "withdrawDossier",
+        "Withdraw a dossier (rút hồ sơ)",
+        "The citizen withdraws its own dossier while it is open (submitted or accepted): "
+        "national status 7. The body is optional (no body is the same as {}).",
+        "dossiers", IntakeDossierSchema, "Withdrawn: the dossier (intake's record).",
+        roles=("citizen",), path_params=DOSSIER_CODE, body=WithdrawSchema,
+        body_example=SAMPLE_WITHDRAW, body_required=False,
+        errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
+        error_notes={
+            404: "Unknown dossier, or not the caller's.",
+            409: "The dossier can no longer be withdrawn (`allowed_actions` is empty).",
+        }),
+    Route(
+        "GET", "/api/v1/dossiers/<string:code>/receipt.pdf", "getDossierReceipt",
+        "The receipt and appointment (giấy tiếp nhận, form 01) as a PDF",
+        "Issued once the dossier is accepted, with a QR code of its tracking link "
+        f"(/api/v1/track/{{code}}). {WHO_SEES_A_DOSSIER}",
+        "dossiers", {"type": "string", "format": "binary"}, "The PDF.", roles=READ_ROLES,
+        path_params=DOSSIER_CODE, content_type="application/pdf",
+        response_headers=("Content-Disposition",), errors=(401, 403, 404, 409, 429, 503),
+        error_notes={409: "The dossier has not been accepted (or was refused): form 01 "
+                          "is issued on acceptance."}),
+    Route(
+        "GET", "/api/v1/track/<string:code>", "trackDossier",
+        "Track a dossier without an account (tra cứu)",
+        "The applicant's phone number proves the interest; the answer has the status, "
+        "the appointment and the delivery, and nothing personal. Public: no token.",
+        "dossiers", TrackSchema, "Where the dossier is.", path_params=DOSSIER_CODE,
+        query=TrackQuerySchema, query_notes={
+            "phone": "The applicant's phone number as given in the submission, "
+                     "e.g. 0912345678.",
+        },
+        errors=(404, 422, 429, 503),
+        error_notes={404: "No dossier with this code and phone number (the answer does "
+                          "not say which is wrong).",
+                     422: "`phone` missing or not a Vietnamese mobile number."}),
     Route(
         "GET", "/api/v1/dossiers/<string:code>/payment", "getDossierPayment",
         "The fee payment of a dossier (lệ phí)",
@@ -273,6 +444,9 @@ def _register_components(spec: APISpec) -> None:
     spec.components.header("Location", {
         "description": "The URL of what was created.", "schema": {"type": "string"},
     })
+    spec.components.header("ContentDisposition", {
+        "description": "inline, with a file name ({code}.pdf).", "schema": {"type": "string"},
+    })
     # Reused contract schemas keep marshmallow's default (unknown = RAISE), which apispec
     # would publish as additionalProperties: false; responses may gain fields, so register
     # open instances under the names their nested references resolve to.
@@ -285,18 +459,35 @@ def _response_headers(*names: str) -> dict[str, str]:
         name: name.replace("-", "") for name in names}
 
 
-def _operation(route: Route) -> dict[str, Any]:
+def _query_parameters(route: Route, converter: OpenAPIConverter) -> list[dict[str, Any]]:
+    """One parameter per field of the route's query schema, typed by the contract itself."""
+    query_fields = route.query().fields if route.query is not None else {}
+    names = {f.data_key or name: f for name, f in query_fields.items()}
+    if set(names) != set(route.query_notes):
+        raise ValueError(f"{route.method} {route.rule}: describe exactly the query "
+                         f"parameters {sorted(names)}")
+    parameters = []
+    for name in route.query_notes:  # in the order the route describes them
+        query_field = names[name]
+        schema = converter.field2property(query_field)
+        schema.pop("nullable", None)  # load_default=None: the parameter is simply absent
+        if schema.get("default", "") is None:
+            del schema["default"]
+        parameters.append({"in": "query", "name": name, "required": query_field.required,
+                           "description": route.query_notes[name], "schema": schema})
+    return parameters
+
+
+def _operation(route: Route, converter: OpenAPIConverter) -> dict[str, Any]:
     variables = rule_variables(route.rule)
     if set(variables) != set(route.path_params):
         raise ValueError(f"{route.method} {route.rule}: describe exactly the path "
                          f"parameters {sorted(variables)}")
     parameters: list[Any] = [
         {"in": "path", "name": name, "required": True, "description": route.path_params[name],
-         "schema": dict(CONVERTER_SCHEMAS.get(converter, {"type": "string"}))}
-        for name, converter in variables.items()]
-    parameters += [{"in": "query", "name": p.name, "required": p.required,
-                    "description": p.description, "schema": dict(p.schema)}
-                   for p in route.query]
+         "schema": dict(CONVERTER_SCHEMAS.get(kind, {"type": "string"}))}
+        for name, kind in variables.items()]
+    parameters += _query_parameters(route, converter)
     parameters.append("RequestId")
     if route.idempotency_key:
         parameters.append("IdempotencyKey")
@@ -326,7 +517,7 @@ def _operation(route: Route) -> dict[str, Any]:
         content: dict[str, Any] = {"schema": route.body}
         if route.body_example is not None:
             content["example"] = dict(route.body_example)
-        operation["requestBody"] = {"required": True,
+        operation["requestBody"] = {"required": route.body_required,
                                     "content": {"application/json": content}}
     return operation
 
@@ -336,13 +527,14 @@ def build_spec(server_url: str | None = None) -> dict[str, Any]:
     options: dict[str, Any] = {"info": {"description": _overview()}, "tags": TAGS}
     if server_url:
         options["servers"] = [{"url": server_url}]
-    spec = APISpec(TITLE, _version(), OPENAPI_VERSION, plugins=[MarshmallowPlugin()],
-                   **options)
+    plugin = MarshmallowPlugin()
+    spec = APISpec(TITLE, _version(), OPENAPI_VERSION, plugins=[plugin], **options)
     _register_components(spec)
+    assert plugin.converter is not None  # set when the spec initialised the plugin
     operations: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         operations.setdefault(openapi_path(route.rule), {})[route.method.lower()] = \
-            _operation(route)
+            _operation(route, plugin.converter)
     for path, by_method in operations.items():
         spec.path(path, operations=by_method)
     return spec.to_dict()
@@ -422,7 +614,8 @@ class SchemaWalker:
         if schema.get("enum"):
             parts.append("One of: " + ", ".join(str(v) for v in schema["enum"]) + ".")
         for key, label in (("pattern", "Pattern"), ("minLength", "Min length"),
-                           ("maxLength", "Max length"), ("maxItems", "At most (items)")):
+                           ("maxLength", "Max length"), ("minimum", "Minimum"),
+                           ("maximum", "Maximum"), ("maxItems", "At most (items)")):
             if key in schema:
                 parts.append(f"{label}: {schema[key]}.")
         if schema.get("default") not in (None, [], ""):

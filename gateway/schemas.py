@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from motcua.contracts.dossiers import FeeSchema
+from motcua.contracts.catalogue import LEVELS, SLA_KINDS
+from motcua.contracts.dossiers import INTAKE_ACTIONS, PROCESSING_ACTIONS, FeeSchema
 
 PAYMENT_STATUSES = ["pending", "paid", "failed", "expired", "refunded"]
 CHANNELS = ["online", "counter", "postal"]
@@ -22,6 +23,9 @@ DELIVERY_METHODS = ["counter", "online", "postal"]
 NOTIFICATION_CHANNELS = ["sms", "email", "zalo"]
 JOB_KINDS = ["pickup", "delivery"]
 HEALTH_STATES = ["ok", "down", "error"]
+ONLINE_LEVELS = ["full", "partial", "none"]
+FEE_COLLECTED_AT = ["intake", "result"]
+ACTIONS = INTAKE_ACTIONS + PROCESSING_ACTIONS
 
 
 def timestamp(description: str, **kwargs: object) -> fields.String:
@@ -60,6 +64,11 @@ class ProblemSchema(Open):
         ]}),
         metadata={"description": "422 only: field → list of messages; a nested object's "
                                  "fields nest the same way (e.g. applicant.phone)."})
+    allowed_actions = fields.List(
+        fields.String(validate=validate.OneOf(ACTIONS)),
+        metadata={"description": "409 for a dossier action: the actions its state allows "
+                                 "now (may be empty)."})
+    service = described(fields.String, "503 only: the service that did not answer.")
 
 
 class HealthSchema(Open):
@@ -152,10 +161,13 @@ class StoredDocumentSchema(Open):
     content_type = fields.String(required=True)
     size = described(fields.Integer, "Bytes, decoded.", required=True)
     sha256 = described(fields.String, "Hex digest of the content.", required=True)
+    supplement = described(fields.Boolean, "Added later by a supplement (bổ sung), not "
+                           "with the submission.", required=True)
 
 
-class DossierViewSchema(Open):
-    """``GET /api/v1/dossiers/{code}``: intake's record with the other owners' parts."""
+class IntakeDossierSchema(Open):
+    """A dossier as intake answers an action, a supplement or a withdrawal: its record,
+    without the other owners' parts (payment, postal jobs)."""
 
     code = described(fields.String, "Mã hồ sơ: {agency}-{yyMMdd}-{NNNN}.", required=True)
     procedure = described(fields.String, "Mã thủ tục, e.g. 2.000635.", required=True)
@@ -165,8 +177,19 @@ class DossierViewSchema(Open):
     national_status = described(fields.Integer, "The national portal's status code.",
                                 required=True)
     submitted_at = timestamp("When the dossier was received.", required=True)
+    accepted_at = timestamp("When an officer accepted it (tiếp nhận); null until then "
+                            "and for a refused dossier.", required=True, allow_none=True)
+    counted_from = timestamp("When the time allowed starts to count (the next working "
+                             "moment after acceptance); null until accepted.",
+                             required=True, allow_none=True)
     due_at = timestamp("The appointment (ngày hẹn trả); null until accepted.",
                        required=True, allow_none=True)
+    refusal_reason = described(fields.String, "Why it was refused (form 03); null unless "
+                               "refused.", required=True, allow_none=True)
+    allowed_actions = fields.List(
+        fields.String(validate=validate.OneOf(ACTIONS)), required=True,
+        metadata={"description": "What an officer may do to it now "
+                                 "(POST /api/v1/dossiers/{code}/actions)."})
     fee = fields.Nested(FeeSchema, required=True)
     summary = fields.String(required=True)
     delivery = fields.Nested(DeliveryViewSchema, required=True)
@@ -174,6 +197,122 @@ class DossierViewSchema(Open):
                            metadata={"description": "Postal pickup, if asked for."})
     documents = fields.List(fields.Nested(StoredDocumentSchema), required=True)
     applicant = fields.Nested(ApplicantViewSchema, required=True)
+
+
+class DossierViewSchema(IntakeDossierSchema):
+    """``GET /api/v1/dossiers/{code}``: intake's record with the other owners' parts."""
+
     payment = fields.Nested(PaymentSchema, required=True, allow_none=True,
                             metadata={"description": "Null when no fee is due at intake."})
     postal_jobs = fields.List(fields.Nested(PostalJobSchema), required=True)
+
+
+class SlaViewSchema(Open):
+    """The time allowed (thời hạn giải quyết)."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(SLA_KINDS))
+    amount = described(fields.Integer, "Days or hours, by kind (0 for same_day_cutoff).",
+                       required=True)
+    cutoff = described(fields.String, "HH:MM, for same_day_cutoff; else null.",
+                       required=True, allow_none=True)
+
+
+class ProcedureFeeSchema(Open):
+    amount = described(fields.Integer, "VND.", required=True)
+    collect_at = described(fields.String, "Paid when the dossier is received, or with "
+                           "the result.", required=True,
+                           validate=validate.OneOf(FEE_COLLECTED_AT))
+
+
+class ComponentViewSchema(Open):
+    """A component of the dossier (thành phần hồ sơ) the procedure asks for."""
+
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    required = fields.Boolean(required=True)
+
+
+class RouteStepViewSchema(Open):
+    """A step of an inter-agency route (liên thông): who acts, and its share of the time."""
+
+    level = described(fields.String, "The level that acts (or null if `agency` is given).",
+                      required=True, allow_none=True, validate=validate.OneOf(LEVELS))
+    agency = described(fields.String, "The agency that acts (or null if `level` is "
+                       "given).", required=True, allow_none=True)
+    share = described(fields.Float, "Its share of the time allowed; the shares add up "
+                      "to 1.", required=True)
+    step = described(fields.String, "What is done at this step.", required=True)
+
+
+class ProcedureSchema(Open):
+    """An administrative procedure (thủ tục hành chính) of the catalogue."""
+
+    code = described(fields.String, "Mã thủ tục, e.g. 2.000635.", required=True)
+    name = fields.String(required=True)
+    field = described(fields.String, "Lĩnh vực.", required=True)
+    level = described(fields.String, "The level of agency that receives it, unless "
+                      "`agencies` names them.", required=True, validate=validate.OneOf(LEVELS))
+    agencies = fields.List(fields.String(), required=True, metadata={
+        "description": "The agencies that receive it; empty: every agency of `level`."})
+    online_level = described(fields.String, "Dịch vụ công trực tuyến: full (toàn trình), "
+                             "partial (một phần) or none.", required=True,
+                             validate=validate.OneOf(ONLINE_LEVELS))
+    sla = fields.Nested(SlaViewSchema, required=True)
+    fee = fields.Nested(ProcedureFeeSchema, required=True)
+    result_by_post = described(fields.Boolean, "Whether the result may be sent by post.",
+                               required=True)
+    documents = fields.List(fields.Nested(ComponentViewSchema), required=True)
+    route = fields.List(fields.Nested(RouteStepViewSchema), required=True, metadata={
+        "description": "Inter-agency steps; empty when one agency does everything."})
+    valid_from = described(fields.String, "First day in force (YYYY-MM-DD); null: always.",
+                           required=True, allow_none=True)
+    valid_to = described(fields.String, "Last day in force (YYYY-MM-DD); null: no end.",
+                         required=True, allow_none=True)
+    verified = described(fields.Boolean, "Checked against the national database (CSDL "
+                         "TTHC).", required=True)
+
+
+class ProcedurePageSchema(Open):
+    """One page of procedures, with how many match in all."""
+
+    items = fields.List(fields.Nested(ProcedureSchema), required=True)
+    total = described(fields.Integer, "How many procedures match, over every page.",
+                      required=True)
+    page = described(fields.Integer, "This page's number, from 1.", required=True)
+    per_page = described(fields.Integer, "At most this many items per page.", required=True)
+
+
+class AppointmentSchema(Open):
+    """The appointment (ngày hẹn trả) a dossier received at `received_at` would get."""
+
+    received_at = timestamp("When the dossier is received.", required=True)
+    counted_from = timestamp("When the time allowed starts to count: the next working "
+                             "moment of the agency's calendar.", required=True)
+    due_at = timestamp("The appointment.", required=True)
+
+
+class CalendarOverrideViewSchema(Open):
+    """A day declared working or not, against the usual calendar (e.g. a swapped holiday)."""
+
+    day = fields.String(required=True, metadata={"format": "date",
+                                                 "description": "YYYY-MM-DD."})
+    working = described(fields.Boolean, "True: a working day; false: a day off. Null in "
+                        "the answer to a PUT that removed the override.", required=True,
+                        allow_none=True)
+    note = fields.String(required=True)
+
+
+class TrackSchema(Open):
+    """Tra cứu without a token: where a dossier is, and nothing personal."""
+
+    code = described(fields.String, "Mã hồ sơ.", required=True)
+    procedure = described(fields.String, "Mã thủ tục.", required=True)
+    status = fields.String(required=True)
+    national_status = described(fields.Integer, "The national portal's status code.",
+                                required=True)
+    due_at = timestamp("The appointment; null until accepted.", required=True,
+                       allow_none=True)
+    delivery_method = fields.String(required=True,
+                                    validate=validate.OneOf(DELIVERY_METHODS))
+    delivery_status = described(fields.String, "The postal delivery job's status; null "
+                                "if there is none.", required=True, allow_none=True)

@@ -6,11 +6,12 @@ each part of it (DESIGN.md rule 9).
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import timedelta
 from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from nameko import config
 from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
@@ -22,9 +23,19 @@ from gateway.models import metadata
 from gateway.openapi import build_spec, docs_html
 from gateway.rpc import ServiceCalls
 from motcua.config import SERVICES
-from motcua.contracts.dossiers import DossierSubmissionSchema
+from motcua.contracts.dossiers import (
+    INTAKE_ACTIONS,
+    ActionSchema,
+    AppointmentQuerySchema,
+    CalendarOverrideSchema,
+    DossierSubmissionSchema,
+    ProcedureQuerySchema,
+    SupplementSchema,
+    TrackQuerySchema,
+    WithdrawSchema,
+)
 from motcua.dependencies import Database
-from motcua.errors import BadRequest, Forbidden, Invalid, NotFound, Problem
+from motcua.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Problem
 
 DEFAULT_HEALTH_TIMEOUT = 2.0
 
@@ -38,6 +49,18 @@ def read_json(request: Request) -> Any:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"The body is not valid UTF-8 JSON: {exc}") from None
+
+
+def validated(schema: Schema, data: Any) -> dict[str, Any]:
+    """``data`` loaded by ``schema``, or a 422 naming each wrong field."""
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise Invalid.from_messages(exc.messages) from None
+
+
+def query(schema: Schema, request: Request) -> dict[str, Any]:
+    return validated(schema, request.args.to_dict())
 
 
 class GatewayService:
@@ -95,11 +118,7 @@ class GatewayService:
                                 lambda: self._submit(request, actor), timedelta(hours=hours))
 
     def _submit(self, request: Request, actor: Actor) -> Response:
-        body = read_json(request)
-        try:
-            payload = DossierSubmissionSchema().load(body)
-        except ValidationError as exc:
-            raise Invalid.from_messages(exc.messages) from None
+        payload = validated(DossierSubmissionSchema(), read_json(request))
         if actor.role == "officer" and payload["agency"] not in self._scope(actor):
             raise Forbidden(f"Officers of {actor.agency} cannot receive dossiers for "
                             f"{payload['agency']}.")
@@ -108,6 +127,116 @@ class GatewayService:
         receipt.pop("owner", None)
         return json_response(receipt, 201,
                              {"Location": f"/api/v1/dossiers/{receipt['code']}"})
+
+    # -- the catalogue (danh mục) ----------------------------------------------------------
+    @api("GET", "/api/v1/procedures")
+    def list_procedures(self, request: Request) -> Response:
+        args = query(ProcedureQuerySchema(), request)
+        return json_response(self.services.call(
+            "intake", "list_procedures", args["q"], args["agency"], args["page"],
+            args["per_page"]))
+
+    @api("GET", "/api/v1/procedures/<string:code>")
+    def get_procedure(self, request: Request, code: str) -> Response:
+        return json_response(self.services.call("intake", "get_procedure", code))
+
+    @api("PUT", "/api/v1/procedures/<string:code>")
+    def put_procedure(self, request: Request, code: str) -> Response:
+        self.auth.actor(request, "admin")
+        answer = self.services.call("intake", "put_procedure", code, read_json(request))
+        return json_response(answer["procedure"], 201 if answer["created"] else 200)
+
+    @api("GET", "/api/v1/procedures/<string:code>/appointment")
+    def appointment(self, request: Request, code: str) -> Response:
+        """The appointment a dossier received then would get: the same code as acceptance."""
+        args = query(AppointmentQuerySchema(), request)
+        return json_response(self.services.call(
+            "intake", "appointment", code, args["agency"], args["received_at"].isoformat()))
+
+    @api("GET", "/api/v1/calendar/overrides")
+    def calendar_overrides(self, request: Request) -> Response:
+        return json_response(self.services.call("intake", "calendar_overrides"))
+
+    @api("PUT", "/api/v1/calendar/overrides/<string:day>")
+    def set_calendar_override(self, request: Request, day: str) -> Response:
+        self.auth.actor(request, "admin")
+        body = validated(CalendarOverrideSchema(), read_json(request))
+        return json_response(self.services.call("intake", "set_calendar_override", day,
+                                                body["working"], body["note"]))
+
+    # -- dossiers (hồ sơ) -------------------------------------------------------------------
+    @api("POST", "/api/v1/dossiers/<string:code>/actions")
+    def act(self, request: Request, code: str) -> Response:
+        """An officer's action; intake decides acceptance and refusal (API.md)."""
+        actor = self.auth.actor(request, "officer")
+        body = validated(ActionSchema(), read_json(request))
+        dossier = self._visible_dossier(actor, code)
+        if body["action"] not in INTAKE_ACTIONS:
+            allowed = dossier.get("allowed_actions", [])
+            raise Conflict(f"'{body['action']}' is not allowed for dossier {code} now; "
+                           f"allowed: {', '.join(allowed) or 'none'}.",
+                           {"allowed_actions": allowed})
+        if body["action"] == "accept":
+            result = self.services.call("intake", "accept_dossier", code, actor.sub)
+        else:
+            result = self.services.call("intake", "refuse_dossier", code, actor.sub,
+                                        body["reason"] or body["note"])
+        result.pop("owner", None)
+        return json_response(result)
+
+    @api("POST", "/api/v1/dossiers/<string:code>/supplements")
+    def supplement(self, request: Request, code: str) -> Response:
+        actor = self.auth.actor(request, "citizen")
+
+        def send() -> Response:
+            body = validated(SupplementSchema(), read_json(request))
+            result = self.services.call("intake", "supplement_dossier", code, actor.sub,
+                                        SupplementSchema().dump(body))
+            result.pop("owner", None)
+            return json_response(result, 201)
+
+        return idempotency.once(self.db, request, actor.scope, send)
+
+    @api("POST", "/api/v1/dossiers/<string:code>/withdraw")
+    def withdraw(self, request: Request, code: str) -> Response:
+        actor = self.auth.actor(request, "citizen")
+        raw = request.get_data(cache=True)
+        body = validated(WithdrawSchema(), read_json(request) if raw.strip() else {})
+        result = self.services.call("intake", "withdraw_dossier", code, actor.sub,
+                                    body["reason"])
+        result.pop("owner", None)
+        return json_response(result)
+
+    @api("GET", "/api/v1/dossiers/<string:code>/receipt.pdf")
+    def receipt(self, request: Request, code: str) -> Response:
+        """Form 01 (giấy tiếp nhận và hẹn trả kết quả), with a QR code of the tracking link."""
+        actor = self.auth.actor(request, "citizen", "officer", "admin")
+        self._visible_dossier(actor, code)
+        pdf = self.services.call("intake", "receipt_pdf", code,
+                                 request.host_url.rstrip("/"))
+        return Response(base64.b64decode(pdf), content_type="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="{code}.pdf"'})
+
+    @api("GET", "/api/v1/track/<string:code>")
+    def track(self, request: Request, code: str) -> Response:
+        """Tra cứu without a token: the applicant's phone number proves the interest;
+        nothing personal is returned."""
+        phone = query(TrackQuerySchema(), request)["phone"]
+        try:
+            dossier = self.services.call("intake", "get_dossier", code)
+        except NotFound:
+            dossier = None
+        if dossier is None or dossier["applicant"]["phone"] != phone:
+            raise NotFound(f"No dossier {code} with that phone number.")
+        case = self._optional("processing", "get_case", code) or {}
+        jobs = self.services.call("postal", "jobs_for_dossier", code)
+        delivery = next((job["status"] for job in jobs if job["kind"] == "delivery"), None)
+        return json_response({
+            "code": code, "procedure": dossier["procedure"],
+            "status": case.get("status", dossier["status"]),
+            "national_status": case.get("national_status", dossier["national_status"]),
+            "due_at": case.get("due_at") or dossier["due_at"],
+            "delivery_method": dossier["delivery"]["method"], "delivery_status": delivery})
 
     @api("GET", "/api/v1/dossiers/<string:code>")
     def get_dossier(self, request: Request, code: str) -> Response:

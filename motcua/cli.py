@@ -153,6 +153,19 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    """Load (upsert) agencies and procedures from a file into intake's database."""
+    from services.intake import catalogue
+
+    cfg = motcua_config.load()
+    try:
+        count = catalogue.load(cfg["intake"]["DB_URL"], Path(args.file))
+    except (OSError, catalogue.CatalogueError) as exc:
+        raise CliError(str(exc)) from None
+    print(f"motcua: loaded {count} agencies and procedures from {args.file}")
+    return 0
+
+
 def consumer_queue_names() -> list[str]:
     from motcua.messaging import subscriptions
 
@@ -200,6 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--operator")
     token.add_argument("--hours", type=float, default=8.0)
     token.set_defaults(func=cmd_token)
+
+    cat = sub.add_parser("catalogue", help="load the catalogue (agencies, procedures)")
+    cat.add_argument("action", choices=["load"])
+    cat.add_argument("file", help="a YAML file in the format of services/intake/catalogue.yaml")
+    cat.set_defaults(func=cmd_catalogue)
 
     dlq = sub.add_parser("dlq", help="list or replay dead-lettered events")
     dlq.add_argument("action", choices=["list", "replay"])

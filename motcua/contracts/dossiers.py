@@ -98,3 +98,70 @@ class DossierReceiptSchema(Schema):
     due_at = fields.String(allow_none=True)
     fee = fields.Nested(FeeSchema)
     documents = fields.List(fields.Dict())
+
+
+INTAKE_ACTIONS = ["accept", "refuse"]
+PROCESSING_ACTIONS = ["forward", "request_supplement", "resolve", "return", "extend", "stop"]
+
+
+class ActionSchema(Schema):
+    """``POST /api/v1/dossiers/{code}/actions``: an officer's action (API.md).
+
+    Intake decides acceptance and refusal; the other actions belong to processing.
+    Unknown fields are kept for the action that needs them (e.g. ``to_agency``).
+    """
+
+    class Meta:
+        unknown = "include"
+
+    action = fields.String(required=True, validate=validate.OneOf(
+        INTAKE_ACTIONS + PROCESSING_ACTIONS))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class SupplementSchema(Strict):
+    """``POST /api/v1/dossiers/{code}/supplements``: documents the citizen adds."""
+
+    documents = fields.List(fields.Nested(DocumentSchema), required=True,
+                            validate=validate.Length(min=1, max=MAX_DOCUMENTS))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class WithdrawSchema(Strict):
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class CalendarOverrideSchema(Strict):
+    """``PUT /api/v1/calendar/overrides/{day}``: ``working`` null removes the override."""
+
+    working = fields.Boolean(required=True, allow_none=True)
+    note = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class PageQuerySchema(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class ProcedureQuerySchema(PageQuerySchema):
+    q = fields.String(load_default=None, validate=validate.Length(max=200))
+    agency = fields.String(load_default=None, validate=validate.Regexp(AGENCY_CODE))
+
+
+class AppointmentQuerySchema(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    agency = fields.String(load_default=None, validate=validate.Regexp(AGENCY_CODE))
+    received_at = fields.AwareDateTime(required=True)
+
+
+class TrackQuerySchema(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    phone = fields.String(required=True, validate=validate.Regexp(PHONE))

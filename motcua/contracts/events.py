@@ -67,6 +67,74 @@ class DossierSubmittedData(Tolerant):
     pickup_address = fields.String(load_default=None, allow_none=True)
 
 
+class SlaData(Tolerant):
+    kind = fields.String(required=True)
+    amount = fields.Integer(required=True)
+    cutoff = fields.String(load_default=None, allow_none=True)
+
+
+class RouteStepData(Tolerant):
+    level = fields.String(load_default=None, allow_none=True)
+    agency = fields.String(load_default=None, allow_none=True)
+    share = fields.Float(required=True)
+    step = fields.String(load_default="")
+
+
+class DossierAcceptedData(Tolerant):
+    """``dossier.accepted``: an officer accepted it (form 01); processing takes over."""
+
+    code = fields.String(required=True)
+    procedure = fields.String(required=True)
+    agency = fields.String(required=True)
+    channel = fields.String(required=True)
+    accepted_at = fields.AwareDateTime(required=True)
+    accepted_by = fields.String(required=True)
+    counted_from = fields.AwareDateTime(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    sla = fields.Nested(SlaData, required=True)
+    route = fields.List(fields.Nested(RouteStepData), load_default=list)
+    fee = fields.Nested(FeeData, required=True)
+    delivery_method = fields.String(required=True)
+    result_by_post = fields.Boolean(required=True)
+
+
+class DossierRefusedData(Tolerant):
+    """``dossier.refused``: not accepted (form 03), with the reason."""
+
+    code = fields.String(required=True)
+    agency = fields.String(required=True)
+    refused_at = fields.AwareDateTime(required=True)
+    refused_by = fields.String(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+    applicant = fields.Nested(ApplicantContact, required=True)
+
+
+class DossierWithdrawnData(Tolerant):
+    """``dossier.withdrawn``: the citizen withdrew it (national status 7)."""
+
+    code = fields.String(required=True)
+    agency = fields.String(required=True)
+    withdrawn_at = fields.AwareDateTime(required=True)
+    reason = fields.String(load_default="")
+
+
+class SuppliedDocument(Tolerant):
+    code = fields.String(required=True)
+    filename = fields.String(required=True)
+    sha256 = fields.String(required=True)
+
+
+class DossierSupplementedData(Tolerant):
+    """``dossier.supplemented``: the citizen sent documents (bổ sung); processing restarts
+    the clock if it was waiting for them."""
+
+    code = fields.String(required=True)
+    agency = fields.String(required=True)
+    supplemented_at = fields.AwareDateTime(required=True)
+    documents = fields.List(fields.Nested(SuppliedDocument), required=True)
+    note = fields.String(load_default="")
+
+
 @dataclass(frozen=True)
 class Contract:
     version: int
@@ -75,6 +143,10 @@ class Contract:
 
 CONTRACTS: dict[str, Contract] = {
     "dossier.submitted": Contract(1, DossierSubmittedData),
+    "dossier.accepted": Contract(1, DossierAcceptedData),
+    "dossier.refused": Contract(1, DossierRefusedData),
+    "dossier.withdrawn": Contract(1, DossierWithdrawnData),
+    "dossier.supplemented": Contract(1, DossierSupplementedData),
 }
 
 

@@ -37,3 +37,25 @@ def dossier_code(agency: str, day: date, sequence: int) -> str:
 def receives_on(valid_from: date | None, valid_to: date | None, day: date) -> bool:
     """Whether an agency exists on ``day`` (districts ended on 2025-06-30)."""
     return (valid_from is None or valid_from <= day) and (valid_to is None or day <= valid_to)
+
+
+# Document types intake takes, and how their content starts (checked, not trusted).
+SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
+    "application/msword": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+    "application/vnd.ms-excel": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+}
+
+
+def content_matches(content_type: str, content: bytes) -> bool:
+    """Whether the bytes are what the declared type says (by their signature)."""
+    media_type = content_type.split(";")[0].strip().lower()
+    return any(content.startswith(magic) for magic in SIGNATURES.get(media_type, ()))
+
+
+# What an officer may do to a dossier while intake owns its status.
+ALLOWED_ACTIONS = {"submitted": ("accept", "refuse")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from motcua.db import BigId, UtcDateTime, add_kernel_tables
@@ -30,18 +30,42 @@ class Agency(Base):
                                                index=True)
     valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Its own working periods, e.g. [["07:30", "11:30"], ["13:30", "17:00"]]; None: the default.
+    working_hours: Mapped[list[list[str]] | None] = mapped_column(JSON, nullable=True)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Procedure(Base):
-    """A procedure of the catalogue (thủ tục hành chính); issue #4 fills in the rest."""
+    """A procedure of the catalogue (thủ tục hành chính)."""
 
     __tablename__ = "procedures"
     code: Mapped[str] = mapped_column(String(30), primary_key=True)
     name: Mapped[str] = mapped_column(String(500))
     field: Mapped[str] = mapped_column(String(200), default="")
+    level: Mapped[str] = mapped_column(String(20), default="commune")  # competent level
+    agencies: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: all of `level`
     online_level: Mapped[str] = mapped_column(String(10))  # full | partial | none
+    sla_kind: Mapped[str] = mapped_column(String(20), default="working_days")
+    sla_amount: Mapped[int] = mapped_column(Integer, default=0)
+    sla_cutoff: Mapped[str | None] = mapped_column(String(5), nullable=True)  # "HH:MM"
     fee_amount: Mapped[int] = mapped_column(Integer, default=0)
     fee_collect_at: Mapped[str] = mapped_column(String(10), default="intake")
+    result_by_post: Mapped[bool] = mapped_column(Boolean, default=True)
+    documents: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    route: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class CalendarOverride(Base):
+    """A working-day announcement newer than the ``holidays`` package (admins edit it)."""
+
+    __tablename__ = "calendar_overrides"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(300), default="")
 
 
 class Dossier(Base):
@@ -63,6 +87,13 @@ class Dossier(Base):
     fee_collect_at: Mapped[str] = mapped_column(String(10), default="intake")
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
     correlation_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Acceptance (form 01) or refusal (form 03), by an officer.
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    counted_from: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    appointment_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    refusal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class Document(Base):
@@ -76,6 +107,18 @@ class Document(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
+    supplement_id: Mapped[int | None] = mapped_column(ForeignKey("supplements.id"),
+                                                      nullable=True)
+
+
+class Supplement(Base):
+    """Documents a citizen added later (bổ sung hồ sơ), with its note."""
+
+    __tablename__ = "supplements"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_code: Mapped[str] = mapped_column(ForeignKey("dossiers.code"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class DossierCounter(Base):

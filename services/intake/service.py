@@ -1,14 +1,15 @@
-"""The intake service (tiếp nhận hồ sơ): thin nameko entrypoints over ``submission``."""
+"""The intake service (tiếp nhận hồ sơ): thin nameko entrypoints over its service layer."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from nameko.rpc import rpc
 
 from motcua.config import section
 from motcua.dependencies import Database, HealthCheck
-from services.intake import agencies, submission
+from services.intake import agencies, appointments, catalogue, receipts, submission
 from services.intake.filestore import Files
 from services.intake.models import metadata
 
@@ -19,15 +20,11 @@ class IntakeService(HealthCheck):
     db = Database(metadata)
     files = Files()
 
-    @rpc
-    def submit_dossier(self, payload: dict[str, Any], actor: dict[str, Any]) -> dict[str, Any]:
-        limit = section(self.name).get("MAX_DOCUMENT_BYTES", submission.DEFAULT_MAX_DOCUMENT_BYTES)
-        return submission.submit(self.db, self.files, payload, actor, max_document_bytes=limit)
+    def _max_document_bytes(self) -> int:
+        return int(section(self.name).get("MAX_DOCUMENT_BYTES",
+                                          submission.DEFAULT_MAX_DOCUMENT_BYTES))
 
-    @rpc
-    def get_dossier(self, code: str) -> dict[str, Any]:
-        return submission.get(self.db, code)
-
+    # -- the catalogue ------------------------------------------------------------------
     @rpc
     def list_agencies(self) -> list[dict[str, Any]]:
         return agencies.list_agencies(self.db)
@@ -35,3 +32,65 @@ class IntakeService(HealthCheck):
     @rpc
     def agency_scope(self, code: str) -> list[str]:
         return agencies.scope(self.db, code)
+
+    @rpc
+    def list_procedures(self, q: str | None = None, agency: str | None = None,
+                        page: int = 1, per_page: int = 50) -> dict[str, Any]:
+        return catalogue.list_procedures(self.db, q, agency, page, per_page)
+
+    @rpc
+    def get_procedure(self, code: str) -> dict[str, Any]:
+        return catalogue.get_procedure(self.db, code)
+
+    @rpc
+    def put_procedure(self, code: str, payload: dict[str, Any]) -> dict[str, Any]:
+        view, created = catalogue.put_procedure(self.db, code, payload)
+        return {"procedure": view, "created": created}
+
+    @rpc
+    def appointment(self, procedure: str, agency: str | None,
+                    received_at: str) -> dict[str, Any]:
+        return appointments.appointment(self.db, procedure, agency, received_at)
+
+    @rpc
+    def calendar_overrides(self) -> list[dict[str, Any]]:
+        return appointments.list_overrides(self.db)
+
+    @rpc
+    def set_calendar_override(self, day: str, working: bool | None,
+                              note: str = "") -> dict[str, Any]:
+        return appointments.set_override(self.db, day, working, note)
+
+    # -- dossiers -----------------------------------------------------------------------
+    @rpc
+    def submit_dossier(self, payload: dict[str, Any], actor: dict[str, Any]) -> dict[str, Any]:
+        return submission.submit(self.db, self.files, payload, actor,
+                                 max_document_bytes=self._max_document_bytes())
+
+    @rpc
+    def get_dossier(self, code: str) -> dict[str, Any]:
+        return submission.get(self.db, code)
+
+    @rpc
+    def accept_dossier(self, code: str, officer: str) -> dict[str, Any]:
+        return submission.accept(self.db, code, officer)
+
+    @rpc
+    def refuse_dossier(self, code: str, officer: str, reason: str) -> dict[str, Any]:
+        return submission.refuse(self.db, code, officer, reason)
+
+    @rpc
+    def withdraw_dossier(self, code: str, citizen: str, reason: str = "") -> dict[str, Any]:
+        return submission.withdraw(self.db, code, citizen, reason)
+
+    @rpc
+    def supplement_dossier(self, code: str, citizen: str,
+                           payload: dict[str, Any]) -> dict[str, Any]:
+        return submission.supplement(self.db, self.files, code, citizen, payload,
+                                     max_document_bytes=self._max_document_bytes())
+
+    @rpc
+    def receipt_pdf(self, code: str, tracking_base_url: str) -> str:
+        """Form 01 as a PDF, base64 (RPC carries JSON)."""
+        pdf = receipts.receipt_pdf(self.db, code, tracking_base_url)
+        return base64.b64encode(pdf).decode("ascii")

@@ -1,7 +1,9 @@
-"""Intake's service layer: submitting a dossier and reading it back.
+"""Intake's service layer: submitting a dossier, deciding on it, and the citizen's changes.
 
 Plain functions over a ``Db`` and a ``FileStore``: the nameko class only calls them,
-and unit tests call them with an in-memory database.
+and unit tests call them with an in-memory database. Every state change and its
+event are one unit of work; every refusal of input is an ``Invalid`` naming the field,
+raised before anything is stored.
 """
 
 from __future__ import annotations
@@ -15,12 +17,20 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from motcua.contracts.dossiers import DossierSubmissionSchema
+from motcua.contracts.dossiers import DocumentSchema, DossierSubmissionSchema
 from motcua.db import Db, local_iso, utcnow
-from motcua.errors import Forbidden, Invalid, NotFound
-from services.intake import domain
+from motcua.errors import Conflict, Forbidden, Invalid, NotFound
+from services.intake import appointments, domain
+from services.intake.catalogue import offers, valid_on
 from services.intake.filestore import FileStore
-from services.intake.models import Agency, Document, Dossier, DossierCounter, Procedure
+from services.intake.models import (
+    Agency,
+    Document,
+    Dossier,
+    DossierCounter,
+    Procedure,
+    Supplement,
+)
 
 DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 CODE_ATTEMPTS = 5
@@ -29,33 +39,20 @@ CODE_ATTEMPTS = 5
 def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, Any],
            max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
            now: datetime | None = None) -> dict[str, Any]:
-    """Validate, store documents and dossier, and emit ``dossier.submitted`` in one go."""
+    """Validate against the catalogue, store documents and dossier, emit its events.
+
+    An online or postal submission waits for an officer (1); one an officer enters at
+    the counter is accepted at once (2) and gets its appointment (form 01).
+    """
     try:
         data = DossierSubmissionSchema().load(payload)
     except ValidationError as exc:
         raise Invalid.from_messages(exc.messages) from None
     if data["channel"] == "counter" and actor.get("role") not in ("officer", "admin"):
         raise Forbidden("Only an officer at the one-stop desk enters counter dossiers.")
-
     received_at = now or utcnow()
-    with db.session() as session:
-        procedure = session.get(Procedure, data["procedure"])
-        agency = session.get(Agency, data["agency"])
-    if agency is None:
-        raise Invalid.from_messages({"agency": [f"Unknown agency {data['agency']}."]})
-    if not domain.receives_on(agency.valid_from, agency.valid_to,
-                              domain.receipt_day(received_at)):
-        raise Invalid.from_messages({"agency": [
-            f"{agency.name} does not receive dossiers on this day (valid "
-            f"{agency.valid_from or '…'} to {agency.valid_to or '…'})."]})
-    if procedure is None:
-        raise Invalid.from_messages({"procedure": [f"Unknown procedure {data['procedure']}."]})
-    if data["channel"] not in domain.CHANNELS_BY_ONLINE_LEVEL[procedure.online_level]:
-        raise Invalid.from_messages({"channel": [
-            f"Procedure {procedure.code} cannot be submitted {data['channel']} "
-            f"(online level: {procedure.online_level})."]})
-
-    contents = _decode_documents(data["documents"], max_document_bytes)
+    procedure = _check_catalogue(db, data, received_at)
+    contents = _check_documents(data["documents"], procedure, max_document_bytes)
     digests = [files.put(content) for content in contents]
 
     status, national_status = domain.INITIAL_STATUS[data["channel"]]
@@ -67,25 +64,97 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
                     _next_sequence(uow.session, data["agency"], received_at))
                 dossier = Dossier(
                     code=code, procedure=procedure.code, agency=data["agency"],
-                    channel=data["channel"], status=status, national_status=national_status,
+                    channel=data["channel"], status="submitted", national_status=1,
                     owner=str(actor.get("sub", "")), applicant=data["applicant"],
                     summary=data["summary"], delivery=data["delivery"], pickup=data["pickup"],
                     fee_amount=procedure.fee_amount, fee_collect_at=procedure.fee_collect_at,
                     submitted_at=received_at, correlation_id=db.correlation_id)
                 uow.session.add(dossier)
                 uow.session.flush()  # the dossier row first: documents refer to it
-                for document, content, digest in zip(data["documents"], contents, digests,
-                                                     strict=True):
-                    uow.session.add(Document(
-                        dossier_code=code, code=document["code"], filename=document["filename"],
-                        content_type=document["content_type"], size=len(content), sha256=digest))
-                uow.emit("dossier.submitted", _submitted_event(dossier))
+                _add_documents(uow.session, code, data["documents"], contents, digests)
+                uow.emit("dossier.submitted", _submitted_event(dossier, national_status))
+                if status == "accepted":  # events in the order they happened
+                    _accept(uow, dossier, procedure, str(actor.get("sub", "")), received_at)
             return view(dossier, _document_rows(db, code))
         except IntegrityError:
             # Another replica created the day's counter row first: count again.
             if attempt == CODE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def accept(db: Db, code: str, officer: str, now: datetime | None = None) -> dict[str, Any]:
+    """Tiếp nhận: the appointment is counted from now, by the agency's calendar."""
+    with db.unit_of_work() as uow:
+        dossier = _for_action(uow.session, code, "accept")
+        procedure = uow.session.get(Procedure, dossier.procedure)
+        _accept(uow, dossier, procedure, officer, now or utcnow())
+    return get(db, code)
+
+
+def refuse(db: Db, code: str, officer: str, reason: str,
+           now: datetime | None = None) -> dict[str, Any]:
+    """Không tiếp nhận (form 03): the reason is required and told to the citizen."""
+    if not reason or not reason.strip():
+        raise Invalid.from_messages({"reason": ["A refusal needs its reason (form 03)."]})
+    with db.unit_of_work() as uow:
+        dossier = _for_action(uow.session, code, "refuse")
+        moment = now or utcnow()
+        dossier.status, dossier.national_status = "refused", 3
+        dossier.decided_at, dossier.decided_by = moment, officer
+        dossier.refusal_reason = reason.strip()
+        uow.emit("dossier.refused", {
+            "code": code, "agency": dossier.agency, "refused_at": moment,
+            "refused_by": officer, "reason": dossier.refusal_reason,
+            "applicant": _contact(dossier)})
+    return get(db, code)
+
+
+def withdraw(db: Db, code: str, citizen: str, reason: str = "",
+             now: datetime | None = None) -> dict[str, Any]:
+    """Rút hồ sơ (7): the citizen's own dossier, while it is still open."""
+    with db.unit_of_work() as uow:
+        dossier = _owned(uow.session, code, citizen)
+        if dossier.status not in ("submitted", "accepted"):
+            raise Conflict(f"Dossier {code} is {dossier.status}; it can no longer be "
+                           "withdrawn.", {"allowed_actions": []})
+        moment = now or utcnow()
+        dossier.status, dossier.national_status, dossier.withdrawn_at = "withdrawn", 7, moment
+        uow.emit("dossier.withdrawn", {"code": code, "agency": dossier.agency,
+                                       "withdrawn_at": moment, "reason": reason})
+    return get(db, code)
+
+
+def supplement(db: Db, files: FileStore, code: str, citizen: str, payload: dict[str, Any],
+               max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+               now: datetime | None = None) -> dict[str, Any]:
+    """Bổ sung: documents the citizen adds to its open dossier."""
+    try:
+        documents = DocumentSchema(many=True).load(payload.get("documents") or [])
+    except ValidationError as exc:
+        raise Invalid.from_messages({"documents": exc.messages}) from None
+    if not documents:
+        raise Invalid.from_messages({"documents": ["Send at least one document."]})
+    with db.session() as session:
+        dossier = _owned(session, code, citizen)
+        procedure = session.get(Procedure, dossier.procedure)
+    if dossier.status not in ("submitted", "accepted"):
+        raise Conflict(f"Dossier {code} is {dossier.status}; it takes no supplements.")
+    contents = _check_documents(documents, procedure, max_document_bytes, complete=False)
+    digests = [files.put(content) for content in contents]
+    moment = now or utcnow()
+    with db.unit_of_work() as uow:
+        added = Supplement(dossier_code=code, note=str(payload.get("note") or "")[:2000],
+                           submitted_at=moment)
+        uow.session.add(added)
+        uow.session.flush()
+        _add_documents(uow.session, code, documents, contents, digests, added.id)
+        uow.emit("dossier.supplemented", {
+            "code": code, "agency": dossier.agency, "supplemented_at": moment,
+            "note": added.note,
+            "documents": [{"code": d["code"], "filename": d["filename"], "sha256": h}
+                          for d, h in zip(documents, digests, strict=True)]})
+    return get(db, code)
 
 
 def get(db: Db, code: str) -> dict[str, Any]:
@@ -103,14 +172,130 @@ def view(dossier: Dossier, documents: list[dict[str, Any]],
         "code": dossier.code, "procedure": dossier.procedure, "agency": dossier.agency,
         "channel": dossier.channel, "status": dossier.status,
         "national_status": dossier.national_status,
-        "submitted_at": local_iso(dossier.submitted_at), "due_at": None,
+        "submitted_at": local_iso(dossier.submitted_at),
+        "accepted_at": local_iso(dossier.decided_at) if dossier.status != "refused" else None,
+        "counted_from": local_iso(dossier.counted_from),
+        "due_at": local_iso(dossier.appointment_at),
+        "refusal_reason": dossier.refusal_reason,
         "fee": {"amount": dossier.fee_amount, "collect_at": dossier.fee_collect_at},
         "summary": dossier.summary, "delivery": dossier.delivery, "pickup": dossier.pickup,
         "owner": dossier.owner, "documents": documents,
+        "allowed_actions": list(domain.ALLOWED_ACTIONS.get(dossier.status, ())),
     }
     if with_applicant:
         result["applicant"] = dossier.applicant
     return result
+
+
+def _accept(uow: Any, dossier: Dossier, procedure: Procedure, officer: str,
+            moment: datetime) -> None:
+    agency = uow.session.get(Agency, dossier.agency)
+    promise = appointments.compute(uow.session, procedure, agency, moment)
+    dossier.status, dossier.national_status = "accepted", 2
+    dossier.decided_at, dossier.decided_by = moment, officer
+    dossier.counted_from, dossier.appointment_at = promise.counted_from, promise.due_at
+    uow.emit("dossier.accepted", {
+        "code": dossier.code, "procedure": procedure.code, "agency": dossier.agency,
+        "channel": dossier.channel, "accepted_at": moment, "accepted_by": officer,
+        "counted_from": promise.counted_from, "due_at": promise.due_at,
+        "sla": {"kind": procedure.sla_kind, "amount": procedure.sla_amount,
+                "cutoff": procedure.sla_cutoff},
+        "route": procedure.route or [],
+        "fee": {"amount": procedure.fee_amount, "collect_at": procedure.fee_collect_at},
+        "delivery_method": dossier.delivery["method"],
+        "result_by_post": procedure.result_by_post})
+
+
+def _for_action(session: Session, code: str, action: str) -> Dossier:
+    dossier = session.get(Dossier, code, with_for_update=True)
+    if dossier is None:
+        raise NotFound(f"No dossier {code}.")
+    allowed = domain.ALLOWED_ACTIONS.get(dossier.status, ())
+    if action not in allowed:
+        raise Conflict(f"Dossier {code} is {dossier.status}: '{action}' is not allowed; "
+                       f"allowed: {', '.join(allowed) or 'none here'}.",
+                       {"allowed_actions": list(allowed)})
+    return dossier
+
+
+def _owned(session: Session, code: str, citizen: str) -> Dossier:
+    dossier = session.get(Dossier, code)
+    if dossier is None or dossier.owner != citizen:
+        raise NotFound(f"No dossier {code}.")
+    return dossier
+
+
+def _check_catalogue(db: Db, data: dict[str, Any], received_at: datetime) -> Procedure:
+    day = domain.receipt_day(received_at)
+    with db.session() as session:
+        procedure = session.get(Procedure, data["procedure"])
+        agency = session.get(Agency, data["agency"])
+    if agency is None:
+        raise Invalid.from_messages({"agency": [f"Unknown agency {data['agency']}."]})
+    if not domain.receives_on(agency.valid_from, agency.valid_to, day):
+        raise Invalid.from_messages({"agency": [
+            f"{agency.name} does not receive dossiers on {day} (valid "
+            f"{agency.valid_from or '…'} to {agency.valid_to or '…'})."]})
+    if procedure is None:
+        raise Invalid.from_messages({"procedure": [f"Unknown procedure {data['procedure']}."]})
+    if not valid_on(procedure, day):
+        raise Invalid.from_messages({"procedure": [
+            f"Procedure {procedure.code} is not in force on {day}."]})
+    if not offers(procedure, agency):
+        raise Invalid.from_messages({"agency": [
+            f"{agency.name} does not receive procedure {procedure.code}."]})
+    if data["channel"] not in domain.CHANNELS_BY_ONLINE_LEVEL[procedure.online_level]:
+        raise Invalid.from_messages({"channel": [
+            f"Procedure {procedure.code} cannot be submitted {data['channel']} "
+            f"(online level: {procedure.online_level})."]})
+    if data["delivery"]["method"] == "postal" and not procedure.result_by_post:
+        raise Invalid.from_messages({"delivery": {"method": [
+            f"The result of procedure {procedure.code} cannot be sent by post."]}})
+    return procedure
+
+
+def _check_documents(documents: list[dict[str, Any]], procedure: Procedure, max_bytes: int,
+                     complete: bool = True) -> list[bytes]:
+    """Decode and check every document; with ``complete``, every required one is there."""
+    components = {c["code"]: c for c in procedure.documents or []}
+    contents, errors = [], {}
+    for index, document in enumerate(documents):
+        content = base64.b64decode(document["content_base64"], validate=True)
+        problems = []
+        if components and document["code"] not in components:
+            problems.append(f"{document['code']} is not a component of procedure "
+                            f"{procedure.code} ({', '.join(components)}).")
+        if len(content) > max_bytes:
+            problems.append(f"Document {document['code']} is {len(content)} bytes; "
+                            f"the limit is {max_bytes} bytes.")
+        if document["content_type"].split(";")[0].strip() not in domain.SIGNATURES:
+            problems.append(f"{document['content_type']} is not accepted; send one of "
+                            f"{', '.join(sorted(domain.SIGNATURES))}.")
+        elif not domain.content_matches(document["content_type"], content):
+            problems.append(f"The content of {document['filename']} is not "
+                            f"{document['content_type']}.")
+        if problems:
+            errors[str(index)] = {"content_base64": problems}
+        contents.append(content)
+    if errors:
+        raise Invalid.from_messages({"documents": errors})
+    if complete:
+        given = {document["code"] for document in documents}
+        missing = [c for code, c in components.items() if c["required"] and code not in given]
+        if missing:
+            raise Invalid.from_messages({"documents": [
+                f"Missing required component {c['code']}: {c['name']}." for c in missing]})
+    return contents
+
+
+def _add_documents(session: Session, code: str, documents: list[dict[str, Any]],
+                   contents: list[bytes], digests: list[str],
+                   supplement_id: int | None = None) -> None:
+    for document, content, digest in zip(documents, contents, digests, strict=True):
+        session.add(Document(dossier_code=code, code=document["code"],
+                             filename=document["filename"],
+                             content_type=document["content_type"], size=len(content),
+                             sha256=digest, supplement_id=supplement_id))
 
 
 def _next_sequence(session: Session, agency: str, received_at: datetime) -> int:
@@ -131,36 +316,26 @@ def _next_sequence(session: Session, agency: str, received_at: datetime) -> int:
     return issued
 
 
-def _decode_documents(documents: list[dict[str, Any]], max_bytes: int) -> list[bytes]:
-    contents, errors = [], {}
-    for index, document in enumerate(documents):
-        content = base64.b64decode(document["content_base64"], validate=True)
-        if len(content) > max_bytes:
-            errors[str(index)] = {"content_base64": [
-                f"Document {document['code']} is {len(content)} bytes; "
-                f"the limit is {max_bytes} bytes."]}
-        contents.append(content)
-    if errors:
-        raise Invalid.from_messages({"documents": errors})
-    return contents
-
-
 def _document_rows(db: Db, code: str) -> list[dict[str, Any]]:
     with db.session() as session:
         rows = session.scalars(select(Document).where(Document.dossier_code == code)
                                .order_by(Document.id)).all()
     return [{"code": d.code, "filename": d.filename, "content_type": d.content_type,
-             "size": d.size, "sha256": d.sha256} for d in rows]
+             "size": d.size, "sha256": d.sha256, "supplement": d.supplement_id is not None}
+            for d in rows]
 
 
-def _submitted_event(dossier: Dossier) -> dict[str, Any]:
+def _contact(dossier: Dossier) -> dict[str, Any]:
     applicant = dossier.applicant
+    return {"name": applicant["name"], "phone": applicant["phone"],
+            "email": applicant.get("email")}
+
+
+def _submitted_event(dossier: Dossier, national_status: int) -> dict[str, Any]:
     return {
         "code": dossier.code, "procedure": dossier.procedure, "agency": dossier.agency,
-        "channel": dossier.channel, "national_status": dossier.national_status,
-        "submitted_at": dossier.submitted_at,
-        "applicant": {"name": applicant["name"], "phone": applicant["phone"],
-                      "email": applicant.get("email")},
+        "channel": dossier.channel, "national_status": national_status,
+        "submitted_at": dossier.submitted_at, "applicant": _contact(dossier),
         "fee": {"amount": dossier.fee_amount, "collect_at": dossier.fee_collect_at},
         "delivery_method": dossier.delivery["method"],
         "delivery_address": dossier.delivery.get("address"),

@@ -34,19 +34,65 @@ PUBLIC = dict.fromkeys(CALLERS, 200)
 DOSSIER_READ = {"anonymous": 401, "citizen-own": 200, "citizen-foreign": 404,
                 "officer-own": 200, "officer-foreign": 404, "admin": 200, "postal": 403}
 
+ADMIN_ONLY = {"anonymous": 401, "citizen-own": 403, "citizen-foreign": 403,
+              "officer-own": 403, "officer-foreign": 403, "admin": 200, "postal": 403}
+CITIZEN_OWNER = {"anonymous": 401, "citizen-own": 200, "citizen-foreign": 404,
+                 "officer-own": 403, "officer-foreign": 403, "admin": 403, "postal": 403}
+
 # Every route × every caller → the exact status. A route missing here fails the test.
+# They run in this order on one dossier (accepted first): withdrawal comes last.
 MATRIX = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/api/openapi.json"): PUBLIC,
     ("GET", "/api/docs"): PUBLIC,
     ("GET", "/api/v1/agencies"): PUBLIC,
+    ("GET", "/api/v1/procedures"): PUBLIC,
+    ("GET", "/api/v1/procedures/<string:code>"): PUBLIC,
+    ("PUT", "/api/v1/procedures/<string:code>"): ADMIN_ONLY,
+    ("GET", "/api/v1/procedures/<string:code>/appointment"): PUBLIC,
+    ("GET", "/api/v1/calendar/overrides"): PUBLIC,
+    ("PUT", "/api/v1/calendar/overrides/<string:day>"): ADMIN_ONLY,
+    ("GET", "/api/v1/track/<string:code>"): PUBLIC,
     ("POST", "/api/v1/dossiers"): {
         "anonymous": 401, "citizen-own": 201, "citizen-foreign": 201, "officer-own": 201,
         "officer-foreign": 403, "admin": 403, "postal": 403},
     ("GET", "/api/v1/dossiers/<string:code>"): DOSSIER_READ,
     ("GET", "/api/v1/dossiers/<string:code>/payment"): DOSSIER_READ,
     ("GET", "/api/v1/dossiers/<string:code>/notifications"): DOSSIER_READ,
+    ("GET", "/api/v1/dossiers/<string:code>/receipt.pdf"): DOSSIER_READ,
+    # processing's action on a dossier intake still owns: visible → 409, not visible → 404
+    ("POST", "/api/v1/dossiers/<string:code>/actions"): {
+        "anonymous": 401, "citizen-own": 403, "citizen-foreign": 403, "officer-own": 409,
+        "officer-foreign": 404, "admin": 403, "postal": 403},
+    ("POST", "/api/v1/dossiers/<string:code>/supplements"): CITIZEN_OWNER | {"citizen-own": 201},
+    ("POST", "/api/v1/dossiers/<string:code>/withdraw"): CITIZEN_OWNER,
 }
+PROCEDURE = "2.000635"
+QUERIES = {
+    ("GET", "/api/v1/procedures/<string:code>/appointment"): {
+        "received_at": "2026-11-23T09:00:00+07:00"},
+    ("GET", "/api/v1/track/<string:code>"): {"phone": "0912345678"},
+}
+
+
+def request_body(system, method, rule, caller):
+    """The body each route gets in the matrix: valid, so only the caller decides."""
+    if (method, rule) == ("POST", "/api/v1/dossiers"):
+        channel = "counter" if caller.startswith("officer") else "online"
+        return sample_dossier(agency=JUSTICE, channel=channel)
+    if rule.startswith("/api/v1/procedures/"):
+        return system.http.get(system.url(f"/api/v1/procedures/{PROCEDURE}")).json()
+    if rule.startswith("/api/v1/calendar/overrides/"):
+        return {"working": True, "note": "Làm bù"}
+    if rule.endswith("/actions"):
+        return {"action": "forward", "to_agency": CONSTRUCTION}
+    if rule.endswith("/supplements"):
+        return {"documents": [{"code": "UQ01", "filename": "uq.pdf",
+                               "content_type": "application/pdf",
+                               "content_base64": "JVBERi0xLjQ="}]}
+    if method in ("POST", "PUT"):
+        return {}
+    return None
 
 
 def gateway_routes():
@@ -76,19 +122,20 @@ def test_the_authorisation_matrix(system):
                                 json=sample_dossier(agency=JUSTICE),
                                 headers=system.headers("citizen", "citizen-1"))
     code = response.json()["code"]
+    system.http.post(system.url(f"/api/v1/dossiers/{code}/actions"), json={"action": "accept"},
+                     headers=system.headers("officer", "cb01", agency=JUSTICE))
     wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}/payment"),
                                      headers=system.headers("admin", "a")).status_code == 200,
              message="payment to learn of the dossier")
 
     seen = {}
     for (method, rule), row in MATRIX.items():
-        path = rule.replace("<string:code>", code)
+        target = PROCEDURE if rule.startswith("/api/v1/procedures/") else code
+        path = rule.replace("<string:code>", target).replace("<string:day>", "2026-12-26")
         for caller in row:
-            body = None
-            if method == "POST":
-                channel = "counter" if caller.startswith("officer") else "online"
-                body = sample_dossier(agency=JUSTICE, channel=channel)
-            answer = system.http.request(method, system.url(path), json=body,
+            answer = system.http.request(method, system.url(path),
+                                         json=request_body(system, method, rule, caller),
+                                         params=QUERIES.get((method, rule)),
                                          headers=headers_for(system, caller))
             seen[(method, rule, caller)] = answer.status_code
             if answer.status_code >= 400:

@@ -25,3 +25,21 @@ def test_migrations_match_the_models(service, migrated_databases):
 
     assert differences == []
     assert {"outbox", "inbox", "alembic_version"} <= tables
+
+
+
+def test_motcua_catalogue_load_reports_a_broken_file_clearly(tmp_path, db_urls):
+    import os
+    import subprocess
+    import sys
+
+    broken = tmp_path / "catalogue.yaml"
+    broken.write_text("procedures:\n  - code: '12345'\n    name: x\n", encoding="utf-8")
+    env = os.environ | {"MOTCUA_INTAKE_DB": db_urls["intake"]}
+
+    run = subprocess.run([sys.executable, "-m", "motcua.cli", "catalogue", "load", str(broken)],
+                         env=env, capture_output=True, text=True, timeout=60)
+
+    assert run.returncode != 0
+    assert "does not follow the catalogue schema" in run.stderr
+    assert "Traceback" not in run.stderr

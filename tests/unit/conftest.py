@@ -32,7 +32,10 @@ def intake(make_db, tmp_path):
     with db.unit_of_work() as uow:
         uow.session.add(intake_models.Agency(code="000.00.15.H56", name="Sở Tư pháp",
                                              level="department"))
-        uow.session.add(intake_models.Procedure(code="2.000635", name="Cấp bản sao trích lục",
-                                                online_level="full", fee_amount=8000,
-                                                fee_collect_at="intake"))
+        uow.session.add(intake_models.Procedure(
+            code="2.000635", name="Cấp bản sao trích lục", level="department",
+            agencies=["000.00.15.H56"], online_level="full", sla_kind="working_days",
+            sla_amount=1, fee_amount=8000, fee_collect_at="intake",
+            documents=[{"code": "TK01", "name": "Tờ khai", "required": True},
+                       {"code": "UQ", "name": "Văn bản ủy quyền", "required": False}]))
     return worker_factory(IntakeService, db=db, files=FileStore(tmp_path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import json
 import re
 import warnings
 from html.parser import HTMLParser
@@ -16,7 +17,10 @@ from nameko import config as nameko_config
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.testing.services import worker_factory
 from openapi_spec_validator import validate
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request, Response
 
+from gateway.auth import Actor
 from gateway.http import ApiHandler
 from gateway.openapi import (
     ROUTES,
@@ -26,15 +30,23 @@ from gateway.openapi import (
     documented_routes,
     openapi_path,
 )
+from gateway.rpc import Services
 from gateway.schemas import (
+    AppointmentSchema,
+    CalendarOverrideViewSchema,
     DossierViewSchema,
+    IntakeDossierSchema,
     NotificationSchema,
     PaymentSchema,
     PostalJobSchema,
     ProblemSchema,
+    ProcedurePageSchema,
+    ProcedureSchema,
+    TrackSchema,
 )
 from gateway.service import GatewayService
 from motcua import errors
+from motcua.contracts.catalogue import ProcedureEntrySchema
 from motcua.contracts.dossiers import DossierReceiptSchema, DossierSubmissionSchema
 from motcua.contracts.events import build_event, parse_event
 from services.notify import models as notify_models
@@ -71,13 +83,18 @@ def by_route(test):
         test)
 
 
-def gateway_routes() -> set[tuple[str, str]]:
-    routes = set()
+def gateway_handlers() -> dict[tuple[str, str], Any]:
+    """(METHOD, rule) → the GatewayService method that answers it."""
+    handlers = {}
     for _, member in inspect.getmembers(GatewayService):
         for entrypoint in getattr(member, ENTRYPOINT_EXTENSIONS_ATTR, ()):
             if isinstance(entrypoint, ApiHandler):
-                routes.add((entrypoint.method, entrypoint.url))
-    return routes
+                handlers[(entrypoint.method, entrypoint.url)] = member
+    return handlers
+
+
+def gateway_routes() -> set[tuple[str, str]]:
+    return set(gateway_handlers())
 
 
 # -- the document ------------------------------------------------------------------------------
@@ -191,9 +208,95 @@ def test_submitting_a_dossier_is_documented_with_its_idempotency_key(spec):
 def test_requests_are_closed_and_responses_open(spec):
     schemas = spec["components"]["schemas"]
 
-    assert schemas["DossierSubmission"]["additionalProperties"] is False  # unknown → 422
-    for name in ("DossierReceipt", "Fee", "DossierView", "Payment", "Problem", "Health"):
+    for name in ("DossierSubmission", "ProcedureEntry", "CalendarOverride", "Supplement",
+                 "Withdraw"):
+        assert schemas[name]["additionalProperties"] is False, name  # unknown → 422
+    assert schemas["Action"]["additionalProperties"] is True  # kept for the action (to_agency)
+    for name in ("DossierReceipt", "Fee", "DossierView", "IntakeDossier", "Payment", "Problem",
+                 "Health", "Procedure", "ProcedurePage", "Appointment", "CalendarOverrideView",
+                 "Track"):
         assert "additionalProperties" not in schemas[name], name  # fields may be added
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.body is not None],
+                         ids=lambda r: f"{r.method} {r.rule}")
+def test_request_bodies_are_the_contracts_and_their_examples_valid(spec, route):
+    media = operation(spec, route)["requestBody"]["content"]["application/json"]
+
+    assert media["schema"] == {"$ref": f"#/components/schemas/"
+                                       f"{route.body.__name__.removesuffix('Schema')}"}
+    assert route.body.__module__.startswith("motcua.contracts.")  # not redefined here
+    assert route.body_example is not None
+    route.body().load(media["example"])
+
+
+def test_withdrawing_needs_no_body(spec):
+    (route,) = [r for r in ROUTES if r.rule.endswith("/withdraw")]
+
+    assert operation(spec, route)["requestBody"]["required"] is False
+    assert all(operation(spec, r)["requestBody"]["required"]
+               for r in ROUTES if r.body is not None and r is not route)
+
+
+@by_route
+def test_query_parameters_are_the_ones_the_gateway_reads(spec, route):
+    handler = gateway_handlers()[(route.method, route.rule)]
+    source = inspect.getsource(handler)
+    documented = {p["name"]: p for p in operation(spec, route)["parameters"]
+                  if p.get("in") == "query"}
+
+    if route.query is None:
+        assert "query(" not in source and "request.args" not in source
+        assert documented == {}
+        return
+    assert f"query({route.query.__name__}()" in source
+    expected = {(f.data_key or name): f for name, f in route.query().fields.items()}
+    assert set(documented) == set(expected)
+    for name, field in expected.items():
+        assert documented[name]["required"] is field.required, name
+        assert documented[name]["description"], name
+
+
+def test_query_parameters_carry_the_contracts_constraints(spec):
+    listing = {p["name"]: p for p in spec["paths"]["/api/v1/procedures"]["get"]["parameters"]
+               if p.get("in") == "query"}
+    appointment = {p["name"]: p for p in
+                   spec["paths"]["/api/v1/procedures/{code}/appointment"]["get"]["parameters"]
+                   if p.get("in") == "query"}
+    track = {p["name"]: p for p in spec["paths"]["/api/v1/track/{code}"]["get"]["parameters"]
+             if p.get("in") == "query"}
+
+    assert list(listing) == ["q", "agency", "page", "per_page"]
+    assert listing["per_page"]["schema"] == {"type": "integer", "default": 50, "minimum": 1,
+                                             "maximum": 200}
+    assert "pattern" in listing["agency"]["schema"]
+    assert appointment["received_at"]["required"] is True
+    assert appointment["received_at"]["schema"] == {"type": "string", "format": "date-time"}
+    assert appointment["agency"]["required"] is False
+    assert track["phone"]["required"] is True and "pattern" in track["phone"]["schema"]
+
+
+def test_changing_a_procedure_answers_200_or_201_and_the_receipt_is_a_pdf(spec):
+    put = spec["paths"]["/api/v1/procedures/{code}"]["put"]
+    receipt = spec["paths"]["/api/v1/dossiers/{code}/receipt.pdf"]["get"]
+
+    for status in ("200", "201"):
+        assert put["responses"][status]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Procedure"}
+    assert put["x-roles"] == ["admin"]
+    assert receipt["responses"]["200"]["content"] == {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+    assert "Content-Disposition" in receipt["responses"]["200"]["headers"]
+    assert "409" in receipt["responses"]
+
+
+def test_a_refused_action_says_which_actions_are_allowed(spec):
+    problem = spec["components"]["schemas"]["Problem"]["properties"]
+    act = spec["paths"]["/api/v1/dossiers/{code}/actions"]["post"]
+
+    assert problem["allowed_actions"]["type"] == "array"
+    assert "allowed_actions" in act["responses"]["409"]["description"]
+    assert "allowed_actions" not in spec["components"]["schemas"]["Problem"].get("required", [])
 
 
 # -- the schemas describe what is really answered ------------------------------------------
@@ -223,30 +326,175 @@ def check(schema: Schema, data: Any) -> None:
     assert undocumented(schema, data) == []
 
 
-def test_the_response_schemas_describe_what_the_services_answer(make_db, intake):
-    receipt = intake.submit_dossier(sample_dossier(), {"sub": "citizen-1", "role": "citizen"})
-    code = receipt["code"]
-    submitted = parse_event(build_event("dossier.submitted", submitted_event_data(code),
-                                        "intake"))
-    owners = {}
+class Methods:
+    """A worker seen as an RPC proxy: ``client["intake"]["get_dossier"](code)``."""
+
+    def __init__(self, worker: Any) -> None:
+        self.worker = worker
+
+    def __getitem__(self, method: str) -> Any:
+        return getattr(self.worker, method)
+
+
+class NoCases:
+    """Processing before it has heard of the dossier."""
+
+    def get_case(self, code: str) -> None:
+        raise errors.NotFound(f"No case {code}.")
+
+
+class AsActor:
+    def __init__(self) -> None:
+        self.actor_now = Actor(sub="citizen-1", role="citizen")
+
+    def actor(self, request: Request, *roles: str) -> Actor:
+        assert self.actor_now.role in roles
+        return self.actor_now
+
+
+def call(gateway: Any, handler: str, *args: str, body: Any = None,
+         query: dict[str, str] | None = None) -> Response:
+    request = Request(EnvironBuilder(method="POST" if body is not None else "GET",
+                                     query_string=query, json=body).get_environ())
+    return getattr(gateway, handler)(request, *args)
+
+
+def answer(response: Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.get_data(as_text=True)
+    return json.loads(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def gateway(make_db, intake):
+    """The real GatewayService over the real owners (workers in-process, no broker)."""
+    owners: dict[str, Any] = {"intake": intake, "processing": NoCases()}
     for cls, models in ((PaymentService, payment_models), (PostalService, postal_models),
                         (NotifyService, notify_models)):
         owners[cls.name] = worker_factory(cls, db=make_db(models.metadata, cls.name))
-        owners[cls.name].on_dossier_submitted(submitted)
+    client = {name: Methods(worker) for name, worker in owners.items()}
+    worker = worker_factory(GatewayService, services=Services(client, timeout=30),
+                            auth=AsActor())
+    worker.owners = owners
+    return worker
 
-    view = intake.get_dossier(code)  # composed the way GatewayService.get_dossier does
-    view.pop("owner", None)
-    view["payment"] = owners["payment"].payment_for_dossier(code)
-    view["postal_jobs"] = owners["postal"].jobs_for_dossier(code)
 
+def submit(gateway: Any) -> dict[str, Any]:
+    """A citizen's online dossier through the gateway; the owners get its event."""
+    receipt = answer(call(gateway, "submit_dossier", body=sample_dossier()), 201)
+    submitted = parse_event(build_event("dossier.submitted",
+                                        submitted_event_data(receipt["code"]), "intake"))
+    for name in ("payment", "postal", "notify"):
+        gateway.owners[name].on_dossier_submitted(submitted)
+    return receipt
+
+
+def as_officer(gateway: Any) -> None:
+    gateway.auth.actor_now = Actor(sub="cb01", role="officer", agency="000.00.15.H56")
+
+
+def as_citizen(gateway: Any) -> None:
+    gateway.auth.actor_now = Actor(sub="citizen-1", role="citizen")
+
+
+def test_the_response_schemas_describe_what_the_services_answer(gateway):
+    receipt = submit(gateway)
+    DossierReceiptSchema().load(receipt, unknown="exclude")  # the contract's, as published
+    code, owners = receipt["code"], gateway.owners
+
+    view = answer(call(gateway, "get_dossier", code))  # as GatewayService composes it
     check(DossierViewSchema(), view)
     check(DossierViewSchema(), view | {"payment": None, "pickup": None, "postal_jobs": []})
-    check(PaymentSchema(), owners["payment"].payment_for_dossier(code))
+    assert view["allowed_actions"] == ["accept", "refuse"]
+    assert view["accepted_at"] is None and view["refusal_reason"] is None
+    check(PaymentSchema(), answer(call(gateway, "get_payment", code)))
     check(PostalJobSchema(), owners["postal"].jobs_for_dossier(code))
-    notifications = owners["notify"].messages_for_dossier(code)
+    notifications = answer(call(gateway, "get_notifications", code))
     assert notifications
     check(NotificationSchema(), notifications)
-    DossierReceiptSchema().load(receipt, unknown="exclude")  # the contract's, as published
+
+    supplemented = answer(call(gateway, "supplement", code, body={"documents": [
+        {"code": "UQ", "filename": "ủy-quyền.pdf", "content_type": "application/pdf",
+         "content_base64": "JVBERi0xLjQgdGVzdA=="}], "note": "Bổ sung"}), 201)
+    check(IntakeDossierSchema(), supplemented)
+    assert [d["supplement"] for d in supplemented["documents"]] == [False, True]
+
+    as_officer(gateway)
+    accepted = answer(call(gateway, "act", code, body={"action": "accept"}))
+    check(IntakeDossierSchema(), accepted)
+    assert accepted["accepted_at"] and accepted["counted_from"] and accepted["due_at"]
+    with pytest.raises(errors.Conflict) as refused:
+        call(gateway, "act", code, body={"action": "accept"})
+    check(ProblemSchema(), refused.value.problem())
+    assert refused.value.problem()["allowed_actions"] == accepted["allowed_actions"]
+    as_citizen(gateway)
+    check(DossierViewSchema(), answer(call(gateway, "get_dossier", code)))
+
+    pdf = call(gateway, "receipt", code)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.get_data().startswith(b"%PDF-") and "Content-Disposition" in pdf.headers
+
+    track = answer(call(gateway, "track", code, query={"phone": "0912345678"}))
+    check(TrackSchema(), track)
+    check(TrackSchema(), track | {"due_at": None, "delivery_status": "in_transit"})
+    with pytest.raises(errors.NotFound):
+        call(gateway, "track", code, query={"phone": "0987654321"})
+
+    other = submit(gateway)["code"]
+    as_officer(gateway)
+    refusal = answer(call(gateway, "act", other, body={"action": "refuse",
+                                                        "reason": "Thiếu giấy tờ."}))
+    check(IntakeDossierSchema(), refusal)
+    assert refusal["refusal_reason"] and refusal["accepted_at"] is None
+    as_citizen(gateway)
+    third = submit(gateway)["code"]
+    withdrawn = answer(call(gateway, "withdraw", third, body={}))
+    check(IntakeDossierSchema(), withdrawn)
+    with pytest.raises(errors.Conflict) as late:
+        call(gateway, "withdraw", third, body={"reason": "again"})
+    check(ProblemSchema(), late.value.problem())
+
+
+def test_the_catalogue_schemas_describe_what_intake_answers(gateway):
+    procedure = answer(call(gateway, "get_procedure", "2.000635"))
+    check(ProcedureSchema(), procedure)
+
+    entry = ProcedureEntrySchema().dump(ProcedureEntrySchema().load({
+        "code": "1.001234", "name": "Đăng ký kết hôn liên thông", "level": "department",
+        "online_level": "partial", "sla": {"kind": "same_day_cutoff", "cutoff": "15:00"},
+        "fee": {"amount": 0, "collect_at": "result"}, "valid_from": "2025-07-01",
+        "route": [{"agency": "000.00.15.H56", "share": 0.4, "step": "Thẩm định"},
+                  {"level": "department", "share": 0.6}]}))
+    created = gateway.owners["intake"].put_procedure("1.001234", entry)
+    assert created["created"] is True
+    check(ProcedureSchema(), created["procedure"])
+    assert created["procedure"]["route"] and created["procedure"]["sla"]["cutoff"]
+
+    page = answer(call(gateway, "list_procedures", query={"per_page": "1", "page": "2"}))
+    check(ProcedurePageSchema(), page)
+    assert (page["total"], page["page"], page["per_page"], len(page["items"])) == (2, 2, 1, 1)
+    found = answer(call(gateway, "list_procedures",
+                        query={"q": "ket hon", "agency": "000.00.15.H56"}))
+    check(ProcedurePageSchema(), found)
+    assert [p["code"] for p in found["items"]] == ["1.001234"]
+
+    appointment = answer(call(gateway, "appointment", "2.000635", query={
+        "agency": "000.00.15.H56", "received_at": "2026-11-23T09:00:00+07:00"}))
+    check(AppointmentSchema(), appointment)
+    check(AppointmentSchema(), answer(call(gateway, "appointment", "2.000635",
+                                           query={"received_at": "2026-11-23T09:00:00Z"})))
+
+    gateway.auth.actor_now = Actor(sub="admin-1", role="admin")
+    request = Request(EnvironBuilder(method="PUT", json={"working": False,
+                                                         "note": "Nghỉ bù"}).get_environ())
+    check(CalendarOverrideViewSchema(), answer(gateway.set_calendar_override(request,
+                                                                             "2026-11-24")))
+    overrides = answer(call(gateway, "calendar_overrides"))
+    assert overrides
+    check(CalendarOverrideViewSchema(), overrides)
+    request = Request(EnvironBuilder(method="PUT", json={"working": None}).get_environ())
+    removed = answer(gateway.set_calendar_override(request, "2026-11-24"))
+    check(CalendarOverrideViewSchema(), removed)
+    assert removed["working"] is None
 
 
 @pytest.mark.parametrize("problem", [
@@ -257,7 +505,10 @@ def test_the_response_schemas_describe_what_the_services_answer(make_db, intake)
     errors.NotFound("No dossier 000.00.15.H56-261123-9999."),
     errors.TooLarge("The body is 2 bytes; the limit is 1 bytes."),
     errors.Unavailable("intake did not answer."),
-], ids=lambda problem: type(problem).__name__)
+    errors.Unavailable("The intake service is not running.", {"service": "intake"}),
+    errors.Conflict("'forward' is not allowed now; allowed: accept, refuse.",
+                    {"allowed_actions": ["accept", "refuse"]}),
+], ids=lambda problem: "-".join([type(problem).__name__, *problem.extra]))
 def test_problems_have_the_documented_shape(problem):
     check(ProblemSchema(), problem.problem())
 
@@ -296,7 +547,9 @@ def test_the_page_shows_every_operation_and_its_fields(spec):
         assert f'id="{route.operation_id}"' in page
     for text in ("Submit a dossier (nộp hồ sơ)", "Idempotency-Key", "Retry-After",
                  "documents[].sha256", "postal_jobs[].recipient.phone", "applicant.phone",
-                 "citizen, officer, admin", "anyone, no token", "HS256", "Problem"):
+                 "citizen, officer, admin", "anyone, no token", "HS256", "Problem",
+                 "items[].sla.kind", "allowed_actions", "documents[].supplement",
+                 "application/pdf", "received_at"):
         assert text in page, text
 
 
