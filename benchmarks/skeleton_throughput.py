@@ -223,11 +223,11 @@ def measure_baseline(uri: str, workdir: Path, env: dict[str, str], n: int,
 
 def dossier(i: int) -> dict[str, Any]:
     """A citizen's online dossier, like the demo's, with three small documents."""
-    documents = [{"code": f"TK0{k}", "filename": f"giay-to-{k}.pdf",
+    documents = [{"code": component, "filename": f"giay-to-{k}.pdf",
                   "content_type": "application/pdf",
                   "content_base64": base64.b64encode(
                       f"%PDF-1.4 benchmark dossier {i} document {k}".encode()).decode()}
-                 for k in (1, 2, 3)]
+                 for k, component in enumerate(("TK01", "UQ01", "GT01"), start=1)]
     return {
         "procedure": "2.000635", "agency": "000.00.15.H56", "channel": "online",
         "applicant": {"name": "Hoàng Văn Lai", "id_number": "038085001234",
