@@ -166,6 +166,28 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Check every dossier's hash-chained trail in processing's database."""
+    from motcua.db import Db, make_engine
+    from services.processing.cases import verify_trail
+    from services.processing.models import metadata
+
+    cfg = motcua_config.load()
+    engine = make_engine(cfg["processing"]["DB_URL"])
+    try:
+        problems = verify_trail(Db(engine, metadata, "processing"))
+    finally:
+        engine.dispose()
+    for code, found in problems.items():
+        for problem in found:
+            print(f"{code}\t{problem}")
+    if problems:
+        print(f"motcua: the trail of {len(problems)} dossier(s) was altered", file=sys.stderr)
+        return 1
+    print("motcua: every trail is intact")
+    return 0
+
+
 def consumer_queue_names() -> list[str]:
     from motcua.messaging import subscriptions
 
@@ -218,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
     cat.add_argument("action", choices=["load"])
     cat.add_argument("file", help="a YAML file in the format of services/intake/catalogue.yaml")
     cat.set_defaults(func=cmd_catalogue)
+
+    audit = sub.add_parser("audit", help="verify the hash-chained trails of all dossiers")
+    audit.add_argument("action", choices=["verify"])
+    audit.set_defaults(func=cmd_audit)
 
     dlq = sub.add_parser("dlq", help="list or replay dead-lettered events")
     dlq.add_argument("action", choices=["list", "replay"])

@@ -101,7 +101,8 @@ class DossierReceiptSchema(Schema):
 
 
 INTAKE_ACTIONS = ["accept", "refuse"]
-PROCESSING_ACTIONS = ["forward", "request_supplement", "resolve", "return", "extend", "stop"]
+PROCESSING_ACTIONS = ["take", "forward", "send_back", "request_supplement", "request_payment",
+                      "resolve", "return", "extend", "stop"]
 
 
 class ActionSchema(Schema):
@@ -150,6 +151,14 @@ class PageQuerySchema(Schema):
 class ProcedureQuerySchema(PageQuerySchema):
     q = fields.String(load_default=None, validate=validate.Length(max=200))
     agency = fields.String(load_default=None, validate=validate.Regexp(AGENCY_CODE))
+
+
+class DossierQuerySchema(PageQuerySchema):
+    """``GET /api/v1/dossiers``: an agency's queue."""
+
+    agency = fields.String(load_default=None, validate=validate.Regexp(AGENCY_CODE))
+    status = fields.String(load_default=None, validate=validate.Length(max=30))
+    overdue = fields.Boolean(load_default=None, allow_none=True)
 
 
 class AppointmentQuerySchema(Schema):

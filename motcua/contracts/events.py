@@ -135,6 +135,113 @@ class DossierSupplementedData(Tolerant):
     note = fields.String(load_default="")
 
 
+
+class StatusChangedData(Tolerant):
+    """``dossier.status_changed``: every move of a dossier, with both national codes."""
+
+    code = fields.String(required=True)
+    agency = fields.String(required=True)  # where it is now
+    action = fields.String(required=True)
+    actor = fields.String(required=True)
+    from_status = fields.String(load_default=None, allow_none=True)
+    to_status = fields.String(required=True)
+    from_national = fields.Integer(load_default=None, allow_none=True)
+    to_national = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
+    at = fields.AwareDateTime(required=True)
+    due_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    note = fields.String(load_default="")
+
+
+class SupplementRequestedData(Tolerant):
+    """``dossier.supplement_requested`` (form 02): what is missing; the clock stops."""
+
+    code = fields.String(required=True)
+    agency = fields.String(required=True)
+    missing = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    requested_at = fields.AwareDateTime(required=True)
+    requests = fields.Integer(required=True)  # how many so far: more than one counts late
+    note = fields.String(load_default="")
+
+
+class DossierResolvedData(Tolerant):
+    """``dossier.resolved``: the result is ready (9), or waits for the fee (6)."""
+
+    code = fields.String(required=True)
+    agency = fields.String(required=True)
+    resolved_at = fields.AwareDateTime(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    timeliness = fields.String(required=True, validate=validate.OneOf(
+        ["early", "on_time", "late"]))
+    fee_due = fields.Integer(load_default=0)
+    results = fields.List(fields.Dict(), load_default=list)
+
+
+class DossierReturnedData(Tolerant):
+    """``dossier.returned`` (10): the citizen has the result (counter, online, delivered)."""
+
+    code = fields.String(required=True)
+    agency = fields.String(required=True)
+    returned_at = fields.AwareDateTime(required=True)
+    method = fields.String(required=True)
+
+
+class DossierDueData(Tolerant):
+    """``dossier.overdue`` and ``dossier.due_soon``: the sweep's findings, once each."""
+
+    code = fields.String(required=True)
+    agency = fields.String(required=True)  # the agency holding it (its officers are told)
+    due_at = fields.AwareDateTime(required=True)
+    detected_at = fields.AwareDateTime(required=True)
+    step = fields.Integer(load_default=None, allow_none=True)  # a step's deadline, if so
+
+
+class DossierExtendedData(Tolerant):
+    """``dossier.extended`` (form 04): the apology, its reason and the new appointment."""
+
+    code = fields.String(required=True)
+    agency = fields.String(required=True)
+    old_due_at = fields.AwareDateTime(required=True)
+    new_due_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+    at = fields.AwareDateTime(required=True)
+
+
+class PaymentRequestedData(Tolerant):
+    """``dossier.payment_requested``: a fee or tax asked for during processing (6)."""
+
+    code = fields.String(required=True)
+    agency = fields.String(required=True)
+    amount = fields.Integer(required=True, validate=validate.Range(min=1))
+    reason = fields.String(load_default="")
+    at = fields.AwareDateTime(required=True)
+
+
+class PaymentPaidData(Tolerant):
+    """``payment.paid`` (from the payment service): a dossier's payment went through."""
+
+    payment_id = fields.String(required=True)
+    dossier_code = fields.String(required=True)
+    amount = fields.Integer(required=True)
+    paid_at = fields.AwareDateTime(required=True)
+
+
+class PostalDeliveredData(Tolerant):
+    """``postal.delivered`` (from the postal service): the result reached the citizen."""
+
+    job_id = fields.String(required=True)
+    dossier_code = fields.String(required=True)
+    delivered_at = fields.AwareDateTime(required=True)
+    waybill = fields.String(load_default=None, allow_none=True)
+
+
+class CalendarOverrideData(Tolerant):
+    """``calendar.override_set`` (from intake): a day declared working or not by the
+    province, or the declaration removed (``working`` null); processing keeps a copy."""
+
+    day = fields.Date(required=True)
+    working = fields.Boolean(required=True, allow_none=True)
+    note = fields.String(load_default="")
+
 @dataclass(frozen=True)
 class Contract:
     version: int
@@ -147,6 +254,17 @@ CONTRACTS: dict[str, Contract] = {
     "dossier.refused": Contract(1, DossierRefusedData),
     "dossier.withdrawn": Contract(1, DossierWithdrawnData),
     "dossier.supplemented": Contract(1, DossierSupplementedData),
+    "dossier.status_changed": Contract(1, StatusChangedData),
+    "dossier.supplement_requested": Contract(1, SupplementRequestedData),
+    "dossier.payment_requested": Contract(1, PaymentRequestedData),
+    "dossier.resolved": Contract(1, DossierResolvedData),
+    "dossier.returned": Contract(1, DossierReturnedData),
+    "dossier.extended": Contract(1, DossierExtendedData),
+    "dossier.overdue": Contract(1, DossierDueData),
+    "dossier.due_soon": Contract(1, DossierDueData),
+    "calendar.override_set": Contract(1, CalendarOverrideData),
+    "payment.paid": Contract(1, PaymentPaidData),
+    "postal.delivered": Contract(1, PostalDeliveredData),
 }
 
 

@@ -75,6 +75,7 @@ def set_override(db: Db, day: str, working: bool | None, note: str = "") -> dict
         uow.session.execute(delete(CalendarOverride).where(CalendarOverride.day == when))
         if working is not None:
             uow.session.add(CalendarOverride(day=when, working=working, note=note))
+        uow.emit("calendar.override_set", {"day": when, "working": working, "note": note})
     return {"day": when.isoformat(), "working": working, "note": note}
 
 

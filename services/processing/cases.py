@@ -1,31 +1,516 @@
-"""Processing's service layer (skeleton): open a case when a dossier arrives."""
+"""Processing's service layer: cases from acceptance to hand-over, as plain functions.
+
+Every change goes through ``domain.transition`` (the one table of legal moves), is
+appended to the hash-chained trail, and emits its events, all in one unit of work.
+Events from other services are handled once (inbox) and never move a case backwards.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from motcua.calendar import WorkingCalendar
 from motcua.contracts.events import Event
-from motcua.db import Db, local_iso, utcnow
-from motcua.errors import NotFound
-from services.processing.models import Case
+from motcua.db import Db, UnitOfWork, local_iso, utcnow
+from motcua.errors import Conflict, Forbidden, Invalid, NotFound
+from services.processing import domain, trail
+from services.processing.models import CalendarOverride, Case, Step, TrailRow
+
+log = logging.getLogger(__name__)
+SYSTEM = "system"
 
 
-def open_case(db: Db, event: Event) -> None:
+def calendar(session: Session) -> WorkingCalendar:
+    """The shared working calendar, with the province's overrides as intake announced them."""
+    overrides = dict(session.execute(select(CalendarOverride.day,
+                                            CalendarOverride.working)).all())
+    return WorkingCalendar(overrides=overrides)
+
+
+def on_calendar_override(db: Db, event: Event) -> None:
     data = event.data
     with db.unit_of_work() as uow:
         if not uow.first_time(event):
             return
-        status = "submitted" if data["national_status"] == 1 else "accepted"
-        uow.session.add(Case(dossier_code=data["code"], procedure=data["procedure"],
-                             agency=data["agency"], status=status,
-                             national_status=data["national_status"], opened_at=utcnow()))
+        uow.session.execute(delete(CalendarOverride).where(CalendarOverride.day == data["day"]))
+        if data["working"] is not None:
+            uow.session.add(CalendarOverride(day=data["day"], working=data["working"]))
 
+
+# -- events from intake, payment and postal -------------------------------------------------
+
+def on_submitted(db: Db, event: Event) -> None:
+    data = event.data
+    with db.unit_of_work() as uow:
+        if not uow.first_time(event) or uow.session.get(Case, data["code"]):
+            return  # already known (e.g. dossier.accepted came first): never go back
+        case = Case(dossier_code=data["code"], procedure=data["procedure"],
+                    agency=data["agency"], channel=data["channel"], status="submitted",
+                    national_status=1, opened_at=data["submitted_at"],
+                    current_agency=data["agency"], fee_amount=data["fee"]["amount"],
+                    fee_collect_at=data["fee"]["collect_at"],
+                    delivery_method=data["delivery_method"], results=[])
+        uow.session.add(case)
+        _record(uow, case, "submit", SYSTEM, None, "submitted", data["submitted_at"])
+
+
+def on_accepted(db: Db, event: Event) -> None:
+    """Tiếp nhận: open the clock and the route's steps."""
+    data = event.data
+    with db.unit_of_work() as uow:
+        if not uow.first_time(event):
+            return
+        case = uow.session.get(Case, data["code"], with_for_update=True)
+        if case is None:
+            case = Case(dossier_code=data["code"], procedure=data["procedure"],
+                        agency=data["agency"], channel=data["channel"], status="submitted",
+                        national_status=1, opened_at=data["accepted_at"],
+                        current_agency=data["agency"], results=[])
+            uow.session.add(case)
+        if case.status != "submitted":
+            return
+        case.accepted_at, case.counted_from = data["accepted_at"], data["counted_from"]
+        case.due_at = case.first_due_at = data["due_at"]
+        case.fee_amount, case.fee_collect_at = data["fee"]["amount"], data["fee"]["collect_at"]
+        case.delivery_method = data["delivery_method"]
+        route = data["route"] or [{"level": "receiving", "share": 1.0, "step": ""}]
+        dues = domain.step_due_times(calendar(uow.session), data["counted_from"], data["due_at"],
+                                     [step["share"] for step in route])
+        for seq, (step, due) in enumerate(zip(route, dues, strict=True)):
+            uow.session.add(Step(dossier_code=case.dossier_code, seq=seq,
+                                 name=step.get("step") or "", share=step["share"],
+                                 agency=step.get("agency") or case.agency, due_at=due,
+                                 received_at=data["accepted_at"] if seq == 0 else None,
+                                 given_by=data["accepted_by"] if seq == 0 else None))
+        case.step_index, case.current_agency = 0, route[0].get("agency") or case.agency
+        _move(uow, case, "accept", data["accepted_by"], data["agency"], data["accepted_at"],
+              to_status="accepted")
+
+
+def on_refused(db: Db, event: Event) -> None:
+    data = event.data
+    with db.unit_of_work() as uow:
+        if not uow.first_time(event):
+            return
+        case = uow.session.get(Case, data["code"], with_for_update=True)
+        if case is None or case.status != "submitted":
+            return
+        case.finished_at = data["refused_at"]
+        _move(uow, case, "refuse", data["refused_by"], data["agency"], data["refused_at"],
+              to_status="refused", note=data["reason"])
+
+
+def on_withdrawn(db: Db, event: Event) -> None:
+    _on_external(db, event, "withdrawn", event.data["withdrawn_at"],
+                 note=event.data.get("reason", ""))
+
+
+def on_supplemented(db: Db, event: Event) -> None:
+    """The citizen answered a supplement request: the clock runs again, the due time
+    moves later by the working time waited."""
+    data = event.data
+    with db.unit_of_work() as uow:
+        if not uow.first_time(event):
+            return
+        case = uow.session.get(Case, data["code"], with_for_update=True)
+        if case is None or case.status != "awaiting_supplement":
+            return  # a supplement nobody asked for: intake kept it, nothing to resume
+        cal, resumed = calendar(uow.session), data["supplemented_at"]
+        case.due_at = domain.resume(cal, case.due_at, case.paused_at, resumed)
+        for step in _open_steps(uow.session, case):
+            step.due_at = domain.resume(cal, step.due_at, case.paused_at, resumed)
+        case.paused_at = None
+        _move(uow, case, "supplemented", "citizen", case.current_agency, resumed,
+              event_name="supplemented", note=data.get("note", ""))
+
+
+def on_paid(db: Db, event: Event) -> None:
+    data = event.data
+    with db.unit_of_work() as uow:
+        if not uow.first_time(event):
+            return
+        case = uow.session.get(Case, data["dossier_code"], with_for_update=True)
+        if case is None:
+            return
+        case.fee_paid = True
+        if case.status in ("awaiting_payment", "awaiting_result_payment"):
+            _move(uow, case, "paid", SYSTEM, case.current_agency, data["paid_at"],
+                  event_name="paid")
+
+
+def on_delivered(db: Db, event: Event) -> None:
+    _on_external(db, event, "delivered", event.data["delivered_at"],
+                 code=event.data["dossier_code"])
+
+
+def _on_external(db: Db, event: Event, name: str, at: datetime, code: str | None = None,
+                 note: str = "") -> None:
+    with db.unit_of_work() as uow:
+        if not uow.first_time(event):
+            return
+        case = uow.session.get(Case, code or event.data["code"], with_for_update=True)
+        if case is None:
+            return
+        try:
+            domain.transition(case.status, name)
+        except domain.IllegalTransition:
+            log.info("%s ignored for %s in status %s", name, case.dossier_code, case.status)
+            return  # late or repeated: never backwards
+        if name in ("withdrawn", "delivered"):
+            case.finished_at = case.finished_at or at
+        _move(uow, case, name, SYSTEM, case.current_agency, at, event_name=name, note=note)
+
+
+# -- officers' actions -------------------------------------------------------------------------
+
+def act(db: Db, code: str, action: str, body: dict[str, Any], actor: dict[str, Any],
+        scope: list[str], now: datetime | None = None) -> dict[str, Any]:
+    """An officer's action on a dossier held by an agency in ``scope``."""
+    now = now or utcnow()
+    who = str(actor.get("sub") or "")
+    with db.unit_of_work() as uow:
+        case = uow.session.get(Case, code, with_for_update=True)
+        if case is None or (case.current_agency not in scope and case.agency not in scope):
+            raise NotFound(f"No dossier {code}.")
+        if case.current_agency not in scope:
+            raise Forbidden(f"Dossier {code} is with {case.current_agency} now; only its "
+                            "officers act on it.")
+        try:
+            target = domain.transition(
+                case.status, action, by_post=case.delivery_method == "postal",
+                fee_due_at_result=(case.fee_collect_at == "result" and case.fee_amount > 0
+                                   and not case.fee_paid))
+        except domain.IllegalTransition as exc:
+            raise Conflict(f"Dossier {code} is {case.status}: '{action}' is not allowed; "
+                           f"allowed: {', '.join(exc.allowed) or 'none'}.",
+                           {"allowed_actions": exc.allowed}) from None
+        handler = ACTIONS[action]
+        note = handler(uow, case, body, who, now) or body.get("note", "")
+        _move(uow, case, action, who, actor.get("agency"), now, to_status=target, note=note)
+    return get_case(db, code)
+
+
+def _take(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) -> None:
+    step = _current_step(uow.session, case)
+    step.received_at, step.received_by = step.received_at or now, who
+
+
+def _forward(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) -> str:
+    steps = _steps(uow.session, case)
+    if case.step_index + 1 >= len(steps):
+        raise Conflict(f"Dossier {case.dossier_code} is at the last step of its route; "
+                       "resolve it instead.", {"allowed_actions": ["resolve"]})
+    current, following = steps[case.step_index], steps[case.step_index + 1]
+    wanted = body.get("to_agency") or following.agency
+    if wanted != following.agency:
+        raise Invalid.from_messages({"to_agency": [
+            f"The route's next step is at {following.agency}, not {wanted}."]})
+    current.done_at, current.given_by = now, who
+    following.received_at, following.received_by = now, None
+    case.step_index, case.current_agency = following.seq, following.agency
+    return body.get("note") or f"Chuyển {following.agency}: {following.name}"
+
+
+def _send_back(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) -> str:
+    if case.step_index == 0:
+        raise Conflict(f"Dossier {case.dossier_code} is at its first step.",
+                       {"allowed_actions": domain.allowed_actions(case.status)})
+    steps = _steps(uow.session, case)
+    current, previous = steps[case.step_index], steps[case.step_index - 1]
+    current.received_at = current.received_by = None
+    previous.done_at, previous.received_at = None, now
+    case.step_index, case.current_agency = previous.seq, previous.agency
+    return body.get("note") or f"Trả lại {previous.agency}"
+
+
+def _request_supplement(uow: UnitOfWork, case: Case, body: dict, who: str,
+                        now: datetime) -> str:
+    missing = [str(item) for item in body.get("missing") or [] if str(item).strip()]
+    if not missing:
+        raise Invalid.from_messages({"missing": ["List what is missing (form 02)."]})
+    case.paused_at = now
+    case.supplement_requests += 1
+    uow.emit("dossier.supplement_requested", {
+        "code": case.dossier_code, "agency": case.current_agency, "missing": missing,
+        "requested_at": now, "requests": case.supplement_requests,
+        "note": body.get("note", "")})
+    return "Yêu cầu bổ sung: " + "; ".join(missing)
+
+
+def _request_payment(uow: UnitOfWork, case: Case, body: dict, who: str,
+                     now: datetime) -> str:
+    amount = body.get("amount")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise Invalid.from_messages({"amount": ["The amount to pay, in VND (a positive "
+                                                "whole number)."]})
+    uow.emit("dossier.payment_requested", {"code": case.dossier_code,
+                                           "agency": case.current_agency, "amount": amount,
+                                           "reason": body.get("reason", ""), "at": now})
+    return f"Yêu cầu nộp {amount} đồng: {body.get('reason', '')}".strip()
+
+
+def _resolve(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) -> str:
+    results = body.get("results") or []
+    if not isinstance(results, list) or not results or not all(
+            isinstance(r, dict) and r.get("name") for r in results):
+        raise Invalid.from_messages({"results": [
+            "The result documents: a list of {name, reference}."]})
+    _current_step(uow.session, case).done_at = now
+    case.results, case.finished_at = results, now
+    fee_due = case.fee_amount if case.fee_collect_at == "result" and not case.fee_paid else 0
+    uow.emit("dossier.resolved", {
+        "code": case.dossier_code, "agency": case.current_agency, "resolved_at": now,
+        "due_at": case.due_at, "timeliness": domain.timeliness(now, case.due_at),
+        "fee_due": fee_due, "results": results})
+    return body.get("note", "")
+
+
+def _return(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) -> str:
+    if case.delivery_method != "postal":
+        uow.emit("dossier.returned", {"code": case.dossier_code, "agency": case.agency,
+                                      "returned_at": now, "method": case.delivery_method})
+        return body.get("note", "")
+    return body.get("note") or "Chuyển kết quả cho bưu chính công ích"
+
+
+def _extend(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) -> str:
+    reason = str(body.get("reason") or "").strip()
+    new_due = body.get("new_due_at")
+    errors: dict[str, list[str]] = {}
+    if not reason:
+        errors["reason"] = ["An apology needs its reason (form 04)."]
+    try:
+        new_due = datetime.fromisoformat(str(new_due))
+        if new_due.tzinfo is None:
+            raise ValueError
+    except ValueError:
+        errors["new_due_at"] = ["The new appointment, ISO 8601 with its offset."]
+    if errors:
+        raise Invalid.from_messages(errors)
+    cal = calendar(uow.session)
+    allowed, why = domain.may_extend(cal, now, case.due_at, case.extended)
+    if not allowed:
+        raise Conflict(why, {"allowed_actions": [a for a in domain.allowed_actions(case.status)
+                                                 if a != "extend"]})
+    if new_due <= case.due_at:
+        raise Invalid.from_messages({"new_due_at": ["The new appointment must be later "
+                                                     "than the current one."]})
+    moved = cal.working_time_between(case.due_at, new_due)
+    for step in _open_steps(uow.session, case):  # the open steps get the same extra time
+        step.due_at = cal.add(step.due_at, moved)
+    old_due, case.due_at, case.extended = case.due_at, new_due, True
+    uow.emit("dossier.extended", {"code": case.dossier_code, "agency": case.current_agency,
+                                  "old_due_at": old_due, "new_due_at": new_due,
+                                  "reason": reason, "at": now})
+    return f"Gia hạn: {reason}"
+
+
+def _stop(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) -> str:
+    reason = str(body.get("reason") or "").strip()
+    if not reason:
+        raise Invalid.from_messages({"reason": ["Stopping needs its reason (form 05)."]})
+    case.finished_at = now
+    return reason
+
+
+ACTIONS = {"take": _take, "forward": _forward, "send_back": _send_back,
+           "request_supplement": _request_supplement, "request_payment": _request_payment,
+           "resolve": _resolve, "return": _return, "extend": _extend, "stop": _stop}
+assert set(ACTIONS) == set(domain.OFFICER_ACTIONS)
+
+
+# -- the overdue sweep -------------------------------------------------------------------------
+
+def sweep(db: Db, now: datetime | None = None, batch: int = 500,
+          warn_before: timedelta = timedelta(hours=4)) -> dict[str, int]:
+    """Flag cases and steps past their due time, and warn before it, once each.
+
+    Safe with several replicas: a flag is set by a conditional UPDATE, and only the
+    replica whose UPDATE changed the row emits the event. Each dossier is its own unit
+    of work, so one failure does not stop the others.
+    """
+    now = now or utcnow()
+    counts = {"overdue": 0, "steps_overdue": 0, "due_soon": 0, "failed": 0}
+    running = ("accepted", "in_progress", "awaiting_payment")  # paused while awaiting
+    with db.session() as session:
+        overdue = session.scalars(select(Case.dossier_code).where(
+            Case.status.in_(running), Case.due_at < now, Case.overdue_at.is_(None))
+            .limit(batch)).all()
+        soon = session.scalars(select(Case.dossier_code).where(
+            Case.status.in_(running), Case.due_at >= now, Case.due_at < now + warn_before,
+            Case.warned_at.is_(None)).limit(batch)).all()
+        late_steps = session.execute(select(Step.id, Step.dossier_code).join(
+            Case, Case.dossier_code == Step.dossier_code).where(
+            Case.status.in_(running), Step.seq == Case.step_index, Step.due_at < now,
+            Step.done_at.is_(None), Step.overdue_at.is_(None)).limit(batch)).all()
+    for code in overdue:
+        counts["overdue"] += _flag(db, code, Case.overdue_at, "dossier.overdue", now, counts)
+    for code in soon:
+        counts["due_soon"] += _flag(db, code, Case.warned_at, "dossier.due_soon", now, counts)
+    for step_id, code in late_steps:
+        counts["steps_overdue"] += _flag_step(db, step_id, code, now, counts)
+    return counts
+
+
+def _flag(db: Db, code: str, column: Any, event_type: str, now: datetime,
+          counts: dict[str, int]) -> int:
+    try:
+        with db.unit_of_work() as uow:
+            changed = uow.session.execute(update(Case).where(
+                Case.dossier_code == code, column.is_(None)).values({column.key: now}))
+            if changed.rowcount != 1:
+                return 0  # another replica flagged it first
+            case = uow.session.get(Case, code)
+            uow.emit(event_type, {"code": code, "agency": case.current_agency,
+                                  "due_at": case.due_at, "detected_at": now})
+        return 1
+    except Exception:
+        log.exception("sweep: %s failed for %s; going on with the others", event_type, code)
+        counts["failed"] += 1
+        return 0
+
+
+def _flag_step(db: Db, step_id: int, code: str, now: datetime, counts: dict[str, int]) -> int:
+    try:
+        with db.unit_of_work() as uow:
+            changed = uow.session.execute(update(Step).where(
+                Step.id == step_id, Step.overdue_at.is_(None)).values(overdue_at=now))
+            if changed.rowcount != 1:
+                return 0
+            step = uow.session.get(Step, step_id)
+            uow.emit("dossier.overdue", {"code": code, "agency": step.agency,
+                                         "due_at": step.due_at, "detected_at": now,
+                                         "step": step.seq})
+        return 1
+    except Exception:
+        log.exception("sweep: step %s of %s failed; going on", step_id, code)
+        counts["failed"] += 1
+        return 0
+
+
+# -- reading ---------------------------------------------------------------------------------
 
 def get_case(db: Db, code: str) -> dict[str, Any]:
     with db.session() as session:
         case = session.get(Case, code)
         if case is None:
             raise NotFound(f"No case for dossier {code}.")
-        return {"dossier_code": case.dossier_code, "status": case.status,
-                "national_status": case.national_status, "agency": case.agency,
-                "due_at": local_iso(case.due_at)}
+        steps = _steps(session, case)
+        rows = session.scalars(select(TrailRow).where(TrailRow.dossier_code == code)
+                               .order_by(TrailRow.seq)).all()
+        return {
+            "dossier_code": code, "status": case.status,
+            "national_status": case.national_status, "agency": case.agency,
+            "current_agency": case.current_agency, "due_at": local_iso(case.due_at),
+            "counted_from": local_iso(case.counted_from),
+            "first_due_at": local_iso(case.first_due_at), "extended": case.extended,
+            "supplement_requests": case.supplement_requests,
+            "overdue": case.overdue_at is not None, "finished_at": local_iso(case.finished_at),
+            "allowed_actions": domain.allowed_actions(case.status),
+            "steps": [_step_view(step) for step in steps],
+            "history": [{"at": local_iso(r.at), "action": r.action, "actor": r.actor,
+                         "agency": r.agency, "from": r.from_status, "to": r.to_status,
+                         "note": r.note} for r in rows],
+        }
+
+
+def list_cases(db: Db, scope: list[str] | None, status: str | None = None,
+               overdue: bool | None = None, page: int = 1,
+               per_page: int = 50) -> dict[str, Any]:
+    """An agency's queue: the dossiers at its step now (``scope``: None for admins)."""
+    query = select(Case)
+    if scope is not None:
+        query = query.where(Case.current_agency.in_(scope))
+    if status:
+        query = query.where(Case.status == status)
+    if overdue is not None:
+        query = query.where(Case.overdue_at.is_not(None) if overdue else Case.overdue_at.is_(None))
+    with db.session() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        cases = session.scalars(query.order_by(Case.due_at.is_(None), Case.due_at,
+                                               Case.dossier_code)
+                                .offset((page - 1) * per_page).limit(per_page)).all()
+        items = [{"code": c.dossier_code, "procedure": c.procedure, "agency": c.agency,
+                  "current_agency": c.current_agency, "status": c.status,
+                  "national_status": c.national_status, "due_at": local_iso(c.due_at),
+                  "overdue": c.overdue_at is not None} for c in cases]
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def verify_trail(db: Db) -> dict[str, list[str]]:
+    """Every dossier whose trail was edited, reordered, or cut short, with what is wrong."""
+    problems: dict[str, list[str]] = {}
+    with db.session() as session:
+        heads = dict(session.execute(select(Case.dossier_code, Case)).all())
+        codes = set(heads) | set(session.scalars(select(TrailRow.dossier_code).distinct()))
+        for code in sorted(codes):
+            rows = session.scalars(select(TrailRow).where(TrailRow.dossier_code == code)
+                                   .order_by(TrailRow.seq)).all()
+            case = heads.get(code)
+            found = trail.verify([_trail_fields(r) for r in rows],
+                                 (case.trail_seq, case.trail_hash) if case else None)
+            if found:
+                problems[code] = found
+    return problems
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def _move(uow: UnitOfWork, case: Case, action: str, actor: str, agency: str | None,
+          at: datetime, to_status: str | None = None, event_name: str | None = None,
+          note: str = "") -> None:
+    """Apply a move: status, trail row, and ``dossier.status_changed``."""
+    old_status, old_national = case.status, case.national_status
+    new_status = to_status or domain.transition(case.status, event_name or action)
+    case.status, case.national_status = new_status, domain.NATIONAL_STATUS[new_status]
+    if new_status == "returned" and action == "delivered":
+        uow.emit("dossier.returned", {"code": case.dossier_code, "agency": case.agency,
+                                      "returned_at": at, "method": "postal"})
+    _record(uow, case, action, actor, agency, new_status, at, old_status, note)
+    uow.emit("dossier.status_changed", {
+        "code": case.dossier_code, "agency": case.current_agency, "action": action,
+        "actor": actor, "from_status": old_status,
+        "to_status": new_status, "from_national": old_national,
+        "to_national": case.national_status, "at": at, "due_at": case.due_at, "note": note})
+
+
+def _record(uow: UnitOfWork, case: Case, action: str, actor: str, agency: str | None,
+            to_status: str, at: datetime, from_status: str | None = None,
+            note: str = "") -> None:
+    row = {"dossier_code": case.dossier_code, "seq": (case.trail_seq or 0) + 1, "at": at,
+           "action": action, "actor": actor, "agency": agency, "from_status": from_status,
+           "to_status": to_status, "note": note or ""}
+    prev = case.trail_hash or trail.GENESIS
+    digest = trail.row_hash(prev, row)
+    uow.session.add(TrailRow(**row, prev_hash=prev, hash=digest))
+    case.trail_seq, case.trail_hash = row["seq"], digest
+
+
+def _trail_fields(row: TrailRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in (*trail.FIELDS, "prev_hash", "hash")}
+
+
+def _steps(session: Session, case: Case) -> list[Step]:
+    return list(session.scalars(select(Step).where(Step.dossier_code == case.dossier_code)
+                                .order_by(Step.seq)))
+
+
+def _current_step(session: Session, case: Case) -> Step:
+    return _steps(session, case)[case.step_index]
+
+
+def _open_steps(session: Session, case: Case) -> list[Step]:
+    return [step for step in _steps(session, case) if step.done_at is None]
+
+
+def _step_view(step: Step) -> dict[str, Any]:
+    on_time = None if step.done_at is None else step.done_at <= step.due_at
+    return {"seq": step.seq, "name": step.name, "agency": step.agency, "share": step.share,
+            "due_at": local_iso(step.due_at), "received_at": local_iso(step.received_at),
+            "received_by": step.received_by, "given_by": step.given_by,
+            "done_at": local_iso(step.done_at), "on_time": on_time}

@@ -85,3 +85,12 @@ def test_production_refuses_development_secrets():
         check(production)
     production["MOTCUA"]["JWT_SECRET"] = "j" * 40
     check(production)
+
+
+def test_the_readme_diagram_is_the_transition_table():
+    from pathlib import Path
+
+    from services.processing.domain import mermaid
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert mermaid() in readme
