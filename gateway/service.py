@@ -28,6 +28,7 @@ from motcua.contracts.dossiers import (
     ActionSchema,
     AppointmentQuerySchema,
     CalendarOverrideSchema,
+    DossierQuerySchema,
     DossierSubmissionSchema,
     ProcedureQuerySchema,
     SupplementSchema,
@@ -167,22 +168,51 @@ class GatewayService:
     # -- dossiers (hồ sơ) -------------------------------------------------------------------
     @api("POST", "/api/v1/dossiers/<string:code>/actions")
     def act(self, request: Request, code: str) -> Response:
-        """An officer's action; intake decides acceptance and refusal (API.md)."""
+        """An officer's action, sent to the dossier's owner of the moment: intake until it
+        is accepted or refused, processing after (API.md)."""
         actor = self.auth.actor(request, "officer")
         body = validated(ActionSchema(), read_json(request))
         dossier = self._visible_dossier(actor, code)
-        if body["action"] not in INTAKE_ACTIONS:
+        action = body.pop("action")
+        if dossier["status"] == "submitted" or action in INTAKE_ACTIONS:
             allowed = dossier.get("allowed_actions", [])
-            raise Conflict(f"'{body['action']}' is not allowed for dossier {code} now; "
-                           f"allowed: {', '.join(allowed) or 'none'}.",
-                           {"allowed_actions": allowed})
-        if body["action"] == "accept":
-            result = self.services.call("intake", "accept_dossier", code, actor.sub)
+            if action not in allowed:
+                raise Conflict(f"'{action}' is not allowed for dossier {code} now; "
+                               f"allowed: {', '.join(allowed) or 'none'}.",
+                               {"allowed_actions": allowed})
+            if action == "accept":
+                self.services.call("intake", "accept_dossier", code, actor.sub)
+            else:
+                self.services.call("intake", "refuse_dossier", code, actor.sub,
+                                   body["reason"] or body["note"])
         else:
-            result = self.services.call("intake", "refuse_dossier", code, actor.sub,
-                                        body["reason"] or body["note"])
-        result.pop("owner", None)
-        return json_response(result)
+            self.services.call("processing", "act", code, action, body, actor.as_dict(),
+                               sorted(self._scope(actor)))
+        return json_response(self._composed(code, self._visible_dossier(actor, code)))
+
+    @api("GET", "/api/v1/dossiers")
+    def list_dossiers(self, request: Request) -> Response:
+        """An agency's queue: the dossiers at its step now (officers: their tree)."""
+        actor = self.auth.actor(request, "officer", "admin")
+        args = query(DossierQuerySchema(), request)
+        scope = None if actor.role == "admin" else self._scope(actor)
+        if args["agency"]:
+            if scope is not None and args["agency"] not in scope:
+                raise Forbidden(f"{args['agency']} is outside {actor.agency}'s agencies.")
+            scope = {args["agency"]}
+        return json_response(self.services.call(
+            "processing", "list_cases", sorted(scope) if scope is not None else None,
+            args["status"], args["overdue"], args["page"], args["per_page"]))
+
+    @api("GET", "/api/v1/dossiers/<string:code>/control-slip.pdf")
+    def control_slip(self, request: Request, code: str) -> Response:
+        """Form 06: the process control slip, the hand-over log printed."""
+        actor = self.auth.actor(request, "officer", "admin")
+        self._visible_dossier(actor, code)
+        names = {a["code"]: a["name"] for a in self.services.call("intake", "list_agencies")}
+        pdf = self.services.call("processing", "control_slip_pdf", code, names)
+        return Response(base64.b64decode(pdf), content_type="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="{code}-phieu-kiem-soat.pdf"'})
 
     @api("POST", "/api/v1/dossiers/<string:code>/supplements")
     def supplement(self, request: Request, code: str) -> Response:
@@ -241,14 +271,24 @@ class GatewayService:
     @api("GET", "/api/v1/dossiers/<string:code>")
     def get_dossier(self, request: Request, code: str) -> Response:
         actor = self.auth.actor(request, "citizen", "officer", "admin")
-        dossier = self._visible_dossier(actor, code)
+        return json_response(self._composed(code, self._visible_dossier(actor, code)))
+
+    def _composed(self, code: str, dossier: dict[str, Any]) -> dict[str, Any]:
+        """The dossier as its owners see it: intake's content, processing's status,
+        clock and history, payment's payment, postal's jobs."""
         dossier["payment"] = self._optional("payment", "payment_for_dossier", code)
         dossier["postal_jobs"] = self.services.call("postal", "jobs_for_dossier", code)
         case = self._optional("processing", "get_case", code)
+        dossier["history"], dossier["steps"] = [], []
         if case:
-            dossier.update(status=case["status"], national_status=case["national_status"],
-                           due_at=case["due_at"])
-        return json_response(dossier)
+            dossier.update({key: case[key] for key in (
+                "status", "national_status", "current_agency", "steps", "history",
+                "supplement_requests", "extended", "overdue", "finished_at")})
+            if case["due_at"]:
+                dossier["due_at"] = case["due_at"]
+            if case["status"] != "submitted":
+                dossier["allowed_actions"] = case["allowed_actions"]
+        return dossier
 
     @api("GET", "/api/v1/dossiers/<string:code>/payment")
     def get_payment(self, request: Request, code: str) -> Response:
@@ -269,7 +309,11 @@ class GatewayService:
         if actor.role == "citizen" and owner != actor.sub:
             raise NotFound(f"No dossier {code}.")
         if actor.role == "officer" and dossier["agency"] not in self._scope(actor):
-            raise NotFound(f"No dossier {code}.")
+            # an agency further along the route sees it too (liên thông)
+            case = self._optional("processing", "get_case", code)
+            route = {step["agency"] for step in case["steps"]} if case else set()
+            if not route & self._scope(actor):
+                raise NotFound(f"No dossier {code}.")
         return dossier
 
     def _scope(self, actor: Actor) -> set[str]:

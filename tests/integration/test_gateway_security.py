@@ -60,7 +60,13 @@ MATRIX = {
     ("GET", "/api/v1/dossiers/<string:code>/payment"): DOSSIER_READ,
     ("GET", "/api/v1/dossiers/<string:code>/notifications"): DOSSIER_READ,
     ("GET", "/api/v1/dossiers/<string:code>/receipt.pdf"): DOSSIER_READ,
-    # processing's action on a dossier intake still owns: visible → 409, not visible → 404
+    ("GET", "/api/v1/dossiers"): {  # a queue: each officer sees its own agencies'
+        "anonymous": 401, "citizen-own": 403, "citizen-foreign": 403, "officer-own": 200,
+        "officer-foreign": 200, "admin": 200, "postal": 403},
+    ("GET", "/api/v1/dossiers/<string:code>/control-slip.pdf"): {
+        "anonymous": 401, "citizen-own": 403, "citizen-foreign": 403, "officer-own": 200,
+        "officer-foreign": 404, "admin": 200, "postal": 403},
+    # an action the dossier's state does not allow: visible → 409, not visible → 404
     ("POST", "/api/v1/dossiers/<string:code>/actions"): {
         "anonymous": 401, "citizen-own": 403, "citizen-foreign": 403, "officer-own": 409,
         "officer-foreign": 404, "admin": 403, "postal": 403},
@@ -127,6 +133,9 @@ def test_the_authorisation_matrix(system):
     wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}/payment"),
                                      headers=system.headers("admin", "a")).status_code == 200,
              message="payment to learn of the dossier")
+    wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                     headers=system.headers("admin", "a")).json()["steps"],
+             message="processing to open the case")
 
     seen = {}
     for (method, rule), row in MATRIX.items():
