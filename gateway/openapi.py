@@ -29,6 +29,7 @@ from gateway.schemas import (
     AgencySchema,
     AppointmentSchema,
     CalendarOverrideViewSchema,
+    DossierPageSchema,
     DossierViewSchema,
     HealthSchema,
     IntakeDossierSchema,
@@ -45,6 +46,7 @@ from motcua.contracts.dossiers import (
     ActionSchema,
     AppointmentQuerySchema,
     CalendarOverrideSchema,
+    DossierQuerySchema,
     DossierReceiptSchema,
     DossierSubmissionSchema,
     FeeSchema,
@@ -104,6 +106,8 @@ class Route:
     query_notes: Mapping[str, str] = field(default_factory=dict)  # its fields → description
     body: type[Schema] | None = None
     body_example: Mapping[str, Any] | None = None
+    # Several named examples instead (name → (summary, body)), e.g. one per action.
+    body_examples: Mapping[str, tuple[str, Mapping[str, Any]]] = field(default_factory=dict)
     body_required: bool = True
     idempotency_key: bool = False  # accepts Idempotency-Key (POSTs that create)
     status: int = 200
@@ -118,8 +122,9 @@ DOSSIER_CODE = {"code": "Mã hồ sơ, e.g. 000.00.15.H56-261123-0001."}
 PROCEDURE_CODE = {"code": "Mã thủ tục (national format), e.g. 2.000635."}
 READ_ROLES = ("citizen", "officer", "admin")
 WHO_SEES_A_DOSSIER = ("A citizen sees only its own dossiers; an officer those of its agency "
-                      "and the agencies under it; an admin every dossier. A dossier the "
-                      "caller may not see is a 404, as if it did not exist.")
+                      "and the agencies under it, and those whose route (liên thông) passes "
+                      "through them; an admin every dossier. A dossier the caller may not "
+                      "see is a 404, as if it did not exist.")
 
 SAMPLE_SUBMISSION = {
     "procedure": "2.000635", "agency": "000.00.15.H56", "channel": "online",
@@ -141,7 +146,33 @@ SAMPLE_PROCEDURE = {
     "documents": [{"code": "TK01", "name": "Tờ khai", "required": True},
                   {"code": "UQ", "name": "Văn bản ủy quyền", "required": False}],
 }
-SAMPLE_ACTION = {"action": "refuse", "reason": "Thiếu văn bản ủy quyền của người nộp."}
+SAMPLE_ACTIONS: dict[str, tuple[str, dict[str, Any]]] = {
+    "accept": ("accept: tiếp nhận (intake)", {"action": "accept"}),
+    "refuse": ("refuse: không tiếp nhận, form 03 (intake)",
+               {"action": "refuse", "reason": "Thiếu văn bản ủy quyền của người nộp."}),
+    "take": ("take: nhận xử lý at the current step", {"action": "take"}),
+    "forward": ("forward: chuyển to the route's next step",
+                {"action": "forward", "to_agency": "000.00.21.H56",
+                 "note": "Chuyển Công an tỉnh đăng ký thường trú"}),
+    "send_back": ("send_back: trả lại the previous step",
+                  {"action": "send_back", "note": "Chưa ghi nơi đăng ký khai sinh"}),
+    "request_supplement": ("request_supplement: yêu cầu bổ sung, form 02",
+                           {"action": "request_supplement",
+                            "missing": ["Văn bản ủy quyền có chứng thực"],
+                            "note": "Bản ủy quyền đã nộp chưa được chứng thực"}),
+    "request_payment": ("request_payment: yêu cầu nộp phí, lệ phí",
+                        {"action": "request_payment", "amount": 50000,
+                         "reason": "Phí thẩm định"}),
+    "resolve": ("resolve: có kết quả",
+                {"action": "resolve", "results": [
+                    {"name": "Bản sao trích lục khai sinh", "reference": "123/TLKS-BS"}]}),
+    "return": ("return: trả kết quả", {"action": "return"}),
+    "extend": ("extend: xin lỗi và hẹn lại, form 04",
+               {"action": "extend", "reason": "Chờ xác minh thông tin cư trú",
+                "new_due_at": "2026-12-04T17:00:00+07:00"}),
+    "stop": ("stop: dừng giải quyết, form 05",
+             {"action": "stop", "reason": "Hồ sơ thuộc thẩm quyền của cơ quan khác."}),
+}
 SAMPLE_SUPPLEMENT = {
     "documents": [{"code": "UQ", "filename": "ủy-quyền.pdf",
                    "content_type": "application/pdf", "content_base64": "JVBERi0xLjQgdGVzdA=="}],
@@ -149,6 +180,42 @@ SAMPLE_SUPPLEMENT = {
 }
 SAMPLE_WITHDRAW = {"reason": "Đã nộp nhầm thủ tục."}
 SAMPLE_OVERRIDE = {"working": False, "note": "Nghỉ bù Quốc khánh"}
+
+ACT_DESCRIPTION = """\
+The action goes to the dossier's owner of the moment, and the answer is the dossier as \
+GET /api/v1/dossiers/{code} composes it.
+
+While the dossier is submitted, intake decides:
+- `accept` (tiếp nhận): the appointment is counted from now by the agency's calendar;
+- `refuse` (không tiếp nhận, form 03): `reason` (required) is told to the citizen.
+
+Once accepted, processing (xử lý) runs it along the procedure's route (liên thông), each \
+step by officers of the agency that holds it (`current_agency`):
+- `take` (nhận xử lý): the step's officer takes it; the first action after acceptance;
+- `forward` (chuyển): to the route's next step; `to_agency` (optional) must be that \
+step's agency (else 422); at the last step, resolve instead (409);
+- `send_back` (trả lại): to the previous step;
+- `request_supplement` (yêu cầu bổ sung, form 02): `missing` (required): a list of what \
+is missing, each a string; the clock stops until the citizen supplements;
+- `request_payment` (yêu cầu nộp phí): `amount` (required): VND, a positive integer; \
+`reason`: what it is for;
+- `resolve` (có kết quả): `results` (required): the result documents, a list of \
+{`name` (required), `reference`}; when the fee is collected with the result, the dossier \
+then waits for it;
+- `return` (trả kết quả): handed over at the counter or online, or to the post (then \
+returned when the post reports delivery);
+- `extend` (xin lỗi và hẹn lại, form 04): `reason` (required) and `new_due_at` \
+(required): ISO 8601 with its offset, later than the current appointment; once per \
+dossier, and at least one working day before the appointment (else 409);
+- `stop` (dừng giải quyết, form 05): `reason` (required).
+
+Every action takes an optional `note`, kept in the dossier's `history`. The fields an \
+action reads are sent beside `action` (the body is open); others are ignored.
+
+An action the dossier's state does not allow is a 409 whose `allowed_actions` lists \
+those it does (the dossier's `allowed_actions` says so beforehand). Officers act on \
+dossiers of their agency and the agencies under it, and on those whose route passes \
+through them; others are a 404. A dossier held at another agency's step is a 403."""
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -262,28 +329,54 @@ ROUTES: tuple[Route, ...] = (
                  "allow, or a document over the size limit; `errors` names each field.",
         }),
     Route(
+        "GET", "/api/v1/dossiers", "listDossiers", "An agency's queue of dossiers",
+        "The dossiers whose current step is at the officer's agency or an agency under it "
+        "(an admin: every agency), soonest due first, one page at a time. Dossiers waiting "
+        "for acceptance are listed too (status submitted), at the receiving agency.",
+        "dossiers", DossierPageSchema, "One page of the dossiers that match.",
+        roles=("officer", "admin"), query=DossierQuerySchema, query_notes={
+            "agency": "Only dossiers held now by this agency, e.g. 000.00.15.H56; an "
+                      "officer's must be its agency or one under it.",
+            "status": "Only this status, e.g. in_progress or awaiting_supplement (see the "
+                      "dossier's `status`).",
+            "overdue": "true: only those past their appointment (quá hạn); false: only "
+                       "the others; absent: both.",
+            "page": "The page, from 1.",
+            "per_page": "Dossiers per page.",
+        },
+        errors=(401, 403, 422, 429, 503),
+        error_notes={403: "The role may not list dossiers, or `agency` is outside the "
+                          "officer's agency and those under it.",
+                     422: "A query parameter is not valid; `errors` names it."}),
+    Route(
         "GET", "/api/v1/dossiers/<string:code>", "getDossier", "Read a dossier (tra cứu hồ sơ)",
         "The dossier as its owners see it: intake's record (applicant, documents, "
-        "delivery), processing's status and appointment, the fee payment and the postal "
-        f"jobs. {WHO_SEES_A_DOSSIER}",
+        "delivery), processing's status, appointment, route steps (liên thông) and history, "
+        "the fee payment and the postal jobs. Processing's part appears a moment after "
+        "acceptance (until then `steps` and `history` are empty and its other fields "
+        f"absent). {WHO_SEES_A_DOSSIER}",
         "dossiers", DossierViewSchema, "The dossier.", roles=READ_ROLES,
         path_params=DOSSIER_CODE, errors=(401, 403, 404, 429, 503)),
     Route(
         "POST", "/api/v1/dossiers/<string:code>/actions", "actOnDossier",
-        "An officer's action on a dossier",
-        "`accept` (tiếp nhận: the appointment is counted from now by the agency's "
-        "calendar) and `refuse` (không tiếp nhận, form 03: `reason` is required and told "
-        "to the citizen) are decided by intake; the answer is the dossier. An action the "
-        "dossier's state does not allow is a 409 whose `allowed_actions` lists those it "
-        "does (the dossier's `allowed_actions` says so beforehand). Officers act on "
-        "dossiers of their agency and the agencies under it; others are a 404.",
-        "dossiers", IntakeDossierSchema, "Done: the dossier (intake's record).",
+        "An officer's action on a dossier (tiếp nhận, xử lý, trả kết quả)",
+        ACT_DESCRIPTION,
+        "dossiers", DossierViewSchema, "Done: the dossier, as GET /api/v1/dossiers/{code} "
+        "answers it.",
         roles=("officer",), path_params=DOSSIER_CODE, body=ActionSchema,
-        body_example=SAMPLE_ACTION, errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
+        body_examples=SAMPLE_ACTIONS, errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
         error_notes={
+            403: "The role may not act, or the dossier is held at another agency's step of "
+                 "its route: only that agency's officers act on it now.",
+            404: "Unknown dossier, not visible to this officer, or not yet known to "
+                 "processing (a moment after acceptance).",
             409: "The dossier's state does not allow this action; `allowed_actions` lists "
-                 "the actions it allows.",
-            422: "Invalid fields (an unknown action), or a refusal without its reason.",
+                 "the actions it allows (for `forward` at the last step: resolve; for "
+                 "`extend`: extended already, or less than a working day left).",
+            422: "Invalid fields (an unknown action), or an action without what it needs: "
+                 "`reason` (refuse, extend, stop), `missing` (request_supplement), "
+                 "`amount` (request_payment), `results` (resolve), `new_due_at` (extend), "
+                 "or a `to_agency` that is not the next step's; `errors` names each.",
         }),
     Route(
         "POST", "/api/v1/dossiers/<string:code>/supplements", "supplementDossier",
@@ -325,6 +418,18 @@ ROUTES: tuple[Route, ...] = (
         response_headers=("Content-Disposition",), errors=(401, 403, 404, 409, 429, 503),
         error_notes={409: "The dossier has not been accepted (or was refused): form 01 "
                           "is issued on acceptance."}),
+    Route(
+        "GET", "/api/v1/dossiers/<string:code>/control-slip.pdf", "getDossierControlSlip",
+        "The process control slip (phiếu kiểm soát quá trình giải quyết hồ sơ, form 06) "
+        "as a PDF",
+        "Each hand-over of the dossier along its route: who gave it, who received it and "
+        "when, each step's due time, when it was done and whether on time. For officers "
+        "(of the agencies that see the dossier) and admins.",
+        "dossiers", {"type": "string", "format": "binary"}, "The PDF.",
+        roles=("officer", "admin"), path_params=DOSSIER_CODE, content_type="application/pdf",
+        response_headers=("Content-Disposition",), errors=(401, 403, 404, 429, 503),
+        error_notes={404: "Unknown dossier, not visible to this officer, or not accepted "
+                          "yet (form 06 starts at acceptance)."}),
     Route(
         "GET", "/api/v1/track/<string:code>", "trackDossier",
         "Track a dossier without an account (tra cứu)",
@@ -445,7 +550,9 @@ def _register_components(spec: APISpec) -> None:
         "description": "The URL of what was created.", "schema": {"type": "string"},
     })
     spec.components.header("ContentDisposition", {
-        "description": "inline, with a file name ({code}.pdf).", "schema": {"type": "string"},
+        "description": "inline, with a file name: {code}.pdf (form 01), "
+                       "{code}-phieu-kiem-soat.pdf (form 06).",
+        "schema": {"type": "string"},
     })
     # Reused contract schemas keep marshmallow's default (unknown = RAISE), which apispec
     # would publish as additionalProperties: false; responses may gain fields, so register
@@ -515,7 +622,10 @@ def _operation(route: Route, converter: OpenAPIConverter) -> dict[str, Any]:
     }
     if route.body is not None:
         content: dict[str, Any] = {"schema": route.body}
-        if route.body_example is not None:
+        if route.body_examples:
+            content["examples"] = {name: {"summary": summary, "value": dict(value)}
+                                   for name, (summary, value) in route.body_examples.items()}
+        elif route.body_example is not None:
             content["example"] = dict(route.body_example)
         operation["requestBody"] = {"required": route.body_required,
                                     "content": {"application/json": content}}
@@ -556,7 +666,7 @@ class BodyView:
     type: str
     link: str | None = None  # anchor of the named schema, if it is one
     fields: list[FieldRow] = field(default_factory=list)
-    example: str | None = None
+    examples: list[dict[str, str]] = field(default_factory=list)  # title, text
 
 
 class SchemaWalker:
@@ -688,9 +798,12 @@ def _page_model(spec: dict[str, Any]) -> dict[str, Any]:
             if "requestBody" in op:
                 ((content_type, media),) = op["requestBody"]["content"].items()
                 request = walker.body(content_type, media, walk=True)
+                named = [(e.get("summary", name), e.get("value"))
+                         for name, e in media.get("examples", {}).items()]
                 if "example" in media:
-                    request.example = json.dumps(media["example"], ensure_ascii=False,
-                                                 indent=2)
+                    named.insert(0, ("", media["example"]))
+                request.examples = [{"title": title, "text": json.dumps(
+                    value, ensure_ascii=False, indent=2)} for title, value in named]
             responses = []
             for status, raw in op.get("responses", {}).items():
                 response = _resolve(spec, raw, "responses")
@@ -795,9 +908,10 @@ pre { background: #f6f6f6; padding: .5rem; overflow-x: auto; }
 <h4>Request body</h4>
 <p><code>{{ op.request.content_type }}</code>: {{ body_type(op.request) }}</p>
 {{ field_table(op.request.fields) }}
-{% if op.request.example %}
-<details><summary>Example</summary><pre>{{ op.request.example }}</pre></details>
-{% endif %}
+{% for example in op.request.examples %}
+<details><summary>Example{% if example.title %}: {{ example.title }}{% endif %}</summary>
+<pre>{{ example.text }}</pre></details>
+{% endfor %}
 {% endif %}
 <h4>Responses</h4>
 <table>

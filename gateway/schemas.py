@@ -199,12 +199,113 @@ class IntakeDossierSchema(Open):
     applicant = fields.Nested(ApplicantViewSchema, required=True)
 
 
-class DossierViewSchema(IntakeDossierSchema):
-    """``GET /api/v1/dossiers/{code}``: intake's record with the other owners' parts."""
+class CaseStepSchema(Open):
+    """A step of the dossier's route (liên thông) as processing runs it: who holds it, its
+    share of the time allowed and when it was received and done (form 06's rows)."""
 
+    seq = described(fields.Integer, "The step's place in the route, from 0.", required=True)
+    name = described(fields.String, "What is done at this step (may be empty).",
+                     required=True)
+    agency = described(fields.String, "The agency that acts at this step.", required=True)
+    share = described(fields.Float, "Its share of the time allowed.", required=True)
+    due_at = timestamp("When this step is due (moved later by supplement waits and "
+                       "extensions).", required=True)
+    received_at = timestamp("When the step's agency received the dossier; null until "
+                            "then.", required=True, allow_none=True)
+    received_by = described(fields.String, "Who took it at this step (sub of the "
+                            "officer's token); null until taken.", required=True,
+                            allow_none=True)
+    given_by = described(fields.String, "Who handed it on from this step (or, for the "
+                         "first step, who accepted it); null until then.", required=True,
+                         allow_none=True)
+    done_at = timestamp("When the step was finished (forwarded or resolved); null while "
+                        "open.", required=True, allow_none=True)
+    on_time = described(fields.Boolean, "Whether the step was done by its `due_at`; null "
+                        "while open.", required=True, allow_none=True)
+
+
+class HistoryEntrySchema(Open):
+    """One line of the dossier's trail (nhật ký xử lý), oldest first; the trail is
+    hash-chained, so a line is never changed or removed."""
+
+    at = timestamp("When it happened.", required=True)
+    action = described(fields.String, "An officer's action (accept, take, forward, ...) "
+                       "or what happened from outside (submit, supplemented, paid, "
+                       "delivered, withdrawn).", required=True)
+    actor = described(fields.String, "Who: an officer's sub, `citizen` or `system`.",
+                      required=True)
+    agency = described(fields.String, "The agency it happened at; null when none applies.",
+                       required=True, allow_none=True)
+    from_status = fields.String(data_key="from", required=True, allow_none=True, metadata={
+        "description": "The status before; null for the first line."})
+    to = described(fields.String, "The status after.", required=True)
+    note = described(fields.String, "The officer's note or reason (may be empty).",
+                     required=True)
+
+
+class DossierViewSchema(IntakeDossierSchema):
+    """``GET /api/v1/dossiers/{code}``: intake's record with the other owners' parts.
+
+    Processing's part (status, clock, steps, history) appears once processing has the
+    case (it learns of the dossier by an event, a moment after acceptance); until then
+    `current_agency`, `supplement_requests`, `extended`, `overdue` and `finished_at` are
+    absent and `steps` and `history` are empty."""
+
+    status = described(fields.String, "Intake's status until processing has the case "
+                       "(submitted, accepted, refused, withdrawn), then processing's "
+                       "(accepted, in_progress, awaiting_supplement, awaiting_payment, "
+                       "awaiting_result_payment, resolved, awaiting_delivery, returned, "
+                       "stopped, withdrawn, refused).", required=True)
+    due_at = timestamp("The appointment (ngày hẹn trả), as processing keeps it: later by "
+                       "the working time waited for a supplement, or moved by an "
+                       "extension (form 04); null until accepted.", required=True,
+                       allow_none=True)
     payment = fields.Nested(PaymentSchema, required=True, allow_none=True,
                             metadata={"description": "Null when no fee is due at intake."})
     postal_jobs = fields.List(fields.Nested(PostalJobSchema), required=True)
+    current_agency = described(fields.String, "The agency whose step holds the dossier "
+                               "now (liên thông); its officers act on it.")
+    steps = fields.List(fields.Nested(CaseStepSchema), required=True, metadata={
+        "description": "The route's steps, in order; empty until processing has the case."})
+    history = fields.List(fields.Nested(HistoryEntrySchema), required=True, metadata={
+        "description": "Everything done to the dossier, oldest first; empty until "
+                       "processing has the case."})
+    supplement_requests = described(fields.Integer, "How many times a supplement was "
+                                    "asked for (form 02).")
+    extended = described(fields.Boolean, "Whether the appointment was moved once "
+                         "(form 04).")
+    overdue = described(fields.Boolean, "Whether the sweep found it past its appointment "
+                        "while still open (quá hạn).")
+    finished_at = timestamp("When it was resolved, stopped, refused, withdrawn or "
+                            "delivered; null while open.", allow_none=True)
+
+
+class DossierQueueItemSchema(Open):
+    """A dossier in an agency's queue: where it is and when it is due."""
+
+    code = described(fields.String, "Mã hồ sơ.", required=True)
+    procedure = described(fields.String, "Mã thủ tục.", required=True)
+    agency = described(fields.String, "The receiving agency.", required=True)
+    current_agency = described(fields.String, "The agency whose step holds it now.",
+                               required=True)
+    status = described(fields.String, "Processing's status (see the dossier's `status`).",
+                       required=True)
+    national_status = described(fields.Integer, "The national portal's status code.",
+                                required=True)
+    due_at = timestamp("The appointment; null until accepted.", required=True,
+                       allow_none=True)
+    overdue = described(fields.Boolean, "Past its appointment while open (quá hạn).",
+                        required=True)
+
+
+class DossierPageSchema(Open):
+    """One page of an agency's queue, soonest due first, with how many match in all."""
+
+    items = fields.List(fields.Nested(DossierQueueItemSchema), required=True)
+    total = described(fields.Integer, "How many dossiers match, over every page.",
+                      required=True)
+    page = described(fields.Integer, "This page's number, from 1.", required=True)
+    per_page = described(fields.Integer, "At most this many items per page.", required=True)
 
 
 class SlaViewSchema(Open):

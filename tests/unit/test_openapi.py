@@ -17,6 +17,7 @@ from nameko import config as nameko_config
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.testing.services import worker_factory
 from openapi_spec_validator import validate
+from sqlalchemy import select
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
@@ -24,6 +25,8 @@ from gateway.auth import Actor
 from gateway.http import ApiHandler
 from gateway.openapi import (
     ROUTES,
+    SAMPLE_ACTIONS,
+    SAMPLE_PROCEDURE,
     Route,
     build_spec,
     docs_html,
@@ -34,6 +37,7 @@ from gateway.rpc import Services
 from gateway.schemas import (
     AppointmentSchema,
     CalendarOverrideViewSchema,
+    DossierPageSchema,
     DossierViewSchema,
     IntakeDossierSchema,
     NotificationSchema,
@@ -47,14 +51,24 @@ from gateway.schemas import (
 from gateway.service import GatewayService
 from motcua import errors
 from motcua.contracts.catalogue import ProcedureEntrySchema
-from motcua.contracts.dossiers import DossierReceiptSchema, DossierSubmissionSchema
+from motcua.contracts.dossiers import (
+    INTAKE_ACTIONS,
+    PROCESSING_ACTIONS,
+    ActionSchema,
+    DossierReceiptSchema,
+    DossierSubmissionSchema,
+)
 from motcua.contracts.events import build_event, parse_event
+from motcua.db import outbox_table
+from services.intake import models as intake_models
 from services.notify import models as notify_models
 from services.notify.service import NotifyService
 from services.payment import models as payment_models
 from services.payment.service import PaymentService
 from services.postal import models as postal_models
 from services.postal.service import PostalService
+from services.processing import models as processing_models
+from services.processing.service import ProcessingService
 from tests.support import sample_dossier, submitted_event_data
 
 PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -214,7 +228,7 @@ def test_requests_are_closed_and_responses_open(spec):
     assert schemas["Action"]["additionalProperties"] is True  # kept for the action (to_agency)
     for name in ("DossierReceipt", "Fee", "DossierView", "IntakeDossier", "Payment", "Problem",
                  "Health", "Procedure", "ProcedurePage", "Appointment", "CalendarOverrideView",
-                 "Track"):
+                 "Track", "DossierPage", "DossierQueueItem", "CaseStep", "HistoryEntry"):
         assert "additionalProperties" not in schemas[name], name  # fields may be added
 
 
@@ -226,8 +240,13 @@ def test_request_bodies_are_the_contracts_and_their_examples_valid(spec, route):
     assert media["schema"] == {"$ref": f"#/components/schemas/"
                                        f"{route.body.__name__.removesuffix('Schema')}"}
     assert route.body.__module__.startswith("motcua.contracts.")  # not redefined here
-    assert route.body_example is not None
-    route.body().load(media["example"])
+    assert (route.body_example is None) != (not route.body_examples)  # one or the other
+    examples = [e["value"] for e in media.get("examples", {}).values()]
+    if "example" in media:
+        examples.append(media["example"])
+    assert examples
+    for example in examples:
+        route.body().load(example)
 
 
 def test_withdrawing_needs_no_body(spec):
@@ -260,6 +279,8 @@ def test_query_parameters_are_the_ones_the_gateway_reads(spec, route):
 def test_query_parameters_carry_the_contracts_constraints(spec):
     listing = {p["name"]: p for p in spec["paths"]["/api/v1/procedures"]["get"]["parameters"]
                if p.get("in") == "query"}
+    queue = {p["name"]: p for p in spec["paths"]["/api/v1/dossiers"]["get"]["parameters"]
+             if p.get("in") == "query"}
     appointment = {p["name"]: p for p in
                    spec["paths"]["/api/v1/procedures/{code}/appointment"]["get"]["parameters"]
                    if p.get("in") == "query"}
@@ -274,6 +295,10 @@ def test_query_parameters_carry_the_contracts_constraints(spec):
     assert appointment["received_at"]["schema"] == {"type": "string", "format": "date-time"}
     assert appointment["agency"]["required"] is False
     assert track["phone"]["required"] is True and "pattern" in track["phone"]["schema"]
+    assert list(queue) == ["agency", "status", "overdue", "page", "per_page"]
+    assert queue["overdue"]["schema"] == {"type": "boolean"}  # absent: both
+    assert "pattern" in queue["agency"]["schema"]
+    assert not any(p["required"] for p in queue.values())
 
 
 def test_changing_a_procedure_answers_200_or_201_and_the_receipt_is_a_pdf(spec):
@@ -290,6 +315,20 @@ def test_changing_a_procedure_answers_200_or_201_and_the_receipt_is_a_pdf(spec):
     assert "409" in receipt["responses"]
 
 
+def test_the_queue_and_the_control_slip_are_for_officers_and_admins(spec):
+    queue = spec["paths"]["/api/v1/dossiers"]["get"]
+    slip = spec["paths"]["/api/v1/dossiers/{code}/control-slip.pdf"]["get"]
+
+    assert queue["x-roles"] == slip["x-roles"] == ["officer", "admin"]
+    assert queue["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/DossierPage"}
+    assert "outside" in queue["responses"]["403"]["description"]
+    assert slip["responses"]["200"]["content"] == {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+    assert "Content-Disposition" in slip["responses"]["200"]["headers"]
+    assert "accepted" in slip["responses"]["404"]["description"]
+
+
 def test_a_refused_action_says_which_actions_are_allowed(spec):
     problem = spec["components"]["schemas"]["Problem"]["properties"]
     act = spec["paths"]["/api/v1/dossiers/{code}/actions"]["post"]
@@ -297,6 +336,30 @@ def test_a_refused_action_says_which_actions_are_allowed(spec):
     assert problem["allowed_actions"]["type"] == "array"
     assert "allowed_actions" in act["responses"]["409"]["description"]
     assert "allowed_actions" not in spec["components"]["schemas"]["Problem"].get("required", [])
+
+
+def test_every_action_is_described_with_an_example_and_answers_the_dossier(spec):
+    act = spec["paths"]["/api/v1/dossiers/{code}/actions"]["post"]
+    media = act["requestBody"]["content"]["application/json"]
+    view = spec["components"]["schemas"]["DossierView"]
+
+    assert set(media["examples"]) == set(INTAKE_ACTIONS + PROCESSING_ACTIONS)
+    for name, example in media["examples"].items():
+        assert ActionSchema().load(example["value"])["action"] == name
+        assert f"`{name}`" in act["description"], name
+    for extra in ("to_agency", "missing", "amount", "results", "new_due_at", "reason", "note"):
+        assert f"`{extra}`" in act["description"], extra  # the body's open fields
+        assert any(extra in e["value"] for e in media["examples"].values()), extra
+    assert act["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/DossierView"}
+    assert "another agency" in act["responses"]["403"]["description"]
+    for needed in ("`missing`", "`results`", "`new_due_at`", "`reason`"):
+        assert needed in act["responses"]["422"]["description"], needed
+    # processing's part is absent until processing has the case: not required
+    for absent in ("current_agency", "supplement_requests", "extended", "overdue",
+                   "finished_at"):
+        assert absent in view["properties"] and absent not in view["required"], absent
+    assert {"steps", "history"} <= set(view["required"])
 
 
 # -- the schemas describe what is really answered ------------------------------------------
@@ -308,9 +371,10 @@ def undocumented(schema: Schema, data: Any, path: str = "") -> list[str]:
                 for key in undocumented(schema, item, path.removesuffix(".") + "[].")]
     if not isinstance(data, dict):
         return []
+    by_key = {f.data_key or name: f for name, f in schema.fields.items()}
     found = []
     for key, value in data.items():
-        field = schema.fields.get(key)
+        field = by_key.get(key)
         if field is None:
             found.append(path + key)
             continue
@@ -336,13 +400,6 @@ class Methods:
         return getattr(self.worker, method)
 
 
-class NoCases:
-    """Processing before it has heard of the dossier."""
-
-    def get_case(self, code: str) -> None:
-        raise errors.NotFound(f"No case {code}.")
-
-
 class AsActor:
     def __init__(self) -> None:
         self.actor_now = Actor(sub="citizen-1", role="citizen")
@@ -366,9 +423,11 @@ def answer(response: Response, status: int = 200) -> Any:
 
 @pytest.fixture
 def gateway(make_db, intake):
-    """The real GatewayService over the real owners (workers in-process, no broker)."""
-    owners: dict[str, Any] = {"intake": intake, "processing": NoCases()}
-    for cls, models in ((PaymentService, payment_models), (PostalService, postal_models),
+    """The real GatewayService over the real owners (workers in-process, no broker: events
+    reach an owner when the test hands them over)."""
+    owners: dict[str, Any] = {"intake": intake}
+    for cls, models in ((ProcessingService, processing_models),
+                        (PaymentService, payment_models), (PostalService, postal_models),
                         (NotifyService, notify_models)):
         owners[cls.name] = worker_factory(cls, db=make_db(models.metadata, cls.name))
     client = {name: Methods(worker) for name, worker in owners.items()}
@@ -388,8 +447,20 @@ def submit(gateway: Any) -> dict[str, Any]:
     return receipt
 
 
-def as_officer(gateway: Any) -> None:
-    gateway.auth.actor_now = Actor(sub="cb01", role="officer", agency="000.00.15.H56")
+def relay(gateway: Any, event_type: str, handler: str) -> None:
+    """What intake emitted of ``event_type`` (its outbox), delivered to processing as the
+    broker would: at least once (processing's inbox drops what it has seen)."""
+    db = gateway.owners["intake"].db
+    outbox = outbox_table(db.metadata)
+    with db.session() as session:
+        bodies = session.scalars(select(outbox.c.body).where(
+            outbox.c.event_type == event_type).order_by(outbox.c.id)).all()
+    for body in bodies:
+        getattr(gateway.owners["processing"], handler)(parse_event(json.loads(body)))
+
+
+def as_officer(gateway: Any, agency: str = "000.00.15.H56") -> None:
+    gateway.auth.actor_now = Actor(sub=f"cb-{agency}", role="officer", agency=agency)
 
 
 def as_citizen(gateway: Any) -> None:
@@ -403,6 +474,7 @@ def test_the_response_schemas_describe_what_the_services_answer(gateway):
 
     view = answer(call(gateway, "get_dossier", code))  # as GatewayService composes it
     check(DossierViewSchema(), view)
+    assert view["steps"] == view["history"] == [] and "current_agency" not in view
     check(DossierViewSchema(), view | {"payment": None, "pickup": None, "postal_jobs": []})
     assert view["allowed_actions"] == ["accept", "refuse"]
     assert view["accepted_at"] is None and view["refusal_reason"] is None
@@ -420,7 +492,7 @@ def test_the_response_schemas_describe_what_the_services_answer(gateway):
 
     as_officer(gateway)
     accepted = answer(call(gateway, "act", code, body={"action": "accept"}))
-    check(IntakeDossierSchema(), accepted)
+    check(DossierViewSchema(), accepted)  # processing has not heard of it yet
     assert accepted["accepted_at"] and accepted["counted_from"] and accepted["due_at"]
     with pytest.raises(errors.Conflict) as refused:
         call(gateway, "act", code, body={"action": "accept"})
@@ -443,7 +515,7 @@ def test_the_response_schemas_describe_what_the_services_answer(gateway):
     as_officer(gateway)
     refusal = answer(call(gateway, "act", other, body={"action": "refuse",
                                                         "reason": "Thiếu giấy tờ."}))
-    check(IntakeDossierSchema(), refusal)
+    check(DossierViewSchema(), refusal)
     assert refusal["refusal_reason"] and refusal["accepted_at"] is None
     as_citizen(gateway)
     third = submit(gateway)["code"]
@@ -452,6 +524,86 @@ def test_the_response_schemas_describe_what_the_services_answer(gateway):
     with pytest.raises(errors.Conflict) as late:
         call(gateway, "withdraw", third, body={"reason": "again"})
     check(ProblemSchema(), late.value.problem())
+
+
+POLICE = "000.00.21.H56"  # SAMPLE_ACTIONS["forward"] hands the dossier to it
+ROUTE = [{"level": "department", "share": 0.6, "step": "Thẩm định hồ sơ"},
+         {"agency": POLICE, "share": 0.4, "step": "Xác nhận thông tin cư trú"}]
+
+
+def test_the_dossier_view_describes_processing_s_case(gateway):
+    """Intake's acceptance reaches processing; officers of two agencies act along the
+    route with the document's examples; every answer is checked against the schemas."""
+    owners = gateway.owners
+    with owners["intake"].db.unit_of_work() as uow:
+        uow.session.add(intake_models.Agency(code=POLICE, name="Công an tỉnh",
+                                             level="department"))
+    entry = ProcedureEntrySchema().load({**SAMPLE_PROCEDURE, "route": ROUTE})
+    owners["intake"].put_procedure("2.000635", ProcedureEntrySchema().dump(entry))
+    code = submit(gateway)["code"]
+    as_officer(gateway)
+    with pytest.raises(errors.NotFound):  # form 06 starts at acceptance
+        call(gateway, "control_slip", code)
+
+    answer(call(gateway, "act", code, body=SAMPLE_ACTIONS["accept"][1]))
+    relay(gateway, "dossier.accepted", "on_dossier_accepted")
+    view = answer(call(gateway, "get_dossier", code))
+    check(DossierViewSchema(), view)
+    assert (view["status"], view["current_agency"]) == ("accepted", "000.00.15.H56")
+    assert view["allowed_actions"] == ["take", "extend", "stop"]
+    assert [s["agency"] for s in view["steps"]] == ["000.00.15.H56", POLICE]
+    assert [h["action"] for h in view["history"]] == ["accept"]
+    assert view["finished_at"] is None and view["extended"] is False
+
+    for action in ("take", "forward"):
+        view = answer(call(gateway, "act", code, body=SAMPLE_ACTIONS[action][1]))
+        check(DossierViewSchema(), view)
+    assert view["current_agency"] == POLICE and view["steps"][0]["on_time"] is True
+    assert view["steps"][1]["on_time"] is None and view["steps"][1]["done_at"] is None
+    with pytest.raises(errors.Forbidden) as elsewhere:  # the police's step now
+        call(gateway, "act", code, body={"action": "send_back"})
+    check(ProblemSchema(), elsewhere.value.problem())
+    with pytest.raises(errors.Forbidden) as outside:
+        call(gateway, "list_dossiers", query={"agency": POLICE})
+    check(ProblemSchema(), outside.value.problem())
+
+    as_officer(gateway, POLICE)  # sees it by its route, not by the receiving agency
+    queue = answer(call(gateway, "list_dossiers", query={"overdue": "false"}))
+    check(DossierPageSchema(), queue)
+    assert [(d["code"], d["current_agency"]) for d in queue["items"]] == [(code, POLICE)]
+    with pytest.raises(errors.Invalid) as missing:
+        call(gateway, "act", code, body={"action": "resolve"})
+    check(ProblemSchema(), missing.value.problem())
+    assert "results" in missing.value.problem()["errors"]
+    resolved = answer(call(gateway, "act", code, body=SAMPLE_ACTIONS["resolve"][1]))
+    check(DossierViewSchema(), resolved)
+    assert resolved["status"] == "resolved" and resolved["finished_at"]
+    with pytest.raises(errors.Conflict) as late:
+        call(gateway, "act", code, body={"action": "take"})
+    check(ProblemSchema(), late.value.problem())
+    assert late.value.problem()["allowed_actions"] == resolved["allowed_actions"] == ["return"]
+    returned = answer(call(gateway, "act", code, body=SAMPLE_ACTIONS["return"][1]))
+    check(DossierViewSchema(), returned)
+    assert [h["action"] for h in returned["history"]] == [
+        "accept", "take", "forward", "resolve", "return"]
+    first = returned["history"][0]
+    check(DossierViewSchema(), returned | {"finished_at": None, "history": [
+        first | {"from": None, "agency": None}]})  # processing heard of the submission
+
+    gateway.auth.actor_now = Actor(sub="admin-1", role="admin")
+    page = answer(call(gateway, "list_dossiers", query={
+        "agency": POLICE, "status": returned["status"], "per_page": "1"}))
+    check(DossierPageSchema(), page)
+    assert (page["total"], page["page"], page["per_page"]) == (1, 1, 1)
+    assert answer(call(gateway, "list_dossiers", query={"overdue": "true"}))["items"] == []
+    slip = call(gateway, "control_slip", code)
+    assert slip.status_code == 200 and slip.mimetype == "application/pdf"
+    assert slip.get_data().startswith(b"%PDF-")
+    assert "phieu-kiem-soat" in slip.headers["Content-Disposition"]
+
+    as_citizen(gateway)
+    check(DossierViewSchema(), answer(call(gateway, "get_dossier", code)))
+    check(TrackSchema(), answer(call(gateway, "track", code, query={"phone": "0912345678"})))
 
 
 def test_the_catalogue_schemas_describe_what_intake_answers(gateway):
@@ -549,7 +701,8 @@ def test_the_page_shows_every_operation_and_its_fields(spec):
                  "documents[].sha256", "postal_jobs[].recipient.phone", "applicant.phone",
                  "citizen, officer, admin", "anyone, no token", "HS256", "Problem",
                  "items[].sla.kind", "allowed_actions", "documents[].supplement",
-                 "application/pdf", "received_at"):
+                 "application/pdf", "received_at", "steps[].on_time", "history[].from",
+                 "Example: forward", "to_agency", "items[].current_agency"):
         assert text in page, text
 
 
