@@ -344,10 +344,14 @@ def sweep(db: Db, now: datetime | None = None, batch: int = 500,
         soon = session.scalars(select(Case.dossier_code).where(
             Case.status.in_(running), Case.due_at >= now, Case.due_at < now + warn_before,
             Case.warned_at.is_(None)).limit(batch)).all()
-        late_steps = session.execute(select(Step.id, Step.dossier_code).join(
-            Case, Case.dossier_code == Step.dossier_code).where(
-            Case.status.in_(running), Step.seq == Case.step_index, Step.due_at < now,
-            Step.done_at.is_(None), Step.overdue_at.is_(None)).limit(batch)).all()
+        # Driven by the steps' due-time index: almost every open case is "running",
+        # so starting from cases would walk all of them on every pass.
+        holding = select(Case.dossier_code).where(
+            Case.dossier_code == Step.dossier_code, Case.step_index == Step.seq,
+            Case.status.in_(running)).exists()
+        late_steps = session.execute(select(Step.id, Step.dossier_code).where(
+            Step.due_at < now, Step.done_at.is_(None), Step.overdue_at.is_(None), holding)
+            .limit(batch)).all()
     for code in overdue:
         counts["overdue"] += _flag(db, code, Case.overdue_at, "dossier.overdue", now, counts)
     for code in soon:
