@@ -1,11 +1,8 @@
 """Form 01 of Circular 03/2025/TT-VPCP as a PDF: "Giấy tiếp nhận hồ sơ và hẹn trả kết quả".
 
 ``render_receipt(receipt) -> bytes`` is pure: no nameko, no database, no network. It draws
-with fpdf2 in DejaVu Serif, shipped in ``fonts/`` (Bitstream Vera licence, see
-``fonts/LICENSE``), which has every precomposed Vietnamese letter; fpdf2 embeds only the
-glyphs used, so a receipt is a few tens of KB. Text is NFC-normalised first, because the
-fonts are drawn without a shaping engine and a decomposed letter ("e" + U+0302 + U+0301)
-would place its marks badly.
+with the fonts, headings and date style that :mod:`motcua.forms` gives every form;
+fpdf2 embeds only the glyphs used, so a receipt is a few tens of KB.
 
 The input dict (all strings unless said)::
 
@@ -23,26 +20,30 @@ Times are shown in Asia/Ho_Chi_Minh; a time without an offset is taken as alread
 from __future__ import annotations
 
 import io
-import unicodedata
-from datetime import datetime
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import segno
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, XPos, YPos
 
-__all__ = ["format_date", "format_time", "format_vnd", "qr_png", "render_receipt"]
+from motcua.forms import (
+    BODY_PT,
+    FONT,
+    LINE_MM,
+    agency_heading,
+    format_date,
+    format_time,
+    line,
+    national_heading,
+    new_document,
+    parse_time,
+    text,
+    title_block,
+)
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-FONT_DIR = Path(__file__).with_name("fonts")
-FONT = "DejaVuSerif"
-FONT_FILES = {"": "DejaVuSerif.ttf", "B": "DejaVuSerif-Bold.ttf", "I": "DejaVuSerif-Italic.ttf"}
+__all__ = ["format_vnd", "qr_png", "render_receipt"]
 
 TITLE = "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"
-NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-MOTTO = "Độc lập - Tự do - Hạnh phúc"
 
 CHANNELS = {
     "counter": "Trực tiếp tại Bộ phận Một cửa",
@@ -53,31 +54,19 @@ QR_BORDER = 4  # modules of quiet zone, as ISO/IEC 18004 asks
 QR_SCALE = 8  # pixels per module in the embedded PNG
 QR_SIZE_MM = 30.0
 
-BODY_PT = 11
-LINE_MM = 6.0
 SMALL_PT = 9.5
 
 
 def render_receipt(receipt: dict[str, Any]) -> bytes:
     """Form 01 for one dossier, as the bytes of a PDF (A4, usually one page)."""
     r = _Receipt(receipt)
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.set_margins(left=25, top=15, right=15)
-    pdf.set_auto_page_break(auto=True, margin=15)
-    for style, filename in FONT_FILES.items():
-        pdf.add_font(FONT, style=style, fname=str(FONT_DIR / filename))
-    pdf.set_lang("vi")
-    pdf.set_title(f"{_sentence(TITLE)} – {r.code}")
-    pdf.set_subject(r.procedure_name)
-    pdf.set_author(r.agency_name)
-    pdf.set_creator("motcua")
-    pdf.set_producer("motcua (fpdf2)")
     # A fixed creation date makes the output a function of the receipt alone.
-    pdf.set_creation_date(r.received_at)
-    pdf.add_page()
+    pdf = new_document(TITLE, r.code, subject=r.procedure_name, author=r.agency_name,
+                       created=r.received_at, left_margin=25)
 
     _heading(pdf, r)
-    _title(pdf, r)
+    title_block(pdf, TITLE, r.code)
+    pdf.ln(4)
     _body(pdf, r)
     _components(pdf, r)
     _times_and_result(pdf, r)
@@ -97,51 +86,6 @@ def format_vnd(amount: int) -> str:
     return f"{amount:,}".replace(",", ".") + " đồng"
 
 
-def format_date(moment: datetime) -> str:
-    """``"ngày 23 tháng 11 năm 2026"``: day < 10 and months 1-2 take a leading zero.
-
-    That is the rule of Decree 30/2020/NĐ-CP for dates on administrative documents
-    ("ngày 05 tháng 02 năm 2026", "ngày 15 tháng 3 năm 2026").
-    """
-    local = _local(moment)
-    month = f"{local.month:02d}" if local.month <= 2 else str(local.month)
-    return f"ngày {local.day:02d} tháng {month} năm {local.year}"
-
-
-def format_time(moment: datetime) -> str:
-    """``"09 giờ 00 phút, ngày 23 tháng 11 năm 2026"`` in Asia/Ho_Chi_Minh."""
-    local = _local(moment)
-    return f"{local.hour:02d} giờ {local.minute:02d} phút, {format_date(local)}"
-
-
-def _local(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=LOCAL_TZ)
-    return moment.astimezone(LOCAL_TZ)
-
-
-def _parse_time(value: Any, field: str) -> datetime:
-    if isinstance(value, datetime):
-        return _local(value)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{field} must be an ISO 8601 date-time")
-    try:
-        return _local(datetime.fromisoformat(value.strip()))
-    except ValueError:
-        raise ValueError(f"{field} is not an ISO 8601 date-time: {value!r}") from None
-
-
-def _text(value: Any) -> str:
-    """A printable NFC string; ``None`` becomes ``""``."""
-    if value is None:
-        return ""
-    return unicodedata.normalize("NFC", str(value)).strip()
-
-
-def _sentence(caps: str) -> str:
-    return caps[:1] + caps[1:].lower()
-
-
 def _place(province_name: str) -> str:
     """``"Tỉnh Thanh Hóa"`` or ``"UBND tỉnh Thanh Hóa"`` -> ``"Thanh Hóa"``."""
     place = province_name
@@ -158,40 +102,40 @@ class _Receipt:
     """The input, checked and normalised once."""
 
     def __init__(self, data: dict[str, Any]):
-        self.agency_name = _text(data.get("agency_name"))
-        self.agency_code = _text(data.get("agency_code"))
-        self.province_name = _text(data.get("province_name"))
-        self.code = _text(data.get("code"))
+        self.agency_name = text(data.get("agency_name"))
+        self.agency_code = text(data.get("agency_code"))
+        self.province_name = text(data.get("province_name"))
+        self.code = text(data.get("code"))
         if not self.code:
             raise ValueError("code (the dossier code) is required")
-        self.procedure_code = _text(data.get("procedure_code"))
-        self.procedure_name = _text(data.get("procedure_name"))
+        self.procedure_code = text(data.get("procedure_code"))
+        self.procedure_name = text(data.get("procedure_name"))
         applicant = data.get("applicant") or {}
-        self.applicant_name = _text(applicant.get("name"))
-        self.applicant_id = _text(applicant.get("id_number"))
-        self.applicant_phone = _text(applicant.get("phone"))
-        self.applicant_address = _text(applicant.get("address"))
-        self.received_at = _parse_time(data.get("received_at"), "received_at")
+        self.applicant_name = text(applicant.get("name"))
+        self.applicant_id = text(applicant.get("id_number"))
+        self.applicant_phone = text(applicant.get("phone"))
+        self.applicant_address = text(applicant.get("address"))
+        self.received_at = parse_time(data.get("received_at"), "received_at")
         due = data.get("due_at")
-        self.due_at = _parse_time(due, "due_at") if due else None
-        self.officer = _text(data.get("officer"))
-        self.channel = _text(data.get("channel")) or "counter"
+        self.due_at = parse_time(due, "due_at") if due else None
+        self.officer = text(data.get("officer"))
+        self.channel = text(data.get("channel")) or "counter"
         if self.channel not in CHANNELS:
             raise ValueError(f"unknown channel {self.channel!r}")
-        self.delivery_method = _text(data.get("delivery_method")) or "counter"
+        self.delivery_method = text(data.get("delivery_method")) or "counter"
         if self.delivery_method not in ("counter", "online", "postal"):
             raise ValueError(f"unknown delivery_method {self.delivery_method!r}")
-        self.delivery_address = _text(data.get("delivery_address"))
+        self.delivery_address = text(data.get("delivery_address"))
         self.components = [
             (
-                _text(c.get("name")),
-                _text(c.get("kind")) or "bản chính",
+                text(c.get("name")),
+                text(c.get("kind")) or "bản chính",
                 int(c.get("copies") or 1),
             )
             for c in data.get("components") or []
         ]
         self.fee = format_vnd(data.get("fee_amount") or 0)
-        self.tracking_url = _text(data.get("tracking_url"))
+        self.tracking_url = text(data.get("tracking_url"))
 
     @property
     def delivery(self) -> str:
@@ -209,21 +153,12 @@ class _Receipt:
 
 def _heading(pdf: FPDF, r: _Receipt) -> None:
     """Agency on the left, national heading on the right, each with a short rule."""
-    top = pdf.t_margin
     left_w = 72.0
     right_x = pdf.l_margin + left_w
     right_w = pdf.w - pdf.r_margin - right_x
 
-    pdf.set_xy(pdf.l_margin, top)
-    pdf.set_font(FONT, "", 10)
-    if r.province_name and r.province_name.casefold() != r.agency_name.casefold():
-        pdf.multi_cell(left_w, 5, r.province_name.upper(), align=Align.C,
-                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(FONT, "B", 10)
-    pdf.multi_cell(left_w, 5, (r.agency_name or "CƠ QUAN TIẾP NHẬN").upper(), align=Align.C,
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    _rule(pdf, pdf.l_margin + left_w / 2, pdf.get_y() + 0.8, 22)
-    left_bottom = pdf.get_y() + 1.6
+    left_bottom = agency_heading(pdf, left_w, r.province_name, r.agency_name,
+                                 "CƠ QUAN TIẾP NHẬN")
     if r.agency_code:
         pdf.set_xy(pdf.l_margin, left_bottom)
         pdf.set_font(FONT, "", 8.5)
@@ -231,12 +166,7 @@ def _heading(pdf: FPDF, r: _Receipt) -> None:
                  new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         left_bottom = pdf.get_y()
 
-    pdf.set_xy(right_x, top)
-    pdf.set_font(FONT, "B", 10)
-    pdf.cell(right_w, 5, NATION, align=Align.C, new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_font(FONT, "B", 11)
-    pdf.cell(right_w, 5.5, MOTTO, align=Align.C, new_x=XPos.LEFT, new_y=YPos.NEXT)
-    _rule(pdf, right_x + right_w / 2, pdf.get_y() + 0.6, pdf.get_string_width(MOTTO))
+    national_heading(pdf, right_x, right_w)
     pdf.set_xy(right_x, pdf.get_y() + 3)
     pdf.set_font(FONT, "I", 10.5)
     place = _place(r.province_name)
@@ -246,46 +176,10 @@ def _heading(pdf: FPDF, r: _Receipt) -> None:
     pdf.set_y(max(left_bottom, pdf.get_y()) + 7)
 
 
-def _rule(pdf: FPDF, centre_x: float, y: float, width: float) -> None:
-    pdf.set_line_width(0.3)
-    pdf.line(centre_x - width / 2, y, centre_x + width / 2, y)
-
-
-def _title(pdf: FPDF, r: _Receipt) -> None:
-    pdf.set_font(FONT, "B", 13.5)
-    pdf.cell(0, 7, TITLE, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(1)
-    pdf.set_font(FONT, "", 12)
-    label = "Mã hồ sơ: "
-    label_w = pdf.get_string_width(label)
-    pdf.set_font(FONT, "B", 12)
-    code_w = pdf.get_string_width(r.code)
-    pdf.set_x((pdf.w - pdf.l_margin - pdf.r_margin - label_w - code_w) / 2 + pdf.l_margin)
-    pdf.set_font(FONT, "", 12)
-    pdf.cell(label_w, 6.5, label)
-    pdf.set_font(FONT, "B", 12)
-    pdf.cell(code_w, 6.5, r.code, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(4)
-
-
-def _line(pdf: FPDF, label: str, value: str, bold_value: bool = False,
-          tail: str = "") -> None:
-    """``label``, ``value`` and ``tail`` as running text that wraps at the right margin."""
-    pdf.set_x(pdf.l_margin)
-    pdf.set_font(FONT, "", BODY_PT)
-    pdf.write(LINE_MM, label)
-    pdf.set_font(FONT, "B" if bold_value else "", BODY_PT)
-    pdf.write(LINE_MM, value or "—")
-    if tail:
-        pdf.set_font(FONT, "", BODY_PT)
-        pdf.write(LINE_MM, tail)
-    pdf.ln(LINE_MM)
-
-
-def _heading_line(pdf: FPDF, text: str) -> None:
+def _heading_line(pdf: FPDF, caption: str) -> None:
     pdf.set_x(pdf.l_margin)
     pdf.set_font(FONT, "B", BODY_PT)
-    pdf.write(LINE_MM, text)
+    pdf.write(LINE_MM, caption)
     pdf.ln(LINE_MM)
 
 
@@ -295,13 +189,13 @@ def _body(pdf: FPDF, r: _Receipt) -> None:
     pdf.set_font(FONT, "", BODY_PT)
     pdf.write(LINE_MM, f"{receiver} tiếp nhận hồ sơ của:")
     pdf.ln(LINE_MM)
-    _line(pdf, "Ông/Bà: ", r.applicant_name, bold_value=True)
-    _line(pdf, "Số định danh cá nhân/CCCD: ", r.applicant_id)
-    _line(pdf, "Số điện thoại: ", r.applicant_phone)
-    _line(pdf, "Địa chỉ: ", r.applicant_address)
+    line(pdf, "Ông/Bà: ", r.applicant_name, bold_value=True)
+    line(pdf, "Số định danh cá nhân/CCCD: ", r.applicant_id)
+    line(pdf, "Số điện thoại: ", r.applicant_phone)
+    line(pdf, "Địa chỉ: ", r.applicant_address)
     tail = f" (mã thủ tục: {r.procedure_code})" if r.procedure_code else ""
-    _line(pdf, "Nội dung yêu cầu giải quyết: ", r.procedure_name, bold_value=True, tail=tail)
-    _line(pdf, "Hình thức nộp hồ sơ: ", CHANNELS[r.channel])
+    line(pdf, "Nội dung yêu cầu giải quyết: ", r.procedure_name, bold_value=True, tail=tail)
+    line(pdf, "Hình thức nộp hồ sơ: ", CHANNELS[r.channel])
     pdf.ln(1)
 
 
@@ -329,12 +223,12 @@ def _components(pdf: FPDF, r: _Receipt) -> None:
 
 
 def _times_and_result(pdf: FPDF, r: _Receipt) -> None:
-    _line(pdf, "2. Số lượng hồ sơ: ", "01 (bộ)")
-    _line(pdf, "3. Thời gian nhận hồ sơ: ", format_time(r.received_at))
+    line(pdf, "2. Số lượng hồ sơ: ", "01 (bộ)")
+    line(pdf, "3. Thời gian nhận hồ sơ: ", format_time(r.received_at))
     due = format_time(r.due_at) if r.due_at else "theo thông báo của cơ quan giải quyết"
-    _line(pdf, "4. Thời gian trả kết quả: ", due, bold_value=r.due_at is not None)
-    _line(pdf, "5. Hình thức nhận kết quả: ", r.delivery)
-    _line(pdf, "6. Phí, lệ phí: ", r.fee)
+    line(pdf, "4. Thời gian trả kết quả: ", due, bold_value=r.due_at is not None)
+    line(pdf, "5. Hình thức nhận kết quả: ", r.delivery)
+    line(pdf, "6. Phí, lệ phí: ", r.fee)
     pdf.ln(2)
 
 

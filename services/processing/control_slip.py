@@ -2,8 +2,8 @@
 
 The hand-over log of one dossier, printed: who gave it to whom, when, each step's
 deadline and whether the step finished early, on time or late. ``render_control_slip``
-is pure (no nameko, no database); it draws with fpdf2 in the DejaVu Serif fonts that
-intake ships for form 01, and shares that form's heading texts and date style.
+is pure (no nameko, no database); it draws with the fonts, headings and date style that
+:mod:`motcua.forms` gives every form, as form 01 does.
 
 The input dict::
 
@@ -17,7 +17,6 @@ Times are shown in Asia/Ho_Chi_Minh; a time without an offset is taken as alread
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,14 +24,16 @@ from typing import Any
 from fpdf import FPDF, FontFace
 from fpdf.enums import Align, CellBordersLayout, TableCellFillMode, VAlign, XPos, YPos
 
-from services.intake.receipt import (
+from motcua.forms import (
     FONT,
-    FONT_DIR,
-    FONT_FILES,
-    LOCAL_TZ,
-    MOTTO,
-    NATION,
+    agency_heading,
     format_time,
+    line,
+    national_heading,
+    new_document,
+    parse_time,
+    text,
+    title_block,
 )
 from services.processing.domain import timeliness
 
@@ -57,27 +58,15 @@ FOOTNOTES = (
 
 VERDICT_STYLE = FontFace(emphasis="BOLD")
 
-BODY_PT = 11
 TABLE_PT = 9.5
-LINE_MM = 6.0
 
 
 def render_control_slip(data: dict[str, Any]) -> bytes:
     """Form 06 for one dossier, as the bytes of a PDF (A4 portrait)."""
     slip = _Slip(data)
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.set_margins(left=20, top=15, right=15)
-    pdf.set_auto_page_break(auto=True, margin=15)
-    for style, filename in FONT_FILES.items():
-        pdf.add_font(FONT, style=style, fname=str(FONT_DIR / filename))
-    pdf.set_lang("vi")
-    pdf.set_title(f"Phiếu kiểm soát quá trình giải quyết hồ sơ – {slip.code}")
-    pdf.set_subject(slip.procedure_name)
-    pdf.set_author(slip.agency_name)
-    pdf.set_creator("motcua")
-    pdf.set_producer("motcua (fpdf2)")
-    pdf.set_creation_date(slip.received_at)  # the output is a function of the data alone
-    pdf.add_page()
+    # A fixed creation date makes the output a function of the data alone.
+    pdf = new_document(TITLE, slip.code, subject=slip.procedure_name,
+                       author=slip.agency_name, created=slip.received_at, left_margin=20)
 
     _heading(pdf, slip)
     _summary(pdf, slip)
@@ -111,30 +100,10 @@ def result_label(handover: dict[str, Any]) -> str:
 # -- input -----------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    """A printable NFC string (the fonts are drawn without shaping); ``None`` is ``""``."""
-    if value is None:
-        return ""
-    return unicodedata.normalize("NFC", str(value)).strip()
-
-
-def _time(value: Any, field: str) -> datetime:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"{field} is not an ISO 8601 date-time: {value!r}") from None
-    if not isinstance(value, datetime):
-        raise ValueError(f"{field} must be an ISO 8601 date-time")
-    if value.tzinfo is None:
-        return value.replace(tzinfo=LOCAL_TZ)
-    return value.astimezone(LOCAL_TZ)
-
-
 def _optional_time(value: Any, field: str) -> datetime | None:
     if value is None or value == "":
         return None
-    return _time(value, field)
+    return parse_time(value, field)
 
 
 @dataclass(frozen=True)
@@ -152,14 +121,14 @@ class _Slip:
     """The input, checked and normalised once."""
 
     def __init__(self, data: dict[str, Any]):
-        self.agency_name = _text(data.get("agency_name"))
-        self.province_name = _text(data.get("province_name"))
-        self.code = _text(data.get("code"))
+        self.agency_name = text(data.get("agency_name"))
+        self.province_name = text(data.get("province_name"))
+        self.code = text(data.get("code"))
         if not self.code:
             raise ValueError("code (the dossier code) is required")
-        self.procedure_name = _text(data.get("procedure_name"))
-        self.applicant_name = _text(data.get("applicant_name"))
-        self.received_at = _time(data.get("received_at"), "received_at")
+        self.procedure_name = text(data.get("procedure_name"))
+        self.applicant_name = text(data.get("applicant_name"))
+        self.received_at = parse_time(data.get("received_at"), "received_at")
         self.due_at = _optional_time(data.get("due_at"), "due_at")
         self.rows = [self._row(number, h)
                      for number, h in enumerate(data.get("handovers") or [], start=1)]
@@ -167,16 +136,16 @@ class _Slip:
     @staticmethod
     def _row(number: int, h: dict[str, Any]) -> _Row:
         where = f"handovers[{number - 1}]"
-        step = _text(h.get("step"))
+        step = text(h.get("step"))
         if not step:
             step = f"Bước {number}"
         elif step.isdigit():
             step = f"Bước {step}"
-        agencies = (f"{step}\n1. Giao: {_text(h.get('gave_agency')) or '—'}\n"
-                    f"2. Nhận: {_text(h.get('received_agency')) or '—'}")
-        at = _time(h.get("at"), f"{where}.at")
-        when = (f"{format_time(at)}\nNgười giao: {_text(h.get('gave_by')) or '—'}\n"
-                f"Người nhận: {_text(h.get('received_by')) or '—'}")
+        agencies = (f"{step}\n1. Giao: {text(h.get('gave_agency')) or '—'}\n"
+                    f"2. Nhận: {text(h.get('received_agency')) or '—'}")
+        at = parse_time(h.get("at"), f"{where}.at")
+        when = (f"{format_time(at)}\nNgười giao: {text(h.get('gave_by')) or '—'}\n"
+                f"Người nhận: {text(h.get('received_by')) or '—'}")
         due = _optional_time(h.get("step_due_at"), f"{where}.step_due_at")
         done = _optional_time(h.get("done_at"), f"{where}.done_at")
         details = []
@@ -184,79 +153,37 @@ class _Slip:
             details.append(f"Hạn xử lý: {format_time(due)}")
         if done is not None:
             details.append(f"Hoàn thành: {format_time(done)}")
-        return _Row(agencies, when, result_label(h), "\n".join(details), _text(h.get("note")))
+        return _Row(agencies, when, result_label(h), "\n".join(details), text(h.get("note")))
 
 
 # -- drawing ---------------------------------------------------------------------------
 
 
-def _rule(pdf: FPDF, centre_x: float, y: float, width: float) -> None:
-    pdf.set_line_width(0.3)
-    pdf.line(centre_x - width / 2, y, centre_x + width / 2, y)
-
-
 def _heading(pdf: FPDF, s: _Slip) -> None:
     """The agency on the left, the national heading on the right (as form 01)."""
-    top = pdf.t_margin
     left_w = 80.0
     right_x = pdf.l_margin + left_w
     right_w = pdf.w - pdf.r_margin - right_x
 
-    pdf.set_xy(pdf.l_margin, top)
-    if s.province_name and s.province_name.casefold() != s.agency_name.casefold():
-        pdf.set_font(FONT, "", 10)
-        pdf.multi_cell(left_w, 5, s.province_name.upper(), align=Align.C,
-                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(FONT, "B", 10)
-    pdf.multi_cell(left_w, 5, (s.agency_name or "CƠ QUAN GIẢI QUYẾT").upper(), align=Align.C,
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    _rule(pdf, pdf.l_margin + left_w / 2, pdf.get_y() + 0.8, 22)
-    left_bottom = pdf.get_y() + 1.6
-
-    pdf.set_xy(right_x, top)
-    pdf.set_font(FONT, "B", 10)
-    pdf.cell(right_w, 5, NATION, align=Align.C, new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_font(FONT, "B", 11)
-    pdf.cell(right_w, 5.5, MOTTO, align=Align.C, new_x=XPos.LEFT, new_y=YPos.NEXT)
-    _rule(pdf, right_x + right_w / 2, pdf.get_y() + 0.6, pdf.get_string_width(MOTTO))
+    left_bottom = agency_heading(pdf, left_w, s.province_name, s.agency_name,
+                                 "CƠ QUAN GIẢI QUYẾT")
+    national_heading(pdf, right_x, right_w)
 
     pdf.set_xy(pdf.l_margin, max(left_bottom, pdf.get_y() + 1.6) + 8)
-    pdf.set_font(FONT, "B", 13.5)
-    pdf.cell(0, 7, TITLE, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(1)
-    label = "Mã hồ sơ: "
-    pdf.set_font(FONT, "", 12)
-    label_w = pdf.get_string_width(label)
-    pdf.set_font(FONT, "B", 12)
-    code_w = pdf.get_string_width(s.code)
-    pdf.set_x(pdf.l_margin + (pdf.epw - label_w - code_w) / 2)
-    pdf.set_font(FONT, "", 12)
-    pdf.cell(label_w, 6.5, label)
-    pdf.set_font(FONT, "B", 12)
-    pdf.cell(code_w, 6.5, s.code, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    title_block(pdf, TITLE, s.code)
     pdf.set_font(FONT, "I", 10.5)
     pdf.cell(0, 5.5, "(Kèm theo Giấy tiếp nhận hồ sơ và hẹn trả kết quả cùng mã hồ sơ)",
              align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
 
 
-def _line(pdf: FPDF, label: str, value: str, bold_value: bool = False) -> None:
-    """``label`` and ``value`` as running text that wraps at the right margin."""
-    pdf.set_x(pdf.l_margin)
-    pdf.set_font(FONT, "", BODY_PT)
-    pdf.write(LINE_MM, label)
-    pdf.set_font(FONT, "B" if bold_value else "", BODY_PT)
-    pdf.write(LINE_MM, value or "—")
-    pdf.ln(LINE_MM)
-
-
 def _summary(pdf: FPDF, s: _Slip) -> None:
-    _line(pdf, "Cơ quan (bộ phận) tiếp nhận hồ sơ: ", s.agency_name)
-    _line(pdf, "Tên thủ tục hành chính: ", s.procedure_name, bold_value=True)
-    _line(pdf, "Tổ chức, cá nhân nộp hồ sơ: ", s.applicant_name)
-    _line(pdf, "Thời gian nhận hồ sơ: ", format_time(s.received_at))
+    line(pdf, "Cơ quan (bộ phận) tiếp nhận hồ sơ: ", s.agency_name)
+    line(pdf, "Tên thủ tục hành chính: ", s.procedure_name, bold_value=True)
+    line(pdf, "Tổ chức, cá nhân nộp hồ sơ: ", s.applicant_name)
+    line(pdf, "Thời gian nhận hồ sơ: ", format_time(s.received_at))
     due = format_time(s.due_at) if s.due_at else "—"
-    _line(pdf, "Thời gian hẹn trả kết quả: ", due, bold_value=s.due_at is not None)
+    line(pdf, "Thời gian hẹn trả kết quả: ", due, bold_value=s.due_at is not None)
     pdf.ln(2)
 
 
@@ -276,8 +203,8 @@ def _table(pdf: FPDF, s: _Slip) -> None:
         align=Align.L,
     ) as table:
         heading = table.row()
-        for text in HEADINGS:
-            heading.cell(text, align=Align.C, v_align=VAlign.M)
+        for caption in HEADINGS:
+            heading.cell(caption, align=Align.C, v_align=VAlign.M)
         if not s.rows:
             table.row().cell("(Chưa có lượt giao, nhận hồ sơ)", colspan=len(HEADINGS),
                              align=Align.C)
@@ -300,5 +227,5 @@ def _table(pdf: FPDF, s: _Slip) -> None:
 
 def _footnotes(pdf: FPDF) -> None:
     pdf.set_font(FONT, "I", 9)
-    for text in FOOTNOTES:
-        pdf.multi_cell(0, 4.6, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for footnote in FOOTNOTES:
+        pdf.multi_cell(0, 4.6, footnote, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)

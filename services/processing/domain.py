@@ -23,9 +23,9 @@ otherwise; anything not in the table raises :class:`IllegalTransition`.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from motcua.calendar import WorkingCalendar
+from motcua.timezone import LOCAL_TZ
 
 __all__ = [
     "EVENTS", "FINISHED", "NATIONAL_STATUS", "OFFICER_ACTIONS", "OPEN", "STATUSES",
@@ -88,7 +88,6 @@ OPEN: frozenset[str] = frozenset({
 FINISHED: frozenset[str] = frozenset({
     "resolved", "awaiting_delivery", "returned", "stopped", "withdrawn", "refused"})
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _base(action: str) -> str:

@@ -12,8 +12,9 @@ import segno
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from services.intake import receipt as receipt_module
-from services.intake.receipt import format_date, format_time, format_vnd, render_receipt
+from motcua import forms
+from motcua.forms import format_date, format_time
+from services.intake.receipt import format_vnd, render_receipt
 
 ROOT = Path(__file__).resolve().parents[2]
 TRACKING_URL = "https://dichvucong.thanhhoa.gov.vn/tra-cuu?ma=000.00.15.H56-261123-0001"
@@ -195,10 +196,10 @@ def test_every_vietnamese_letter_survives_the_round_trip():
 
 def test_fonts_have_every_vietnamese_letter_and_are_package_data():
     letters = VIETNAMESE + VIETNAMESE.upper() + "–"
-    for filename in receipt_module.FONT_FILES.values():
-        cmap = TTFont(receipt_module.FONT_DIR / filename).getBestCmap()
+    for filename in forms.FONT_FILES.values():
+        cmap = TTFont(forms.FONT_DIR / filename).getBestCmap()
         assert [ch for ch in letters if ord(ch) not in cmap] == [], filename
-    assert (receipt_module.FONT_DIR / "LICENSE").is_file()
+    assert (forms.FONT_DIR / "LICENSE").is_file()
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     patterns = config["tool"]["setuptools"]["package-data"]["*"]
     assert "fonts/*.ttf" in patterns and "fonts/LICENSE*" in patterns
