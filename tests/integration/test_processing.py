@@ -328,3 +328,29 @@ def test_an_override_set_in_intake_reaches_processings_clock(system, db):
 
     # with Tue 24 (holiday) and Wed 25 (override) off, +16 h lands on Fri 27 09:00
     assert cases.get_case(db, code)["steps"][0]["due_at"] == iso(2026, 11, 27, 9)
+
+
+def test_the_sweep_goes_on_when_one_dossier_fails(db, monkeypatch):
+    from motcua.db import UnitOfWork
+
+    now = datetime.now(LOCAL_TZ)
+    codes = [f"000.17.22.H56-261102-{n:04d}" for n in range(1, 6)]
+    for code in codes:
+        deliver(db, "dossier.accepted", accepted(code, now - timedelta(days=20),
+                                                 now - timedelta(days=1), route=[]),
+                cases.on_accepted)
+    broken = codes[2]
+    emit = UnitOfWork.emit
+
+    def failing_emit(self, event_type, data):
+        if data.get("code") == broken:
+            raise RuntimeError("this dossier's data is broken")
+        return emit(self, event_type, data)
+
+    monkeypatch.setattr(UnitOfWork, "emit", failing_emit)
+
+    counts = cases.sweep(db, now=now)
+
+    assert counts["overdue"] == len(codes) - 1 and counts["failed"] >= 1
+    flagged = {c for c in codes if cases.get_case(db, c)["overdue"]}
+    assert flagged == set(codes) - {broken}  # its flag was rolled back with its event
