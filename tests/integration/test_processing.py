@@ -119,8 +119,9 @@ def test_three_agencies_with_a_supplement_pause_and_an_extension_hand_computed(d
         "accept", "take", "forward", "request_supplement", "supplemented", "forward",
         "extend", "resolve", "return"]
     assert cases.verify_trail(db) == {}
-    events = [r[0] for r in db.engine.connect().execute(
-        sa.text("SELECT event_type FROM outbox ORDER BY id"))]
+    with db.engine.connect() as connection:
+        events = connection.execute(
+            sa.text("SELECT event_type FROM outbox ORDER BY id")).scalars().all()
     assert events.count("dossier.status_changed") == 9
     for expected in ("dossier.supplement_requested", "dossier.extended", "dossier.resolved",
                      "dossier.returned"):
