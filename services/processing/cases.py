@@ -126,7 +126,7 @@ def on_supplemented(db: Db, event: Event) -> None:
             step.due_at = domain.resume(cal, step.due_at, case.paused_at, resumed)
         case.paused_at = None
         _move(uow, case, "supplemented", "citizen", case.current_agency, resumed,
-              event_name="supplemented", note=data.get("note", ""))
+              note=data.get("note", ""))
 
 
 def on_paid(db: Db, event: Event) -> None:
@@ -139,8 +139,7 @@ def on_paid(db: Db, event: Event) -> None:
             return
         case.fee_paid = True
         if case.status in ("awaiting_payment", "awaiting_result_payment"):
-            _move(uow, case, "paid", SYSTEM, case.current_agency, data["paid_at"],
-                  event_name="paid")
+            _move(uow, case, "paid", SYSTEM, case.current_agency, data["paid_at"])
 
 
 def on_delivered(db: Db, event: Event) -> None:
@@ -157,13 +156,15 @@ def _on_external(db: Db, event: Event, name: str, at: datetime, code: str | None
         if case is None:
             return
         try:
-            domain.transition(case.status, name)
+            target = domain.transition(case.status, name)
         except domain.IllegalTransition:
             log.info("%s ignored for %s in status %s", name, case.dossier_code, case.status)
             return  # late or repeated: never backwards
-        if name in ("withdrawn", "delivered"):
-            case.finished_at = case.finished_at or at
-        _move(uow, case, name, SYSTEM, case.current_agency, at, event_name=name, note=note)
+        case.finished_at = case.finished_at or at  # withdrawn or delivered: it is over
+        if name == "delivered":
+            uow.emit("dossier.returned", {"code": case.dossier_code, "agency": case.agency,
+                                          "returned_at": at, "method": "postal"})
+        _move(uow, case, name, SYSTEM, case.current_agency, at, to_status=target, note=note)
 
 
 # -- officers' actions -------------------------------------------------------------------------
@@ -466,15 +467,12 @@ def verify_trail(db: Db) -> dict[str, list[str]]:
 # -- helpers ---------------------------------------------------------------------------------
 
 def _move(uow: UnitOfWork, case: Case, action: str, actor: str, agency: str | None,
-          at: datetime, to_status: str | None = None, event_name: str | None = None,
-          note: str = "") -> None:
-    """Apply a move: status, trail row, and ``dossier.status_changed``."""
+          at: datetime, to_status: str | None = None, note: str = "") -> None:
+    """Apply a move (to ``to_status``, or where the table sends ``action``): status,
+    trail row, and ``dossier.status_changed``."""
     old_status, old_national = case.status, case.national_status
-    new_status = to_status or domain.transition(case.status, event_name or action)
+    new_status = to_status or domain.transition(case.status, action)
     case.status, case.national_status = new_status, domain.NATIONAL_STATUS[new_status]
-    if new_status == "returned" and action == "delivered":
-        uow.emit("dossier.returned", {"code": case.dossier_code, "agency": case.agency,
-                                      "returned_at": at, "method": "postal"})
     _record(uow, case, action, actor, agency, new_status, at, old_status, note)
     uow.emit("dossier.status_changed", {
         "code": case.dossier_code, "agency": case.current_agency, "action": action,
