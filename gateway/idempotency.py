@@ -54,7 +54,7 @@ def once(db: Db, request: Request, scope: str, run: Callable[[], Response],
         if problem.status >= 500:
             _release(db, scope, key)
         else:
-            _store(db, scope, key, _problem_response(problem))
+            _store(db, scope, key, problem_response(problem.problem()))
         raise
     except BaseException:
         _release(db, scope, key)
@@ -118,9 +118,6 @@ def _replay(row: IdempotencyKey) -> Response:
     return Response(row.body, status=row.status, content_type=row.content_type,
                     headers=headers)
 
-
-def _problem_response(problem: Problem) -> Response:
-    return problem_response(problem.problem())
 
 
 def purge_expired(db: Db) -> int:

@@ -188,7 +188,7 @@ class GatewayService:
         else:
             self.services.call("processing", "act", code, action, body, actor.as_dict(),
                                sorted(self._scope(actor)))
-        return json_response(self._composed(code, self._visible_dossier(actor, code)))
+        return json_response(self._composed(code, self._intake_dossier(code)[0]))
 
     @api("GET", "/api/v1/dossiers")
     def list_dossiers(self, request: Request) -> Response:
@@ -304,8 +304,7 @@ class GatewayService:
 
     def _visible_dossier(self, actor: Actor, code: str) -> dict[str, Any]:
         """The dossier if this actor may see it; 404 otherwise (saying more would leak)."""
-        dossier = self.services.call("intake", "get_dossier", code)
-        owner = dossier.pop("owner", None)
+        dossier, owner = self._intake_dossier(code)
         if actor.role == "citizen" and owner != actor.sub:
             raise NotFound(f"No dossier {code}.")
         if actor.role == "officer" and dossier["agency"] not in self._scope(actor):
@@ -315,6 +314,11 @@ class GatewayService:
             if not route & self._scope(actor):
                 raise NotFound(f"No dossier {code}.")
         return dossier
+
+    def _intake_dossier(self, code: str) -> tuple[dict[str, Any], str | None]:
+        """Intake's record of the dossier, and its owner (never shown to callers)."""
+        dossier = self.services.call("intake", "get_dossier", code)
+        return dossier, dossier.pop("owner", None)
 
     def _scope(self, actor: Actor) -> set[str]:
         """The officer's agency and every agency below it (asked of intake, cached)."""
