@@ -53,14 +53,12 @@ def queue_name(service: str, method: str) -> str:
 def consumer_queues(service: str, method: str, event_types: Iterable[str]) -> list[Queue]:
     """The main, retry and dead-letter queues of one consumer, declared the same everywhere."""
     name = queue_name(service, method)
+    # kombu binds a Queue to one routing key; declare_topology binds any further types.
     main = Queue(
-        name, exchange=EVENTS_EXCHANGE, durable=True,
+        name, exchange=EVENTS_EXCHANGE, routing_key=next(iter(event_types)), durable=True,
         queue_arguments={"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
                          "x-dead-letter-routing-key": name},
     )
-    # kombu binds a Queue to one routing key; extra bindings are added in declare_queues.
-    types = list(event_types)
-    main.routing_key = types[0]
     retry = Queue(f"{name}.retry", durable=True,
                   queue_arguments={"x-dead-letter-exchange": "",
                                    "x-dead-letter-routing-key": name})
