@@ -99,6 +99,9 @@ def add_kernel_tables(metadata: MetaData) -> None:
         Column("lease_until", UtcDateTime(), nullable=True),
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text, nullable=True),
+        # Set when no queue was bound for the event: the relay stops trying it until
+        # `motcua outbox replay`, or until a probe finds its topology has appeared.
+        Column("parked_at", UtcDateTime(), nullable=True),
     )
     Table(
         "inbox", metadata,
@@ -106,6 +109,16 @@ def add_kernel_tables(metadata: MetaData) -> None:
         Column("consumer", String(200), primary_key=True),
         Column("event_type", String(100), nullable=False),
         Column("handled_at", UtcDateTime(), nullable=False),
+    )
+    Table(
+        # Commands this service carried out, kept with the change they made (same
+        # transaction): a redelivered RPC or a client's retry gets the recorded answer.
+        "commands", metadata,
+        Column("id", String(300), primary_key=True),  # caller + Idempotency-Key, or request id
+        Column("name", String(100), nullable=False),  # e.g. intake.submit_dossier
+        Column("fingerprint", String(64), nullable=False),  # hash of the request
+        Column("result", Text, nullable=False),  # the JSON answer given the first time
+        Column("created_at", UtcDateTime(), nullable=False, index=True),
     )
 
 
