@@ -1,4 +1,4 @@
-"""``motcua``: run the system, print development tokens, inspect and replay dead letters.
+"""``motcua``: run the system, print development tokens, replay dead letters and parked events.
 
 This module is the composition root: the one place in the kernel that names the
 services (as import paths, loaded lazily).
@@ -213,6 +213,43 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """List each service's unpublished and parked events, or unpark them for the relays."""
+    from sqlalchemy.exc import DBAPIError
+
+    from motcua import outbox
+    from motcua.db import local_iso, make_engine
+
+    if args.id is not None and not args.service:
+        raise CliError("--id needs --service: each service's outbox numbers its own rows")
+    cfg = motcua_config.load()
+    total = 0
+    for name in [args.service] if args.service else list(SERVICE_CLASSES):
+        engine = make_engine(cfg[name]["DB_URL"])
+        try:
+            if args.action == "replay":
+                count = outbox.unpark(engine, args.type, args.id)
+                total += count
+                print(f"{name}: unparked {count} event(s)")
+                continue
+            counts = outbox.backlog(engine)
+            print(f"{name}: {counts['pending']} unpublished: "
+                  f"{counts['pending'] - counts['parked']} waiting for the relay, "
+                  f"{counts['parked']} parked")
+            for event in outbox.parked_events(engine, args.type, args.id):
+                print(f"  #{event.id}\t{event.event_type}\t{event.event_id}\t"
+                      f"attempts={event.attempts}\tparked {local_iso(event.parked_at)}\t"
+                      f"{event.last_error or ''}")
+        except DBAPIError as exc:
+            raise CliError(f"cannot read {name}'s outbox ({exc.orig}); "
+                           "is its database migrated (`motcua migrate`)?") from None
+        finally:
+            engine.dispose()
+    if args.action == "replay":
+        print(f"motcua: unparked {total} event(s); the relays publish them within a poll")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -251,6 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_argument("--event-id", help="replay only this event")
     dlq.add_argument("--limit", type=int, default=100, help="list at most this many per queue")
     dlq.set_defaults(func=cmd_dlq)
+
+    out = sub.add_parser("outbox", help="list parked outbox events, or replay (unpark) them")
+    out.add_argument("action", choices=["list", "replay"])
+    out.add_argument("--service", choices=list(SERVICE_CLASSES), help="one service's outbox")
+    out.add_argument("--type", help="only events of this type, e.g. dossier.submitted")
+    out.add_argument("--id", type=int, help="only this outbox row (with --service)")
+    out.set_defaults(func=cmd_outbox)
     return parser
 
 

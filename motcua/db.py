@@ -241,12 +241,15 @@ class Db:
             connection.execute(text("SELECT 1"))
 
     def outbox_backlog(self) -> dict[str, int]:
-        """Events not yet published, and how many of those have failed at least once."""
+        """Events not yet published, how many of those have failed at least once, and how
+        many are parked (no queue was bound for them: a missing consumer to look into)."""
         outbox = self.metadata.tables["outbox"]
         unpublished = outbox.c.published_at.is_(None)
         with self.engine.connect() as connection:
-            pending = connection.scalar(select(func.count()).select_from(outbox).where(unpublished))
-            failing = connection.scalar(
-                select(func.count()).select_from(outbox).where(unpublished, outbox.c.attempts > 0))
-        return {"pending": pending or 0, "failing": failing or 0}
+            pending, failing, parked = connection.execute(select(
+                func.count(),
+                func.count().filter(outbox.c.attempts > 0),
+                func.count().filter(outbox.c.parked_at.is_not(None)),
+            ).select_from(outbox).where(unpublished)).one()
+        return {"pending": pending, "failing": failing, "parked": parked}
 

@@ -8,39 +8,84 @@ Replicas share the table safely: a relay first *claims* a batch with a short lea
 (``FOR UPDATE SKIP LOCKED`` where the database has it), publishes each event with
 publisher confirms and ``mandatory``, then marks it published. An event is
 published at least once; consumers' inboxes make that exactly-once in effect.
+
+An event no queue is bound for is *parked*: logged once, and left out of every
+claim, so it costs nothing while it waits and never holds up routable events. Every
+``MOTCUA.OUTBOX_PROBE_SECONDS`` the relay publishes the oldest parked event of each
+type; when one routes, all parked events of its type are unparked and go out.
+``motcua outbox replay`` (``unpark``) unparks them by hand.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 import eventlet
+from amqp.abstract_channel import IGNORED_METHOD_DURING_CHANNEL_CLOSE
 from eventlet.queue import Empty, LightQueue
 from nameko.amqp.publish import Publisher, UndeliverableMessage
-from sqlalchemy import MetaData, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import ColumnElement, MetaData, Table, and_, func, or_, select, update
+from sqlalchemy.engine import Connection, Engine
 
-from motcua.db import outbox_table, utcnow
+from motcua.config import settings
+from motcua.db import Db, add_kernel_tables, outbox_table, utcnow
 from motcua.messaging import EVENTS_EXCHANGE
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)
 MAX_BACKOFF_SECONDS = 10.0
+DEFAULT_PROBE_SECONDS = 30.0
 # Publish fails fast when the broker is down; the relay itself backs off and retries.
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
                         "interval_max": 0.2}
 
+class _ReturnedAckFilter(logging.Filter):
+    """Drop py-amqp's warning about the broker's ack of a message it returned.
+
+    An unroutable mandatory publish closes its channel (nameko raises
+    ``UndeliverableMessage``); the ack that follows arrives on the closing channel and
+    py-amqp logs it. Without this, every park and every failed probe would add a line.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.msg == IGNORED_METHOD_DURING_CHANNEL_CLOSE and record.args
+                    and tuple(record.args[0]) == BASIC_ACK)
+
+
+BASIC_ACK = (60, 80)
+logging.getLogger("amqp").addFilter(_ReturnedAckFilter())
+
+# The kernel's tables alone: every service's outbox has these columns, so the
+# functions below work on any service's database without importing its models.
+_KERNEL_METADATA = MetaData()
+add_kernel_tables(_KERNEL_METADATA)
+
+
+def _parked(outbox: Table) -> ColumnElement[bool]:
+    return and_(outbox.c.parked_at.is_not(None), outbox.c.published_at.is_(None))
+
+
+def _unleased(outbox: Table, now: datetime) -> ColumnElement[bool]:
+    return or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
+
 
 class OutboxRelay:
     def __init__(self, engine: Engine, metadata: MetaData, amqp_uri: str,
-                 poll_seconds: float = 1.0, batch: int = 200) -> None:
+                 poll_seconds: float = 1.0, batch: int = 200,
+                 probe_seconds: float | None = None) -> None:
         self.engine = engine
         self.outbox = outbox_table(metadata)
         self.poll_seconds = poll_seconds
         self.batch = batch
+        if probe_seconds is None:
+            probe_seconds = float(settings().get("OUTBOX_PROBE_SECONDS", DEFAULT_PROBE_SECONDS))
+        self.probe_seconds = probe_seconds
         self.publisher = Publisher(amqp_uri, mandatory=True, declare=[EVENTS_EXCHANGE],
                                    retry_policy=PUBLISH_RETRY_POLICY)
         self._wakeups: LightQueue = LightQueue(maxsize=1)
@@ -58,9 +103,13 @@ class OutboxRelay:
         """The relay loop; stops when ``stop`` is called."""
         self._running = True
         backoff = 0.0
+        next_probe = time.monotonic() + self.probe_seconds
         while self._running:
             try:
                 published, more = self.publish_pending()
+                if time.monotonic() >= next_probe:
+                    next_probe = time.monotonic() + self.probe_seconds
+                    more = self.probe_parked() > 0 or more
             except Exception as exc:
                 backoff = min(MAX_BACKOFF_SECONDS, max(0.5, backoff * 2))
                 log.warning("outbox relay: %s; retrying in %.1fs", exc, backoff)
@@ -85,22 +134,55 @@ class OutboxRelay:
         """
         rows = self._claim()
         published: list[int] = []
+        handled: set[int] = set()
         try:
             for row_id, event_type, body in rows:
                 try:
-                    self.publisher.publish(json.loads(body), exchange=EVENTS_EXCHANGE.name,
-                                           routing_key=event_type)
+                    self._publish(event_type, body)
                 except UndeliverableMessage:
-                    # No queue is bound for this type: keep it, and let the others go on.
-                    self._failed(row_id, f"no queue is bound for {event_type}")
+                    # No queue is bound for this type: park it, and let the others go on.
+                    self._park(row_id, event_type)
+                    handled.add(row_id)
                     continue
                 published.append(row_id)
+                handled.add(row_id)
         except Exception as exc:
-            self._release([r[0] for r in rows if r[0] not in published], str(exc))
+            self._release([r[0] for r in rows if r[0] not in handled], str(exc))
             raise
         finally:
             self._mark_published(published)
         return len(published), len(rows) == self.batch
+
+    def probe_parked(self) -> int:
+        """Publish the oldest parked event of each type; returns how many were unparked.
+
+        One publish per type whose topology is still missing, and no log line: a type
+        that stays unroutable costs one broker round trip per probe interval.
+        """
+        outbox = self.outbox
+        with self.engine.connect() as connection:
+            oldest = connection.execute(
+                select(outbox.c.event_type, func.min(outbox.c.id))
+                .where(_parked(outbox)).group_by(outbox.c.event_type)).all()
+        unparked = 0
+        for event_type, row_id in oldest:
+            body = self._lease_parked(row_id)
+            if body is None:  # another replica is probing it
+                continue
+            try:
+                self._publish(event_type, body)
+            except UndeliverableMessage:
+                self._release([row_id], None)
+                continue
+            except Exception:
+                self._release([row_id], None)
+                raise
+            unparked += self._routes_again(row_id, event_type)
+        return unparked
+
+    def _publish(self, event_type: str, body: str) -> None:
+        self.publisher.publish(json.loads(body), exchange=EVENTS_EXCHANGE.name,
+                               routing_key=event_type)
 
     def _claim(self) -> list[tuple[int, str, str]]:
         now = utcnow()
@@ -108,8 +190,8 @@ class OutboxRelay:
         with self.engine.begin() as connection:
             candidates = (
                 select(outbox.c.id)
-                .where(outbox.c.published_at.is_(None),
-                       or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now))
+                .where(outbox.c.published_at.is_(None), outbox.c.parked_at.is_(None),
+                       _unleased(outbox, now))
                 .order_by(outbox.c.id).limit(self.batch)
                 .with_for_update(skip_locked=True)
             )
@@ -123,6 +205,30 @@ class OutboxRelay:
                 .where(outbox.c.id.in_(ids)).order_by(outbox.c.id)).all()
         return [tuple(row) for row in rows]
 
+    def _lease_parked(self, row_id: int) -> str | None:
+        """Lease one parked event for a probe; None if another replica holds it."""
+        now = utcnow()
+        outbox = self.outbox
+        with self.engine.begin() as connection:
+            leased = connection.execute(
+                update(outbox).where(outbox.c.id == row_id, _parked(outbox),
+                                     _unleased(outbox, now))
+                .values(lease_until=now + LEASE)).rowcount
+            if not leased:
+                return None
+            return connection.scalar(select(outbox.c.body).where(outbox.c.id == row_id))
+
+    def _routes_again(self, row_id: int, event_type: str) -> int:
+        """The probe was routed: it is published, and the rest of its type unparked."""
+        outbox = self.outbox
+        with self.engine.begin() as connection:
+            connection.execute(update(outbox).where(outbox.c.id == row_id).values(
+                published_at=utcnow(), parked_at=None, lease_until=None))
+            count = _unpark(connection, outbox, event_type=event_type)
+        log.info("outbox: %s routes again; %d more parked event(s) of it will be published",
+                 event_type, count)
+        return count + 1
+
     def _mark_published(self, ids: list[int]) -> None:
         if not ids:
             return
@@ -130,19 +236,76 @@ class OutboxRelay:
             connection.execute(update(self.outbox).where(self.outbox.c.id.in_(ids))
                                .values(published_at=utcnow(), lease_until=None))
 
-    def _failed(self, row_id: int, error: str) -> None:
-        """An event that cannot be routed now: try it again after a while."""
-        log.error("outbox event %s not published: %s", row_id, error)
+    def _park(self, row_id: int, event_type: str) -> None:
+        """No queue is bound for the event: stop trying it until a probe or a replay."""
+        error = f"no queue is bound for {event_type}"
+        log.warning("outbox event %s parked: %s; it is retried when a queue is bound "
+                    "(probed every %gs) or on `motcua outbox replay`",
+                    row_id, error, self.probe_seconds)
         with self.engine.begin() as connection:
             connection.execute(update(self.outbox).where(self.outbox.c.id == row_id).values(
-                attempts=self.outbox.c.attempts + 1, last_error=error,
-                lease_until=utcnow() + timedelta(seconds=self.poll_seconds * 10)))
+                attempts=self.outbox.c.attempts + 1, last_error=error, parked_at=utcnow(),
+                lease_until=None))
 
-    def _release(self, ids: list[int], error: str) -> None:
+    def _release(self, ids: list[int], error: str | None) -> None:
+        """Give claims back; with an error, the attempt counts (the broker failed)."""
         if not ids:
             return
+        values: dict[str, Any] = {"lease_until": None}
+        if error is not None:
+            values.update(attempts=self.outbox.c.attempts + 1, last_error=error[:2000])
         with self.engine.begin() as connection:
-            connection.execute(update(self.outbox).where(self.outbox.c.id.in_(ids)).values(
-                attempts=self.outbox.c.attempts + 1, last_error=error[:2000], lease_until=None))
+            connection.execute(update(self.outbox).where(self.outbox.c.id.in_(ids))
+                               .values(**values))
 
 
+# -- for `motcua outbox list / replay`: plain functions over a service's engine -------------
+
+@dataclass(frozen=True)
+class ParkedEvent:
+    id: int
+    event_type: str
+    event_id: str
+    attempts: int
+    parked_at: datetime
+    last_error: str | None
+
+
+def backlog(engine: Engine) -> dict[str, int]:
+    """What ``health`` reports: unpublished, failing and parked counts."""
+    return Db(engine, _KERNEL_METADATA, source="motcua").outbox_backlog()
+
+
+def parked_events(engine: Engine, event_type: str | None = None,
+                  row_id: int | None = None) -> list[ParkedEvent]:
+    """The parked events, oldest first (optionally one type, or one row)."""
+    outbox = outbox_table(_KERNEL_METADATA)
+    query = (select(outbox.c.id, outbox.c.event_type, outbox.c.event_id, outbox.c.attempts,
+                    outbox.c.parked_at, outbox.c.last_error)
+             .where(_parked(outbox), *_matching(outbox, event_type, row_id))
+             .order_by(outbox.c.id))
+    with engine.connect() as connection:
+        return [ParkedEvent(*row) for row in connection.execute(query)]
+
+
+def unpark(engine: Engine, event_type: str | None = None, row_id: int | None = None) -> int:
+    """Unpark matching events, so the relay publishes them in its next batch; how many."""
+    with engine.begin() as connection:
+        return _unpark(connection, outbox_table(_KERNEL_METADATA), event_type, row_id)
+
+
+def _matching(outbox: Table, event_type: str | None,
+              row_id: int | None) -> list[ColumnElement[bool]]:
+    conditions = []
+    if event_type is not None:
+        conditions.append(outbox.c.event_type == event_type)
+    if row_id is not None:
+        conditions.append(outbox.c.id == row_id)
+    return conditions
+
+
+def _unpark(connection: Connection, outbox: Table, event_type: str | None = None,
+            row_id: int | None = None) -> int:
+    return connection.execute(
+        update(outbox).where(_parked(outbox), *_matching(outbox, event_type, row_id))
+        .values(parked_at=None)).rowcount
