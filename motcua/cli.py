@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,20 +81,86 @@ def parse_replicas(values: list[str]) -> dict[str, int]:
     return replicas
 
 
+RESTART_FIRST_DELAY = 1.0
+RESTART_MAX_DELAY = 30.0
+STABLE_SECONDS = 60.0  # a child up this long has its restart delay back to the first
+STOP_GRACE_SECONDS = 15.0
+
+
+@dataclass
+class Child:
+    """One supervised ``nameko run`` process, and when to start it again if it exits."""
+
+    label: str
+    command: list[str]
+    process: subprocess.Popen | None = None
+    started_at: float = 0.0
+    delay: float = RESTART_FIRST_DELAY
+    restart_at: float | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+    def check(self, now: float) -> None:
+        """Note an exit and schedule the restart, or restart when its delay is over."""
+        if self.process is None:
+            if self.restart_at is not None and now >= self.restart_at:
+                self.start()
+                print(f"motcua: restarted {self.label} (pid {self.process.pid})", flush=True)
+            return
+        code = self.process.poll()
+        if code is None:
+            return
+        if now - self.started_at >= STABLE_SECONDS:
+            self.delay = RESTART_FIRST_DELAY
+        print(f"motcua: {self.label} exited ({exit_reason(code)}) after "
+              f"{now - self.started_at:.0f}s; restarting it in {self.delay:g}s", flush=True)
+        self.process = None
+        self.restart_at = now + self.delay
+        self.delay = min(RESTART_MAX_DELAY, self.delay * 2)
+
+
+def exit_reason(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def stop_children(children: list[Child]) -> None:
+    """SIGTERM to each, then kill whatever is still running after the grace period."""
+    running = [c.process for c in children if c.process and c.process.poll() is None]
+    for process in running:
+        process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in running:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def cmd_up(args: argparse.Namespace) -> int:
+    """Prepare, start every replica, and keep them running until Ctrl-C or SIGTERM."""
     cfg = motcua_config.load()
     check_broker(cfg["AMQP_URI"])
     replicas = parse_replicas(args.replicas or [])
     print("motcua: migrating databases and declaring queues ...", flush=True)
     prepare(cfg)
     config_file = str(motcua_config.config_path())
-    processes: list[tuple[str, subprocess.Popen]] = []
-    targets = [(name, path) for name, path in SERVICE_CLASSES.items()]
-    targets.append(("gateway", GATEWAY_CLASS))
-    for name, path in targets:
-        for index in range(replicas[name]):
-            command = [sys.executable, "-m", "nameko", "run", "--config", config_file, path]
-            processes.append((f"{name}#{index + 1}", subprocess.Popen(command)))
+    targets = [*SERVICE_CLASSES.items(), ("gateway", GATEWAY_CLASS)]
+    children = [
+        Child(f"{name}#{index + 1}",
+              [sys.executable, "-m", "nameko", "run", "--config", config_file, path])
+        for name, path in targets for index in range(replicas[name])
+    ]
+    for child in children:
+        child.start()
     address = cfg["WEB_SERVER_ADDRESS"]
     base_url = f"http://{address}"
     stopping = False
@@ -107,26 +174,21 @@ def cmd_up(args: argparse.Namespace) -> int:
     try:
         from motcua.demo import run_demo, wait_healthy
 
-        wait_healthy(base_url, processes, timeout=args.start_timeout)
+        wait_healthy(base_url, [(c.label, c.process) for c in children],
+                     timeout=args.start_timeout)
         started = ", ".join(f"{n}×{c}" for n, c in replicas.items())
         print(f"motcua: up at {base_url} ({started}); Ctrl-C stops it.", flush=True)
         if args.demo:
             run_demo(base_url, cfg)
         while not stopping:
-            for label, process in processes:
-                if process.poll() is not None:
-                    raise CliError(f"{label} exited with code {process.returncode}; "
-                                   "stopping everything")
+            now = time.monotonic()
+            for child in children:
+                if stopping:  # a Ctrl-C reaches the children too: do not restart them
+                    break
+                child.check(now)
             time.sleep(0.5)
     finally:
-        for _, process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for _, process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_children(children)
         print("motcua: stopped.", flush=True)
     return 0
 
