@@ -102,7 +102,7 @@ class ProblemWsgiApp(WsgiApp):
         try:
             response = self.respond(request, origin)
         except Problem as exc:
-            response = problem_response(exc.problem())
+            response = problem_response(exc.problem(), exc.headers())
         except HTTPException as exc:
             response = problem_response(http_problem(exc),
                                         dict(exc.get_headers()) if exc.code == 405 else None)
@@ -127,6 +127,9 @@ class ProblemWsgiApp(WsgiApp):
             return Response(status=204, headers={
                 "Access-Control-Allow-Methods": CORS_METHODS,
                 "Access-Control-Allow-Headers": CORS_HEADERS, "Access-Control-Max-Age": "600"})
+        direct = self.server.direct_routes.get(request.path)
+        if direct and request.method in ("GET", "HEAD"):
+            return direct(request)  # answered without waiting for a worker
         if request.path not in UNLIMITED_PATHS:
             wait = self.limiter.retry_after(bearer_token(request), request.remote_addr)
             if wait is not None:
@@ -142,6 +145,12 @@ class ProblemWsgiApp(WsgiApp):
 
 
 class ProblemWebServer(WebServer):
+    """nameko's web server with our WSGI app, and routes answered outside the pool."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.direct_routes: dict[str, Any] = {}  # path -> callable(request) -> Response
+
     def get_wsgi_app(self) -> ProblemWsgiApp:
         return ProblemWsgiApp(self)
 
@@ -160,7 +169,7 @@ class ApiHandler(HttpRequestHandler):
 
     def response_from_exception(self, exc: Exception) -> Response:
         if isinstance(exc, Problem):
-            return problem_response(exc.problem())
+            return problem_response(exc.problem(), exc.headers())
         if isinstance(exc, RequestEntityTooLarge):
             return problem_response(TooLarge(f"The body exceeds {max_body_bytes()} bytes.")
                                     .problem())

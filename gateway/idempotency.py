@@ -1,114 +1,125 @@
-"""``Idempotency-Key`` on creating POSTs (API.md).
+"""``Idempotency-Key`` on every POST (API.md): a fast path in front of the owner's record.
 
-The first request with a key claims it (a row in the gateway database, shared by all
-replicas) and stores its response. The same key with the same body gets that response
-again; with another body, 409. A second request arriving while the first is still
-running waits for it, so two concurrent requests with one key create one resource.
-Answers the caller could retry (5xx) are not kept: the key is released.
+The record is the owner's: the service that makes a change keeps the command id (the
+caller's identity and key) and the request's fingerprint with the change, in the same
+transaction, and answers a repeat with what it recorded (``motcua.db.Db.execute``).
+The gateway's table, shared by its replicas, only adds:
+
+- a key answered before is replayed from here (``Idempotent-Replayed: true``), and the
+  same key with another body is a 409, without asking the owner;
+- while one request holds a key (its lease, ``IDEMPOTENCY_LEASE_SECONDS``), another
+  with that key is answered 409 with ``Retry-After`` at once: no worker waits on it;
+- an answer whose outcome is unknown (503: the owner may or may not have committed)
+  is not kept and the key is not released: the lease runs out, and the retry goes
+  to the owner with the same command id, where it either finds the first answer or
+  runs for the first time. Nothing runs twice.
+
+If the gateway's own database is down, requests go straight to the owner.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import re
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
-import eventlet
 from sqlalchemy import delete, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.wrappers import Request, Response
 
 from gateway.http import problem_response
 from gateway.models import IdempotencyKey
+from motcua.contracts import commands
+from motcua.contracts.commands import Command
 from motcua.db import Db, utcnow
 from motcua.errors import BadRequest, Conflict, Problem
 
+log = logging.getLogger(__name__)
+
 HEADER = "Idempotency-Key"
-VALID_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-WAIT_SECONDS = 15.0
+VALID_KEY = re.compile(r"[\x21-\x7e]{1,200}")
+DEFAULT_LEASE = timedelta(seconds=15)
+DEFAULT_KEEP = timedelta(hours=24)
+
+CLAIMED = "claimed"  # this request holds the key: run it
+UNTRACKED = "untracked"  # the gateway's store is unavailable: the owner alone decides
 
 
 def fingerprint(request: Request) -> str:
-    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
-    digest.update(request.get_data(cache=True))
-    return digest.hexdigest()
+    return commands.fingerprint(request.method, request.path, request.get_data(cache=True))
 
 
-def once(db: Db, request: Request, scope: str, run: Callable[[], Response],
-         keep_for: timedelta = timedelta(hours=24)) -> Response:
-    """Run ``run`` once per (caller, key); replay its response for repeats."""
+def once(db: Db, request: Request, scope: str, run: Callable[[Command], Response],
+         keep_for: timedelta = DEFAULT_KEEP, lease: timedelta = DEFAULT_LEASE) -> Response:
+    """Answer a POST: ``run(command)`` asks the owner, with the command id it records."""
+    request_fingerprint = fingerprint(request)
     key = request.headers.get(HEADER)
     if key is None:
-        return run()
-    if not VALID_KEY.match(key):
+        return run(commands.fresh(request_fingerprint))
+    if not VALID_KEY.fullmatch(key):
         raise BadRequest(f"{HEADER} must be 1 to 200 visible ASCII characters.")
-    body_hash = fingerprint(request)
-    stored = _claim(db, scope, key, body_hash, keep_for)
-    if stored is not None:
-        return stored
+    claim = _claim(db, scope, key, request_fingerprint, lease)
+    if isinstance(claim, Response):
+        return claim
     try:
-        response = run()
+        response = run(commands.keyed(scope, key, request_fingerprint))
     except Problem as problem:
-        if problem.status >= 500:
-            _release(db, scope, key)
-        else:
-            _store(db, scope, key, problem_response(problem.problem()))
-        raise
-    except BaseException:
-        _release(db, scope, key)
-        raise
-    _store(db, scope, key, response)
+        if problem.status < 500 and claim == CLAIMED:
+            _store(db, scope, key, problem_response(problem.problem()), keep_for)
+        raise  # a 5xx: the outcome is unknown; the lease runs out and the owner decides
+    if claim == CLAIMED:
+        _store(db, scope, key, response, keep_for)
     return response
 
 
 def _claim(db: Db, scope: str, key: str, body_hash: str,
-           keep_for: timedelta) -> Response | None:
-    """None if this request now owns the key; else the stored response to replay."""
-    deadline = time.monotonic() + WAIT_SECONDS
+           lease: timedelta) -> str | Response:
+    """CLAIMED, UNTRACKED, or the stored response to replay; 409 if the key is busy."""
     table = IdempotencyKey.__table__
-    while True:
-        now = utcnow()
+    now = utcnow()
+    try:
         try:
             with db.unit_of_work() as uow:
+                # A lease that ran out (its gateway died, its owner did not answer) and
+                # an answer kept past its time are both gone: the key may be taken again.
                 uow.session.execute(delete(table).where(
                     table.c.scope == scope, table.c.key == key, table.c.expires_at < now))
                 uow.session.execute(insert(table).values(
                     scope=scope, key=key, fingerprint=body_hash, state="pending",
-                    created_at=now, expires_at=now + keep_for))
-            return None
+                    created_at=now, expires_at=now + lease))
+            return CLAIMED
         except IntegrityError:
             pass
         with db.session() as session:
             row = session.get(IdempotencyKey, (scope, key))
-        if row is None:  # released or expired in between: try to claim again
-            continue
-        if row.fingerprint != body_hash:
-            raise Conflict(f"This {HEADER} was already used with another request body.")
-        if row.state == "done":
-            return _replay(row)
-        if time.monotonic() > deadline:
-            raise Conflict(f"A request with this {HEADER} is still being processed; "
-                           "retry in a moment.")
-        eventlet.sleep(0.05)
+    except SQLAlchemyError as exc:
+        log.warning("idempotency store unavailable (%s); the owner alone decides", exc)
+        return UNTRACKED
+    if row is None:  # it expired in between: let the owner decide
+        return UNTRACKED
+    if row.fingerprint != body_hash:
+        raise Conflict(f"This {HEADER} was already used with another request body.")
+    if row.state == "done":
+        return _replay(row)
+    wait = max(1, int((row.expires_at - now).total_seconds() + 0.999))
+    raise Conflict(f"A request with this {HEADER} is still being processed; retry in "
+                   f"{wait} s.", retry_after=wait)
 
 
-def _store(db: Db, scope: str, key: str, response: Response) -> None:
+def _store(db: Db, scope: str, key: str, response: Response, keep_for: timedelta) -> None:
     table = IdempotencyKey.__table__
-    with db.unit_of_work() as uow:
-        uow.session.execute(update(table).where(table.c.scope == scope, table.c.key == key)
-                            .values(state="done", status=response.status_code,
-                                    content_type=response.content_type,
-                                    body=response.get_data(as_text=True),
-                                    location=response.headers.get("Location")))
-
-
-def _release(db: Db, scope: str, key: str) -> None:
-    table = IdempotencyKey.__table__
-    with db.unit_of_work() as uow:
-        uow.session.execute(delete(table).where(table.c.scope == scope, table.c.key == key,
-                                                table.c.state == "pending"))
+    try:
+        with db.unit_of_work() as uow:
+            uow.session.execute(
+                update(table).where(table.c.scope == scope, table.c.key == key)
+                .values(state="done", status=response.status_code,
+                        content_type=response.content_type,
+                        body=response.get_data(as_text=True),
+                        location=response.headers.get("Location"),
+                        expires_at=utcnow() + keep_for))
+    except SQLAlchemyError as exc:  # the owner has the record; a retry asks it
+        log.warning("could not keep the answer for an %s (%s)", HEADER, exc)
 
 
 def _replay(row: IdempotencyKey) -> Response:
@@ -119,10 +130,7 @@ def _replay(row: IdempotencyKey) -> Response:
                     headers=headers)
 
 
-
 def purge_expired(db: Db) -> int:
     table = IdempotencyKey.__table__
     with db.unit_of_work() as uow:
         return uow.session.execute(delete(table).where(table.c.expires_at < utcnow())).rowcount
-
-

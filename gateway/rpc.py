@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import eventlet
@@ -10,24 +12,38 @@ from nameko import config
 from nameko.amqp.publish import get_connection
 from nameko.constants import AMQP_SSL_CONFIG_KEY
 from nameko.exceptions import UnknownService
-from nameko.rpc import ClusterRpc, ReplyListener
+from nameko.rpc import Client, ClusterRpc, ReplyListener
 
+from motcua.amqp import CONNECTION_ERRORS, SafeAcks
 from motcua.errors import Unavailable
 
+log = logging.getLogger(__name__)
+
 DEFAULT_TIMEOUT = 10.0
+# One quick retry: with the broker down the caller should get its 503 at once.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5,
+                        "interval_max": 0.5}
 
 
 SCOPE_TTL_SECONDS = 60.0
 
 
 class Services:
-    """``services.call("intake", "get_dossier", code)`` with a timeout that becomes a 503."""
+    """``services.call("intake", "get_dossier", code)`` with a deadline that becomes a 503.
+
+    Every way of not getting an answer is ``Unavailable`` (503 with Retry-After): the
+    service is not running, the broker cannot be reached, or no reply came in time.
+    A call that timed out is forgotten by the reply listener, so its late reply is
+    dropped instead of waiting for ever in memory.
+    """
 
     def __init__(self, client: Any, timeout: float,
-                 scopes: dict[str, tuple[float, set[str]]] | None = None) -> None:
+                 scopes: dict[str, tuple[float, set[str]]] | None = None,
+                 forget: Callable[[str], Any] | None = None) -> None:
         self.client = client
         self.timeout = timeout
         self._scopes = scopes if scopes is not None else {}
+        self._forget = forget or (lambda correlation_id: None)
 
     def agency_scope(self, agency: str) -> set[str]:
         """An agency and all below it; kept a minute, as the tree changes rarely."""
@@ -40,33 +56,33 @@ class Services:
         return scope
 
     def call(self, service: str, method: str, *args: Any, timeout: float | None = None) -> Any:
-        limit = timeout or self.timeout
-        try:
-            with eventlet.Timeout(limit):
-                return self.client[service][method](*args)
-        except eventlet.Timeout:
-            raise Unavailable(f"The {service} service did not answer within {limit:g}s.",
-                              {"service": service}) from None
-        except UnknownService:
-            raise Unavailable(f"The {service} service is not running.",
-                              {"service": service}) from None
+        return self.collect(self.start(service, method, *args), service,
+                            timeout or self.timeout)
 
     def start(self, service: str, method: str, *args: Any) -> Any:
         """Send a call now and collect it later with ``collect`` (for fan-outs)."""
         try:
             return self.client[service][method].call_async(*args)
         except UnknownService:
-            return None
+            raise Unavailable(f"The {service} service is not running.",
+                              {"service": service}) from None
+        except CONNECTION_ERRORS as exc:
+            log.warning("could not send a call to %s: %s", service, exc)
+            raise Unavailable("The message broker cannot be reached now.",
+                              {"service": service}) from None
 
     def collect(self, pending: Any, service: str, timeout: float) -> Any:
-        if pending is None:
-            raise Unavailable(f"The {service} service is not running.", {"service": service})
         try:
             with eventlet.Timeout(timeout):
                 return pending.result()
         except eventlet.Timeout:
+            self._forget(pending.correlation_id)
             raise Unavailable(f"The {service} service did not answer within {timeout:g}s.",
                               {"service": service}) from None
+
+
+class SafeReplyConsumer(SafeAcks, ReplyListener.ReplyConsumer):
+    """The reply consumer; an ack lost with the broker does not stop the gateway."""
 
 
 class DeclaredReplyListener(ReplyListener):
@@ -78,6 +94,8 @@ class DeclaredReplyListener(ReplyListener):
     ``ReplyQueueExpiredWithPendingReplies``, and the gateway stops answering.
     """
 
+    consumer_cls = SafeReplyConsumer
+
     def setup(self) -> None:
         super().setup()
         with get_connection(self.amqp_uri, config.get(AMQP_SSL_CONFIG_KEY)) as connection:
@@ -86,12 +104,14 @@ class DeclaredReplyListener(ReplyListener):
 
 class ServiceCalls(ClusterRpc):
     """A cluster RPC client with deadlines; requests expire in the queue after 30 s when
-    nobody consumes them, so a service coming back does not work through stale calls."""
+    nobody consumes them, so a service coming back does not work through stale calls.
+    Publishing gives up quickly while the broker is down: the caller gets a 503 and
+    retries, instead of a worker waiting on kombu's reconnects."""
 
     reply_listener = DeclaredReplyListener()
 
     def __init__(self) -> None:
-        super().__init__(expiration=30)
+        super().__init__(expiration=30, retry_policy=PUBLISH_RETRY_POLICY)
 
     def setup(self) -> None:
         super().setup()
@@ -100,4 +120,11 @@ class ServiceCalls(ClusterRpc):
         self.scopes: dict[str, tuple[float, set[str]]] = {}
 
     def get_dependency(self, worker_ctx) -> Services:
-        return Services(super().get_dependency(worker_ctx), self.timeout, self.scopes)
+        return self.services(worker_ctx.context_data)
+
+    def services(self, context_data: dict[str, Any]) -> Services:
+        """A client for one request (or, outside any worker, for the health probe)."""
+        client = Client(self.publisher.publish, self.reply_listener.register_for_reply,
+                        context_data)
+        return Services(client, self.timeout, self.scopes,
+                        forget=lambda cid: self.reply_listener.pending.pop(cid, None))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -18,11 +19,12 @@ from werkzeug.wrappers import Request, Response
 
 from gateway import idempotency
 from gateway.auth import Actor, Auth
+from gateway.health import HealthProbe
 from gateway.http import api, json_response
 from gateway.models import metadata
 from gateway.openapi import build_spec, docs_html
 from gateway.rpc import ServiceCalls
-from motcua.config import SERVICES
+from motcua.contracts.commands import Command
 from motcua.contracts.dossiers import (
     INTAKE_ACTIONS,
     ActionSchema,
@@ -36,9 +38,7 @@ from motcua.contracts.dossiers import (
     WithdrawSchema,
 )
 from motcua.dependencies import Database
-from motcua.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Problem
-
-DEFAULT_HEALTH_TIMEOUT = 2.0
+from motcua.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 
 
 def read_json(request: Request) -> Any:
@@ -68,6 +68,7 @@ class GatewayService:
     name = "gateway"
 
     services = ServiceCalls()
+    health_probe = HealthProbe()
     auth = Auth()
     db = Database(metadata, outbox=False)
 
@@ -91,40 +92,31 @@ class GatewayService:
 
     @api("GET", "/healthz")
     def health(self, request: Request) -> Response:
-        """Every service answers its ``health`` RPC within a short deadline, or 503."""
-        timeout = float(config.get("gateway", {}).get("HEALTH_TIMEOUT_SECONDS",
-                                                      DEFAULT_HEALTH_TIMEOUT))
-        pending = {name: self.services.start(name, "health") for name in SERVICES}
-        report, down = {}, []
-        for name, call in pending.items():
-            try:
-                self.services.collect(call, name, timeout)
-                report[name] = "ok"
-            except Problem:
-                report[name] = "down"
-                down.append(name)
-            except Exception:  # the service answered with an error: it is not healthy
-                report[name] = "error"
-                down.append(name)
-        if down:
-            return json_response({"status": "down", "services": report,
-                                  "detail": f"Not answering: {', '.join(down)}."}, 503)
-        return json_response({"status": "ok", "services": report})
+        """Served by ``health_probe`` before any worker; this route documents it."""
+        return self.health_probe.respond(request)
+
+    def _once(self, request: Request, actor: Actor,
+              run: Callable[[Command], Response]) -> Response:
+        """A POST carried out once per Idempotency-Key (or per request without one)."""
+        options = config.get("gateway", {})
+        return idempotency.once(
+            self.db, request, actor.scope, run,
+            keep_for=timedelta(hours=float(options.get("IDEMPOTENCY_HOURS", 24))),
+            lease=timedelta(seconds=float(options.get("IDEMPOTENCY_LEASE_SECONDS", 15))))
 
     @api("POST", "/api/v1/dossiers")
     def submit_dossier(self, request: Request) -> Response:
         actor = self.auth.actor(request, "citizen", "officer")
-        hours = float(config.get("gateway", {}).get("IDEMPOTENCY_HOURS", 24))
-        return idempotency.once(self.db, request, actor.scope,
-                                lambda: self._submit(request, actor), timedelta(hours=hours))
+        return self._once(request, actor, lambda command: self._submit(request, actor, command))
 
-    def _submit(self, request: Request, actor: Actor) -> Response:
+    def _submit(self, request: Request, actor: Actor, command: Command) -> Response:
         payload = validated(DossierSubmissionSchema(), read_json(request))
         if actor.role == "officer" and payload["agency"] not in self._scope(actor):
             raise Forbidden(f"Officers of {actor.agency} cannot receive dossiers for "
                             f"{payload['agency']}.")
         receipt = self.services.call("intake", "submit_dossier",
-                                     DossierSubmissionSchema().dump(payload), actor.as_dict())
+                                     DossierSubmissionSchema().dump(payload), actor.as_dict(),
+                                     command)
         receipt.pop("owner", None)
         return json_response(receipt, 201,
                              {"Location": f"/api/v1/dossiers/{receipt['code']}"})
@@ -171,6 +163,10 @@ class GatewayService:
         """An officer's action, sent to the dossier's owner of the moment: intake until it
         is accepted or refused, processing after (API.md)."""
         actor = self.auth.actor(request, "officer")
+        return self._once(request, actor, lambda command: self._act(request, actor, code,
+                                                                    command))
+
+    def _act(self, request: Request, actor: Actor, code: str, command: Command) -> Response:
         body = validated(ActionSchema(), read_json(request))
         dossier = self._visible_dossier(actor, code)
         action = body.pop("action")
@@ -181,13 +177,13 @@ class GatewayService:
                                f"allowed: {', '.join(allowed) or 'none'}.",
                                {"allowed_actions": allowed})
             if action == "accept":
-                self.services.call("intake", "accept_dossier", code, actor.sub)
+                self.services.call("intake", "accept_dossier", code, actor.sub, command)
             else:
                 self.services.call("intake", "refuse_dossier", code, actor.sub,
-                                   body["reason"] or body["note"])
+                                   body["reason"] or body["note"], command)
         else:
             self.services.call("processing", "act", code, action, body, actor.as_dict(),
-                               sorted(self._scope(actor)))
+                               sorted(self._scope(actor)), command)
         return json_response(self._composed(code, self._intake_dossier(code)[0]))
 
     @api("GET", "/api/v1/dossiers")
@@ -218,24 +214,28 @@ class GatewayService:
     def supplement(self, request: Request, code: str) -> Response:
         actor = self.auth.actor(request, "citizen")
 
-        def send() -> Response:
+        def send(command: Command) -> Response:
             body = validated(SupplementSchema(), read_json(request))
             result = self.services.call("intake", "supplement_dossier", code, actor.sub,
-                                        SupplementSchema().dump(body))
+                                        SupplementSchema().dump(body), command)
             result.pop("owner", None)
             return json_response(result, 201)
 
-        return idempotency.once(self.db, request, actor.scope, send)
+        return self._once(request, actor, send)
 
     @api("POST", "/api/v1/dossiers/<string:code>/withdraw")
     def withdraw(self, request: Request, code: str) -> Response:
         actor = self.auth.actor(request, "citizen")
-        raw = request.get_data(cache=True)
-        body = validated(WithdrawSchema(), read_json(request) if raw.strip() else {})
-        result = self.services.call("intake", "withdraw_dossier", code, actor.sub,
-                                    body["reason"])
-        result.pop("owner", None)
-        return json_response(result)
+
+        def send(command: Command) -> Response:
+            raw = request.get_data(cache=True)
+            body = validated(WithdrawSchema(), read_json(request) if raw.strip() else {})
+            result = self.services.call("intake", "withdraw_dossier", code, actor.sub,
+                                        body["reason"], command)
+            result.pop("owner", None)
+            return json_response(result)
+
+        return self._once(request, actor, send)
 
     @api("GET", "/api/v1/dossiers/<string:code>/receipt.pdf")
     def receipt(self, request: Request, code: str) -> Response:

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -43,14 +43,21 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from motcua.contracts.events import Event, build_event
+from motcua.errors import Conflict
 from motcua.timezone import LOCAL_TZ
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# A unit of work that loses a race on a unique key (a dossier number, a command id)
+# is run again this many times; the next run sees what the winner committed.
+COMMAND_ATTEMPTS = 5
 
 
 # SQLite wants INTEGER for an autoincrementing key; PostgreSQL gets BIGINT.
@@ -114,7 +121,7 @@ def add_kernel_tables(metadata: MetaData) -> None:
         # Commands this service carried out, kept with the change they made (same
         # transaction): a redelivered RPC or a client's retry gets the recorded answer.
         "commands", metadata,
-        Column("id", String(300), primary_key=True),  # caller + Idempotency-Key, or request id
+        Column("id", String(400), primary_key=True),  # caller + Idempotency-Key, or request id
         Column("name", String(100), nullable=False),  # e.g. intake.submit_dossier
         Column("fingerprint", String(64), nullable=False),  # hash of the request
         Column("result", Text, nullable=False),  # the JSON answer given the first time
@@ -189,12 +196,49 @@ class UnitOfWork:
         return True
 
 
+    def replay(self, command: dict[str, str] | None) -> Any | None:
+        """The answer recorded for ``command``, or None if it was never carried out.
+
+        The same command id with another request fingerprint is a 409: the client reused
+        its Idempotency-Key for a different request.
+        """
+        if not command:
+            return None
+        commands = commands_table(self.session)
+        row = self.session.execute(select(commands.c.fingerprint, commands.c.result)
+                                   .where(commands.c.id == command["id"])).first()
+        if row is None:
+            return None
+        if row.fingerprint != command["fingerprint"]:
+            raise Conflict("This Idempotency-Key was already used with another request.")
+        log.info("command %s already carried out; answering what was recorded",
+                 command["id"])
+        return json.loads(row.result)
+
+    def record(self, command: dict[str, str] | None, name: str, result: T) -> T:
+        """Keep ``command`` and its answer with the change (same transaction).
+
+        Returns the answer as a repeat will get it (through JSON), so the first caller
+        and a retrying one see the same thing.
+        """
+        body = json.dumps(result, ensure_ascii=False, default=str)
+        if command:
+            self.session.execute(insert(commands_table(self.session)).values(
+                id=command["id"], name=name, fingerprint=command["fingerprint"],
+                result=body, created_at=utcnow()))
+        return json.loads(body)
+
+
 def outbox_table(session_or_metadata: Session | MetaData) -> Table:
     return _kernel_table(session_or_metadata, "outbox")
 
 
 def inbox_table(session_or_metadata: Session | MetaData) -> Table:
     return _kernel_table(session_or_metadata, "inbox")
+
+
+def commands_table(session_or_metadata: Session | MetaData) -> Table:
+    return _kernel_table(session_or_metadata, "commands")
 
 
 def _kernel_table(source: Session | MetaData, name: str) -> Table:
@@ -235,6 +279,29 @@ class Db:
                 raise
         if uow.emitted and self._on_commit:
             self._on_commit()
+
+    def execute(self, name: str, command: dict[str, str] | None,
+                change: Callable[[UnitOfWork], T]) -> T:
+        """Carry out a state-changing command once (DESIGN.md: idempotent at the owner).
+
+        ``change(uow)`` makes the change and returns the answer; the answer is recorded
+        with ``command`` in the same transaction. A repeat (a redelivered RPC, a client's
+        retry with its Idempotency-Key) gets the recorded answer and changes nothing.
+        Two concurrent runs of one command cannot both commit (the command id is a
+        primary key); the loser runs again and finds the winner's answer.
+        """
+        for attempt in range(COMMAND_ATTEMPTS):
+            try:
+                with self.unit_of_work() as uow:
+                    recorded = uow.replay(command)
+                    if recorded is not None:
+                        return recorded
+                    return uow.record(command, name, change(uow))
+            except IntegrityError:
+                if attempt == COMMAND_ATTEMPTS - 1:
+                    raise
+                log.info("%s lost a race on a unique key; running it again", name)
+        raise AssertionError("unreachable")
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from sqlalchemy import MetaData
 
+from motcua.amqp import rpc
 from motcua.config import section, settings
 from motcua.db import Db, make_engine
 from motcua.messaging import amqp_uri

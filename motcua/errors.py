@@ -16,11 +16,18 @@ class Problem(Exception):
 
     status = 400
     title = "Bad request"
+    retry_after: int | None = None  # seconds, sent as Retry-After (429, 503, a busy key)
 
-    def __init__(self, detail: str, extra: dict[str, Any] | None = None) -> None:
-        super().__init__(detail, extra or {})
+    def __init__(self, detail: str, extra: dict[str, Any] | None = None,
+                 retry_after: int | None = None) -> None:
+        super().__init__(detail, extra or {}, retry_after)  # args cross RPC intact
         self.detail = detail
         self.extra = extra or {}
+        if retry_after is not None:
+            self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
     def problem(self) -> dict[str, Any]:
         """The body of an ``application/problem+json`` response."""
@@ -39,9 +46,6 @@ class Invalid(Problem):
     """422 with ``errors: {field: [messages]}``."""
 
     status, title = 422, "Invalid input"
-
-    def __init__(self, detail: str, extra: dict[str, Any] | None = None) -> None:
-        super().__init__(detail, extra)
 
     @classmethod
     def from_messages(cls, messages: dict[str, Any]) -> Invalid:
@@ -80,6 +84,10 @@ class RateLimited(Problem):
 
 @deserialize_to_instance
 class Unavailable(Problem):
-    """A service needed for the answer did not reply in time."""
+    """A service, the broker or a database needed for the answer is not there now.
+
+    The caller may retry (with its Idempotency-Key, the retry is safe).
+    """
 
     status, title = 503, "Service unavailable"
+    retry_after = 5

@@ -31,6 +31,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.messaging import Consumer
 
+from motcua.amqp import SafeConsumer
 from motcua.config import settings
 from motcua.contracts.events import EXCHANGE, InvalidEvent, parse_event
 
@@ -78,8 +79,10 @@ class EventConsumer(Consumer):
     """``@consume_event("dossier.submitted")``: a handler that receives a validated ``Event``.
 
     The event's correlation id becomes the worker's, so the events the handler emits
-    carry it on.
+    carry it on. Acks that cannot reach the broker do not kill the service (``SafeAcks``).
     """
+
+    consumer_cls = SafeConsumer
 
     def __init__(self, event_type: str, **kwargs: Any) -> None:
         self.event_type = event_type

@@ -1,13 +1,17 @@
-"""The intake service (tiếp nhận hồ sơ): thin nameko entrypoints over its service layer."""
+"""The intake service (tiếp nhận hồ sơ): thin nameko entrypoints over its service layer.
+
+Every state-changing RPC takes the gateway's ``command`` (see motcua.contracts.commands)
+and is carried out once per command.
+"""
 
 from __future__ import annotations
 
 import base64
 from typing import Any
 
-from nameko.rpc import rpc
-
+from motcua.amqp import rpc
 from motcua.config import section
+from motcua.contracts.commands import Command
 from motcua.dependencies import Database, HealthCheck
 from services.intake import agencies, appointments, catalogue, receipts, submission
 from services.intake.filestore import Files
@@ -63,31 +67,37 @@ class IntakeService(HealthCheck):
 
     # -- dossiers -----------------------------------------------------------------------
     @rpc
-    def submit_dossier(self, payload: dict[str, Any], actor: dict[str, Any]) -> dict[str, Any]:
+    def submit_dossier(self, payload: dict[str, Any], actor: dict[str, Any],
+                       command: Command | None = None) -> dict[str, Any]:
         return submission.submit(self.db, self.files, payload, actor,
-                                 max_document_bytes=self._max_document_bytes())
+                                 max_document_bytes=self._max_document_bytes(),
+                                 command=command)
 
     @rpc
     def get_dossier(self, code: str) -> dict[str, Any]:
         return submission.get(self.db, code)
 
     @rpc
-    def accept_dossier(self, code: str, officer: str) -> dict[str, Any]:
-        return submission.accept(self.db, code, officer)
+    def accept_dossier(self, code: str, officer: str,
+                       command: Command | None = None) -> dict[str, Any]:
+        return submission.accept(self.db, code, officer, command=command)
 
     @rpc
-    def refuse_dossier(self, code: str, officer: str, reason: str) -> dict[str, Any]:
-        return submission.refuse(self.db, code, officer, reason)
+    def refuse_dossier(self, code: str, officer: str, reason: str,
+                       command: Command | None = None) -> dict[str, Any]:
+        return submission.refuse(self.db, code, officer, reason, command=command)
 
     @rpc
-    def withdraw_dossier(self, code: str, citizen: str, reason: str = "") -> dict[str, Any]:
-        return submission.withdraw(self.db, code, citizen, reason)
+    def withdraw_dossier(self, code: str, citizen: str, reason: str = "",
+                         command: Command | None = None) -> dict[str, Any]:
+        return submission.withdraw(self.db, code, citizen, reason, command=command)
 
     @rpc
-    def supplement_dossier(self, code: str, citizen: str,
-                           payload: dict[str, Any]) -> dict[str, Any]:
+    def supplement_dossier(self, code: str, citizen: str, payload: dict[str, Any],
+                           command: Command | None = None) -> dict[str, Any]:
         return submission.supplement(self.db, self.files, code, citizen, payload,
-                                     max_document_bytes=self._max_document_bytes())
+                                     max_document_bytes=self._max_document_bytes(),
+                                     command=command)
 
     @rpc
     def receipt_pdf(self, code: str, tracking_base_url: str) -> str:

@@ -14,11 +14,11 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from motcua.contracts.commands import Command
 from motcua.contracts.dossiers import DocumentSchema, DossierSubmissionSchema
-from motcua.db import Db, local_iso, utcnow
+from motcua.db import Db, UnitOfWork, local_iso, utcnow
 from motcua.errors import Conflict, Forbidden, Invalid, NotFound
 from services.intake import appointments, domain
 from services.intake.catalogue import offers, valid_on
@@ -33,16 +33,16 @@ from services.intake.models import (
 )
 
 DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-CODE_ATTEMPTS = 5
 
 
 def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, Any],
            max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
-           now: datetime | None = None) -> dict[str, Any]:
+           now: datetime | None = None, command: Command | None = None) -> dict[str, Any]:
     """Validate against the catalogue, store documents and dossier, emit its events.
 
     An online or postal submission waits for an officer (1); one an officer enters at
-    the counter is accepted at once (2) and gets its appointment (form 01).
+    the counter is accepted at once (2) and gets its appointment (form 01). With a
+    ``command`` (the caller's Idempotency-Key), a repeat returns the same dossier.
     """
     try:
         data = DossierSubmissionSchema().load(payload)
@@ -53,51 +53,55 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
     received_at = now or utcnow()
     procedure = _check_catalogue(db, data, received_at)
     contents = _check_documents(data["documents"], procedure, max_document_bytes)
+    # Content-addressed: storing a document again (a retry) writes the same file.
     digests = [files.put(content) for content in contents]
-
     status, national_status = domain.INITIAL_STATUS[data["channel"]]
-    for attempt in range(CODE_ATTEMPTS):
-        try:
-            with db.unit_of_work() as uow:
-                code = domain.dossier_code(
-                    data["agency"], domain.receipt_day(received_at),
-                    _next_sequence(uow.session, data["agency"], received_at))
-                dossier = Dossier(
-                    code=code, procedure=procedure.code, agency=data["agency"],
-                    channel=data["channel"], status="submitted", national_status=1,
-                    owner=str(actor.get("sub", "")), applicant=data["applicant"],
-                    summary=data["summary"], delivery=data["delivery"], pickup=data["pickup"],
-                    fee_amount=procedure.fee_amount, fee_collect_at=procedure.fee_collect_at,
-                    submitted_at=received_at, correlation_id=db.correlation_id)
-                uow.session.add(dossier)
-                uow.session.flush()  # the dossier row first: documents refer to it
-                _add_documents(uow.session, code, data["documents"], contents, digests)
-                uow.emit("dossier.submitted", _submitted_event(dossier, national_status))
-                if status == "accepted":  # events in the order they happened
-                    _accept(uow, dossier, procedure, str(actor.get("sub", "")), received_at)
-            return view(dossier, _document_rows(db, code))
-        except IntegrityError:
-            # Another replica created the day's counter row first: count again.
-            if attempt == CODE_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+
+    def change(uow: UnitOfWork) -> dict[str, Any]:
+        # A lost race for the day's counter row is an IntegrityError: db.execute runs
+        # this again, and the number is counted afresh.
+        code = domain.dossier_code(
+            data["agency"], domain.receipt_day(received_at),
+            _next_sequence(uow.session, data["agency"], received_at))
+        dossier = Dossier(
+            code=code, procedure=procedure.code, agency=data["agency"],
+            channel=data["channel"], status="submitted", national_status=1,
+            owner=str(actor.get("sub", "")), applicant=data["applicant"],
+            summary=data["summary"], delivery=data["delivery"], pickup=data["pickup"],
+            fee_amount=procedure.fee_amount, fee_collect_at=procedure.fee_collect_at,
+            submitted_at=received_at, correlation_id=db.correlation_id)
+        uow.session.add(dossier)
+        uow.session.flush()  # the dossier row first: documents refer to it
+        _add_documents(uow.session, code, data["documents"], contents, digests)
+        uow.emit("dossier.submitted", _submitted_event(dossier, national_status))
+        if status == "accepted":  # events in the order they happened
+            _accept(uow, dossier, procedure, str(actor.get("sub", "")), received_at)
+        uow.session.flush()
+        return view(dossier, _document_rows(uow.session, code))
+
+    return db.execute("intake.submit_dossier", command, change)
 
 
-def accept(db: Db, code: str, officer: str, now: datetime | None = None) -> dict[str, Any]:
+def accept(db: Db, code: str, officer: str, now: datetime | None = None,
+           command: Command | None = None) -> dict[str, Any]:
     """Tiếp nhận: the appointment is counted from now, by the agency's calendar."""
-    with db.unit_of_work() as uow:
+
+    def change(uow: UnitOfWork) -> dict[str, Any]:
         dossier = _for_action(uow.session, code, "accept")
         procedure = uow.session.get(Procedure, dossier.procedure)
         _accept(uow, dossier, procedure, officer, now or utcnow())
-    return get(db, code)
+        return _full_view(uow.session, dossier)
+
+    return db.execute("intake.accept_dossier", command, change)
 
 
 def refuse(db: Db, code: str, officer: str, reason: str,
-           now: datetime | None = None) -> dict[str, Any]:
+           now: datetime | None = None, command: Command | None = None) -> dict[str, Any]:
     """Không tiếp nhận (form 03): the reason is required and told to the citizen."""
     if not reason or not reason.strip():
         raise Invalid.from_messages({"reason": ["A refusal needs its reason (form 03)."]})
-    with db.unit_of_work() as uow:
+
+    def change(uow: UnitOfWork) -> dict[str, Any]:
         dossier = _for_action(uow.session, code, "refuse")
         moment = now or utcnow()
         dossier.status, dossier.national_status = "refused", 3
@@ -107,13 +111,16 @@ def refuse(db: Db, code: str, officer: str, reason: str,
             "code": code, "agency": dossier.agency, "refused_at": moment,
             "refused_by": officer, "reason": dossier.refusal_reason,
             "applicant": _contact(dossier)})
-    return get(db, code)
+        return _full_view(uow.session, dossier)
+
+    return db.execute("intake.refuse_dossier", command, change)
 
 
 def withdraw(db: Db, code: str, citizen: str, reason: str = "",
-             now: datetime | None = None) -> dict[str, Any]:
+             now: datetime | None = None, command: Command | None = None) -> dict[str, Any]:
     """Rút hồ sơ (7): the citizen's own dossier, while it is still open."""
-    with db.unit_of_work() as uow:
+
+    def change(uow: UnitOfWork) -> dict[str, Any]:
         dossier = _owned(uow.session, code, citizen)
         if dossier.status not in ("submitted", "accepted"):
             raise Conflict(f"Dossier {code} is {dossier.status}; it can no longer be "
@@ -122,12 +129,14 @@ def withdraw(db: Db, code: str, citizen: str, reason: str = "",
         dossier.status, dossier.national_status, dossier.withdrawn_at = "withdrawn", 7, moment
         uow.emit("dossier.withdrawn", {"code": code, "agency": dossier.agency,
                                        "withdrawn_at": moment, "reason": reason})
-    return get(db, code)
+        return _full_view(uow.session, dossier)
+
+    return db.execute("intake.withdraw_dossier", command, change)
 
 
 def supplement(db: Db, files: FileStore, code: str, citizen: str, payload: dict[str, Any],
                max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
-               now: datetime | None = None) -> dict[str, Any]:
+               now: datetime | None = None, command: Command | None = None) -> dict[str, Any]:
     """Bổ sung: documents the citizen adds to its open dossier."""
     try:
         documents = DocumentSchema(many=True).load(payload.get("documents") or [])
@@ -138,12 +147,16 @@ def supplement(db: Db, files: FileStore, code: str, citizen: str, payload: dict[
     with db.session() as session:
         dossier = _owned(session, code, citizen)
         procedure = session.get(Procedure, dossier.procedure)
-    if dossier.status not in ("submitted", "accepted"):
+    if dossier.status not in ("submitted", "accepted"):  # before storing any document
         raise Conflict(f"Dossier {code} is {dossier.status}; it takes no supplements.")
     contents = _check_documents(documents, procedure, max_document_bytes, complete=False)
     digests = [files.put(content) for content in contents]
     moment = now or utcnow()
-    with db.unit_of_work() as uow:
+
+    def change(uow: UnitOfWork) -> dict[str, Any]:
+        dossier = _owned(uow.session, code, citizen)
+        if dossier.status not in ("submitted", "accepted"):
+            raise Conflict(f"Dossier {code} is {dossier.status}; it takes no supplements.")
         added = Supplement(dossier_code=code, note=str(payload.get("note") or "")[:2000],
                            submitted_at=moment)
         uow.session.add(added)
@@ -154,7 +167,10 @@ def supplement(db: Db, files: FileStore, code: str, citizen: str, payload: dict[
             "note": added.note,
             "documents": [{"code": d["code"], "filename": d["filename"], "sha256": h}
                           for d, h in zip(documents, digests, strict=True)]})
-    return get(db, code)
+        uow.session.flush()
+        return _full_view(uow.session, dossier)
+
+    return db.execute("intake.supplement_dossier", command, change)
 
 
 def get(db: Db, code: str) -> dict[str, Any]:
@@ -162,7 +178,11 @@ def get(db: Db, code: str) -> dict[str, Any]:
         dossier = session.get(Dossier, code)
         if dossier is None:
             raise NotFound(f"No dossier {code}.")
-        return view(dossier, _document_rows(db, code), with_applicant=True)
+        return _full_view(session, dossier)
+
+
+def _full_view(session: Session, dossier: Dossier) -> dict[str, Any]:
+    return view(dossier, _document_rows(session, dossier.code), with_applicant=True)
 
 
 def view(dossier: Dossier, documents: list[dict[str, Any]],
@@ -316,10 +336,9 @@ def _next_sequence(session: Session, agency: str, received_at: datetime) -> int:
     return issued
 
 
-def _document_rows(db: Db, code: str) -> list[dict[str, Any]]:
-    with db.session() as session:
-        rows = session.scalars(select(Document).where(Document.dossier_code == code)
-                               .order_by(Document.id)).all()
+def _document_rows(session: Session, code: str) -> list[dict[str, Any]]:
+    rows = session.scalars(select(Document).where(Document.dossier_code == code)
+                           .order_by(Document.id)).all()
     return [{"code": d.code, "filename": d.filename, "content_type": d.content_type,
              "size": d.size, "sha256": d.sha256, "supplement": d.supplement_id is not None}
             for d in rows]

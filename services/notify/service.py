@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import rpc
-
+from motcua.amqp import rpc
 from motcua.contracts.events import Event
 from motcua.dependencies import Database, HealthCheck
 from motcua.messaging import consume_event

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from motcua.calendar import WorkingCalendar
+from motcua.contracts.commands import Command
 from motcua.contracts.events import Event
 from motcua.db import Db, UnitOfWork, local_iso, utcnow
 from motcua.errors import Conflict, Forbidden, Invalid, NotFound
@@ -170,11 +171,17 @@ def _on_external(db: Db, event: Event, name: str, at: datetime, code: str | None
 # -- officers' actions -------------------------------------------------------------------------
 
 def act(db: Db, code: str, action: str, body: dict[str, Any], actor: dict[str, Any],
-        scope: list[str], now: datetime | None = None) -> dict[str, Any]:
-    """An officer's action on a dossier held by an agency in ``scope``."""
+        scope: list[str], now: datetime | None = None,
+        command: Command | None = None) -> dict[str, Any]:
+    """An officer's action on a dossier held by an agency in ``scope``.
+
+    Carried out once per ``command``: a redelivered RPC or a retried request gets the
+    case as the first run left it, and the action is not applied twice.
+    """
     now = now or utcnow()
     who = str(actor.get("sub") or "")
-    with db.unit_of_work() as uow:
+
+    def change(uow: UnitOfWork) -> dict[str, Any]:
         case = uow.session.get(Case, code, with_for_update=True)
         if case is None or (case.current_agency not in scope and case.agency not in scope):
             raise NotFound(f"No dossier {code}.")
@@ -193,7 +200,10 @@ def act(db: Db, code: str, action: str, body: dict[str, Any], actor: dict[str, A
         handler = ACTIONS[action]
         note = handler(uow, case, body, who, now) or body.get("note", "")
         _move(uow, case, action, who, actor.get("agency"), now, to_status=target, note=note)
-    return get_case(db, code)
+        uow.session.flush()
+        return _case_view(uow.session, case)
+
+    return db.execute(f"processing.{action}", command, change)
 
 
 def _take(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) -> None:
@@ -405,23 +415,28 @@ def get_case(db: Db, code: str) -> dict[str, Any]:
         case = session.get(Case, code)
         if case is None:
             raise NotFound(f"No case for dossier {code}.")
-        steps = _steps(session, case)
-        rows = session.scalars(select(TrailRow).where(TrailRow.dossier_code == code)
-                               .order_by(TrailRow.seq)).all()
-        return {
-            "dossier_code": code, "status": case.status,
-            "national_status": case.national_status, "agency": case.agency,
-            "current_agency": case.current_agency, "due_at": local_iso(case.due_at),
-            "counted_from": local_iso(case.counted_from),
-            "first_due_at": local_iso(case.first_due_at), "extended": case.extended,
-            "supplement_requests": case.supplement_requests,
-            "overdue": case.overdue_at is not None, "finished_at": local_iso(case.finished_at),
-            "allowed_actions": domain.allowed_actions(case.status),
-            "steps": [_step_view(step) for step in steps],
-            "history": [{"at": local_iso(r.at), "action": r.action, "actor": r.actor,
-                         "agency": r.agency, "from": r.from_status, "to": r.to_status,
-                         "note": r.note} for r in rows],
-        }
+        return _case_view(session, case)
+
+
+def _case_view(session: Session, case: Case) -> dict[str, Any]:
+    code = case.dossier_code
+    steps = _steps(session, case)
+    rows = session.scalars(select(TrailRow).where(TrailRow.dossier_code == code)
+                           .order_by(TrailRow.seq)).all()
+    return {
+        "dossier_code": code, "status": case.status,
+        "national_status": case.national_status, "agency": case.agency,
+        "current_agency": case.current_agency, "due_at": local_iso(case.due_at),
+        "counted_from": local_iso(case.counted_from),
+        "first_due_at": local_iso(case.first_due_at), "extended": case.extended,
+        "supplement_requests": case.supplement_requests,
+        "overdue": case.overdue_at is not None, "finished_at": local_iso(case.finished_at),
+        "allowed_actions": domain.allowed_actions(case.status),
+        "steps": [_step_view(step) for step in steps],
+        "history": [{"at": local_iso(r.at), "action": r.action, "actor": r.actor,
+                     "agency": r.agency, "from": r.from_status, "to": r.to_status,
+                     "note": r.note} for r in rows],
+    }
 
 
 def list_cases(db: Db, scope: list[str] | None, status: str | None = None,

@@ -11,10 +11,11 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
+from motcua.amqp import rpc
 from motcua.config import section
+from motcua.contracts.commands import Command
 from motcua.contracts.events import Event
 from motcua.dependencies import Database, HealthCheck
 from motcua.messaging import consume_event
@@ -66,8 +67,8 @@ class ProcessingService(HealthCheck):
     # -- officers and readers -------------------------------------------------------------
     @rpc
     def act(self, code: str, action: str, body: dict[str, Any], actor: dict[str, Any],
-            scope: list[str]) -> dict[str, Any]:
-        return cases.act(self.db, code, action, body, actor, scope)
+            scope: list[str], command: Command | None = None) -> dict[str, Any]:
+        return cases.act(self.db, code, action, body, actor, scope, command=command)
 
     @rpc
     def get_case(self, code: str) -> dict[str, Any]:

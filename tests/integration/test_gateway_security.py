@@ -5,6 +5,7 @@ import json
 
 import eventlet
 import pytest
+from eventlet.event import Event
 from nameko import config
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.testing.utils import find_free_port
@@ -12,6 +13,7 @@ from openapi_spec_validator import validate
 
 from gateway.http import ApiHandler
 from gateway.service import GatewayService
+from services.intake import submission
 from tests.support import sample_dossier, wait_for
 
 pytestmark = pytest.mark.broker
@@ -195,11 +197,56 @@ def test_two_concurrent_requests_with_one_key_create_one_dossier(system):
         return requests.post(system.url("/api/v1/dossiers"), json=sample_dossier(),
                              headers=system.headers() | {"Idempotency-Key": "k-race"})
 
-    answers = [thread.wait() for thread in [eventlet.spawn(send) for _ in range(4)]]
+    def send_until_answered():
+        # As a client should: a 409 with Retry-After means "the first is still running".
+        for _ in range(100):
+            answer = send()
+            if answer.status_code != 409 or "Retry-After" not in answer.headers:
+                return answer
+            eventlet.sleep(0.1)
+        raise AssertionError("the key stayed busy")
+
+    answers = [thread.wait() for thread in
+               [eventlet.spawn(send_until_answered) for _ in range(4)]]
 
     assert [a.status_code for a in answers] == [201] * 4
     assert len({a.json()["code"] for a in answers}) == 1
     assert system.query("intake", "SELECT count(*) FROM dossiers")[0][0] == 1
+
+
+def test_a_request_arriving_while_its_key_is_busy_is_told_to_retry_at_once(system):
+    """No worker waits on another request's key: 409 with Retry-After, then the answer."""
+    import requests
+
+    release = Event()
+    original = submission.submit
+
+    def slow_submit(*args, **kwargs):
+        release.wait()
+        return original(*args, **kwargs)
+
+    submission.submit = slow_submit
+    try:
+        headers = system.headers() | {"Idempotency-Key": "k-busy"}
+        first = eventlet.spawn(requests.post, system.url("/api/v1/dossiers"),
+                               json=sample_dossier(), headers=headers)
+        wait_for(lambda: system.query("gateway", "SELECT count(*) FROM idempotency_keys "
+                                                 "WHERE key = 'k-busy'")[0][0] == 1)
+        busy = requests.post(system.url("/api/v1/dossiers"), json=sample_dossier(),
+                             headers=headers, timeout=5)
+        release.send()
+        answered = first.wait()
+    finally:
+        submission.submit = original
+
+    assert busy.status_code == 409
+    assert 1 <= int(busy.headers["Retry-After"]) <= 15
+    assert "still being processed" in busy.json()["detail"]
+    assert answered.status_code == 201
+    again = requests.post(system.url("/api/v1/dossiers"), json=sample_dossier(),
+                          headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["code"] == answered.json()["code"]
 
 
 def test_a_refused_request_is_replayed_as_refused(system):

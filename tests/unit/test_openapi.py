@@ -391,13 +391,33 @@ def check(schema: Schema, data: Any) -> None:
 
 
 class Methods:
-    """A worker seen as an RPC proxy: ``client["intake"]["get_dossier"](code)``."""
+    """A worker seen as an RPC proxy: ``client["intake"]["get_dossier"].call_async(code)``."""
 
     def __init__(self, worker: Any) -> None:
         self.worker = worker
 
     def __getitem__(self, method: str) -> Any:
-        return getattr(self.worker, method)
+        return Method(getattr(self.worker, method))
+
+
+class Method:
+    def __init__(self, function: Any) -> None:
+        self.function = function
+
+    def call_async(self, *args: Any) -> Any:
+        return Reply(self.function, args)
+
+
+class Reply:
+    """What ``call_async`` gives: the call runs when its result is asked for."""
+
+    correlation_id = "in-process"
+
+    def __init__(self, function: Any, args: tuple[Any, ...]) -> None:
+        self.function, self.args = function, args
+
+    def result(self) -> Any:
+        return self.function(*self.args)
 
 
 class AsActor:

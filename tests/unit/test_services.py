@@ -153,6 +153,7 @@ def test_the_gateway_validates_before_it_calls_intake():
                                                       token))
     assert response.status_code == 201
     assert json.loads(response.get_data()) == {"code": "X"}  # the owner is not shown
-    service, method, payload, actor = gateway.services.call.call_args.args
+    service, method, payload, actor, command = gateway.services.call.call_args.args
     assert (service, method, actor["sub"]) == ("intake", "submit_dossier", "citizen-1")
+    assert command["id"].startswith("req:")  # no Idempotency-Key: one command per request
     assert payload["applicant"]["name"] == "Hoàng Văn Lai"
