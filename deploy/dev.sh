@@ -5,9 +5,9 @@
 #   bash deploy/dev.sh test [pytest args]            ruff, then pytest
 #
 # It creates .venv, installs the project (again only when pyproject.toml changed),
-# makes sure RabbitMQ (and, for tests, its management API and, with
-# MOTCUA_TEST_DB=postgres, PostgreSQL) is running, installing them with apt-get
-# when we are root. Set AMQP_URI to a non-loopback broker to skip the local one.
+# makes sure RabbitMQ (and, for tests, its management API, pdftoppm and zbarimg and,
+# with MOTCUA_TEST_DB=postgres, PostgreSQL) is installed and running, installing them
+# with apt-get when we are root. Set AMQP_URI to a non-loopback broker to skip the local one.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -231,6 +231,24 @@ ensure_rabbitmq_management() {
         || die "the management plugin is enabled but 127.0.0.1:15672 did not open within 30 s: check /var/log/rabbitmq/, or restart RabbitMQ"
 }
 
+# --- Tools the tests run: pdftoppm renders the legal forms, zbarimg reads their QR codes ---
+
+ensure_test_tools() {
+    local missing=()
+    command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+    command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if apt_install "${missing[@]}" && command -v pdftoppm >/dev/null 2>&1 \
+            && command -v zbarimg >/dev/null 2>&1; then
+        return 0
+    fi
+    local message="the form tests need pdftoppm and zbarimg; install ${missing[*]} (as root: apt-get install ${missing[*]}) and run again"
+    case "${CI:-}" in
+        ""|0|[Ff]alse|[Nn]o) say "warning: $message; without them those tests are skipped" ;;
+        *) die "$message (with CI set, a skipped test fails the run)" ;;
+    esac
+}
+
 # --- PostgreSQL (tests with MOTCUA_TEST_DB=postgres) ----------------------------------
 
 pg_ok() {
@@ -343,6 +361,7 @@ fi
 
 ensure_redis yes
 ensure_rabbitmq_management
+ensure_test_tools
 if [ "${MOTCUA_TEST_DB:-}" = postgres ]; then
     ensure_postgres
 fi

@@ -174,3 +174,41 @@ def start_system(runner_factory: Any, motcua_settings: dict[str, Any],
 @pytest.fixture
 def system(start_system: Any) -> System:
     return start_system()
+
+
+# -- CI: a skipped test is a failure ----------------------------------------------------------
+
+IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Note each skipped test (xfail is not a skip), so CI cannot pass with untested code."""
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skipped.append(f"{report.nodeid}: {_skip_reason(report)}")
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.skipped:  # a whole module skipped (importorskip, allow_module_level)
+        _skipped.append(f"{report.nodeid}: {_skip_reason(report)}")
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if IN_CI and _skipped and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
+    if IN_CI and _skipped:
+        terminalreporter.section("skipped tests fail the run in CI (CI is set)", red=True)
+        for line in _skipped:
+            terminalreporter.write_line(line, red=True)
+        terminalreporter.write_line(
+            "Install what they need (bash deploy/dev.sh test does on Debian as root) "
+            "or remove the skip.", red=True)
