@@ -129,6 +129,7 @@ class System:
         self.db_urls = db_urls
         self.base_url = f"http://{settings['WEB_SERVER_ADDRESS']}"
         self.http = requests.Session()
+        self.runner: Any = None  # the nameko runner of its containers (start_system)
 
     def token(self, role: str = "citizen", sub: str = "citizen-1", **claims: Any) -> str:
         options = self.settings["MOTCUA"]
@@ -140,6 +141,15 @@ class System:
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
+
+    def execute(self, service: str, sql: str, **params: Any) -> None:
+        """Change a service's database behind its back (to stage a crash's leftovers)."""
+        engine = sa.create_engine(self.db_urls[service])
+        try:
+            with engine.begin() as connection:
+                connection.execute(sa.text(sql), params)
+        finally:
+            engine.dispose()
 
     def query(self, service: str, sql: str, **params: Any) -> list[Any]:
         """Read a service's database directly: tests may, services never do."""
@@ -166,7 +176,9 @@ def start_system(runner_factory: Any, motcua_settings: dict[str, Any],
         declare_topology(motcua_settings["AMQP_URI"], service_classes(*SERVICES))
         runner = runner_factory(*service_classes(*names))
         runner.start()
-        return System(motcua_settings, db_urls)
+        system = System(motcua_settings, db_urls)
+        system.runner = runner
+        return system
 
     return start
 

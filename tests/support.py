@@ -107,7 +107,7 @@ class TcpProxy:
                 if not data:
                     break
                 sink.sendall(data)
-        except OSError:
+        except (OSError, EOFError):  # eventlet raises EOFError for a socket closed under it
             pass
         finally:
             for sock in (source, sink):
