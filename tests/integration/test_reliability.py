@@ -13,9 +13,11 @@ from eventlet.event import Event
 from nameko import config
 from nameko.standalone.rpc import ClusterRpcClient
 
+from gateway.service import GatewayService
 from motcua.contracts import commands
 from services.intake import submission
 from services.notify import messages
+from tests.conftest import SERVICES
 from tests.support import TcpProxy, sample_dossier, wait_for
 
 pytestmark = pytest.mark.broker
@@ -228,6 +230,10 @@ def test_every_service_survives_the_broker_going_away_under_replies_and_acks(
     first = client.wait()
     eventlet.sleep(1)
     assert first.status_code == 503  # the gateway could not get an answer: not a 500
+    while_down = requests.get(system.url("/api/v1/agencies"), timeout=15)
+    assert while_down.status_code == 503 and while_down.headers["Retry-After"]
+    assert "broker" in while_down.json()["detail"]
+    assert requests.get(system.url("/healthz"), timeout=15).status_code == 503
     assert alive(system.runner)
 
     proxy.restore()
@@ -246,3 +252,29 @@ def test_every_service_survives_the_broker_going_away_under_replies_and_acks(
     assert count(system, "notify", "SELECT count(*) FROM messages") == 1
 
     assert alive(system.runner)  # the same containers came back, none was restarted
+
+
+def test_healthz_answers_while_every_gateway_worker_is_busy(start_system, runner_factory,
+                                                            patched):
+    system = start_system(*SERVICES)
+    with config.patch({"max_workers": 2}):  # the gateway's pool only
+        runner_factory(GatewayService).start()
+    release = Event()
+    original = submission.submit
+
+    def stuck(*args, **kwargs):
+        release.wait()
+        return original(*args, **kwargs)
+
+    patched(submission, "submit", stuck)
+    clients = [eventlet.spawn(post, system, "/api/v1/dossiers", sample_dossier(), key=f"b{i}")
+               for i in range(4)]  # two hold the workers, two wait for one
+    wait_for(lambda: count(system, "gateway", "SELECT count(*) FROM idempotency_keys") == 2)
+    try:
+        health = requests.get(system.url("/healthz"), timeout=2)
+    finally:
+        release.send()
+    answers = [client.wait() for client in clients]
+
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert [answer.status_code for answer in answers] == [201] * 4
