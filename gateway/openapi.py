@@ -69,11 +69,14 @@ ERRORS: dict[int, str] = {
     401: "No token, or a token that is not valid or has expired.",
     403: "The token's role may not do this.",
     404: "Unknown, or not visible to this caller (the answer does not say which).",
-    409: "Conflict with the current state.",
+    409: "Conflict with the current state. With Retry-After: another request with this "
+         "Idempotency-Key is still running; retry after that many seconds.",
     413: "The body is over the size limit (configuration key gateway.MAX_BODY_BYTES).",
     422: "Invalid input: `errors` names each field that is wrong and why.",
     429: "Too many requests: wait the number of seconds in Retry-After, then retry.",
-    503: "A service needed for the answer did not reply in time: retry later.",
+    503: "A service, the broker or a database needed for the answer is unreachable or did "
+         "not answer in time: retry after Retry-After seconds (with the same "
+         "Idempotency-Key, the retry cannot do the change twice).",
 }
 
 TAGS = [
@@ -109,7 +112,7 @@ class Route:
     # Several named examples instead (name → (summary, body)), e.g. one per action.
     body_examples: Mapping[str, tuple[str, Mapping[str, Any]]] = field(default_factory=dict)
     body_required: bool = True
-    idempotency_key: bool = False  # accepts Idempotency-Key (POSTs that create)
+    idempotency_key: bool = False  # accepts Idempotency-Key (every POST does anyway)
     status: int = 200
     content_type: str = "application/json"
     response_headers: tuple[str, ...] = ()  # names of components/headers
@@ -534,9 +537,15 @@ def _register_components(spec: APISpec) -> None:
     })
     spec.components.parameter("IdempotencyKey", "header", {
         "name": "Idempotency-Key", "required": False,
-        "description": "Retry safely: the same key with the same body returns the first "
-                       "response; with another body, 409.",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+        "description": "Retry safely (every POST): the same key with the same body returns "
+                       "the first response; with another body, 409; while a request with "
+                       "it is still running, 409 with Retry-After. The service that makes "
+                       "the change keeps the key with it, so a retry after any failure "
+                       "(a 503, a timeout, a lost connection) is safe. Keys are per caller "
+                       "and kept 24 h.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200,
+                   "pattern": "^[\\x21-\\x7e]+$"},
+        "example": "3f0c2a9e-5b7d-4e1a-9c4b-portal-0001",
     })
     spec.components.header("RequestId", {
         "description": "The request's id (yours if valid, else generated).",
@@ -596,7 +605,7 @@ def _operation(route: Route, converter: OpenAPIConverter) -> dict[str, Any]:
         for name, kind in variables.items()]
     parameters += _query_parameters(route, converter)
     parameters.append("RequestId")
-    if route.idempotency_key:
+    if route.idempotency_key or route.method == "POST":
         parameters.append("IdempotencyKey")
 
     def success(description: str, *headers: str) -> dict[str, Any]:
@@ -610,7 +619,8 @@ def _operation(route: Route, converter: OpenAPIConverter) -> dict[str, Any]:
     for status in route.errors:
         responses[str(status)] = {
             "description": route.error_notes.get(status, ERRORS[status]),
-            "headers": _response_headers(*(("Retry-After",) if status == 429 else ())),
+            "headers": _response_headers(*(("Retry-After",) if status in (409, 429, 503)
+                                           else ())),
             "content": {PROBLEM_TYPE: {"schema": ProblemSchema}},
         }
 
