@@ -49,7 +49,7 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from motcua.contracts.events import Event, build_event
-from motcua.errors import Conflict
+from motcua.errors import Conflict, Problem
 from motcua.timezone import LOCAL_TZ
 
 log = logging.getLogger(__name__)
@@ -288,7 +288,10 @@ class Db:
         with ``command`` in the same transaction. A repeat (a redelivered RPC, a client's
         retry with its Idempotency-Key) gets the recorded answer and changes nothing.
         Two concurrent runs of one command cannot both commit (the command id is a
-        primary key); the loser runs again and finds the winner's answer.
+        primary key); the loser runs again and finds the winner's answer. A loser that
+        waited on a row lock may instead find the state changed under it (its action is
+        no longer allowed): before answering that refusal, it looks for the winner's
+        answer too.
         """
         for attempt in range(COMMAND_ATTEMPTS):
             try:
@@ -301,6 +304,12 @@ class Db:
                 if attempt == COMMAND_ATTEMPTS - 1:
                     raise
                 log.info("%s lost a race on a unique key; running it again", name)
+            except Problem:
+                with self.session() as session:
+                    recorded = UnitOfWork(session, self.source, None).replay(command)
+                if recorded is None:
+                    raise
+                return recorded
         raise AssertionError("unreachable")
 
     def ping(self) -> None:

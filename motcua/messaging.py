@@ -31,7 +31,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.messaging import Consumer
 
-from motcua.amqp import SafeConsumer
+from motcua.amqp import DATABASE_UNAVAILABLE, SafeConsumer
 from motcua.config import settings
 from motcua.contracts.events import EXCHANGE, InvalidEvent, parse_event
 
@@ -125,6 +125,10 @@ class EventConsumer(Consumer):
         error = f"{exc_info[0].__name__}: {exc_info[1]}"
         retries = int((message.headers or {}).get(RETRIES_HEADER, 0))
         delays = retry_delays()
+        if isinstance(exc_info[1], DATABASE_UNAVAILABLE) and retries >= len(delays):
+            # The event is fine; our database is not there. An outage must not use up
+            # the retries meant for a poison message: keep trying at the longest delay.
+            retries = len(delays) - 1
         if retries < len(delays):
             log.warning("%s failed (%s); retry %d in %ss", self.queue.name, error,
                         retries + 1, delays[retries])

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import sqlalchemy.exc
 from kombu import Connection
 from nameko.amqp.publish import Publisher
 
@@ -115,3 +116,33 @@ def test_replay_can_pick_one_event(runner_factory, motcua_settings):
     wait_for(lambda: FlakyService.handled == [second["id"]], message="the chosen event")
     assert [x.event_id for x in dead_letters(uri, [queue])] == [first["id"]]
     assert json.dumps(first)  # the kept letter is intact JSON
+
+
+class OutageService:
+    """A consumer whose own database is down for a while (an outage, not a bad event)."""
+
+    name = "outage"
+    failures_left = 0
+    handled: list[str] = []
+
+    @consume_event("dossier.submitted")
+    def on_dossier_submitted(self, event):
+        if OutageService.failures_left > 0:
+            OutageService.failures_left -= 1
+            raise sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("server closed"))
+        OutageService.handled.append(event.id)
+
+
+def test_a_database_outage_does_not_use_up_an_events_retries(runner_factory,
+                                                            motcua_settings):
+    delays = motcua_settings["MOTCUA"]["EVENT_RETRY_DELAYS"]
+    OutageService.failures_left, OutageService.handled = len(delays) + 4, []
+    runner_factory(OutageService).start()
+    uri = motcua_settings["AMQP_URI"]
+    event = build_event("dossier.submitted", submitted_event_data(), "intake")
+
+    publish(uri, event)
+
+    wait_for(lambda: OutageService.handled == [event["id"]], timeout=15,
+             message="the event handled once the database is back")
+    assert queue_depth(uri, "motcua.outage.on_dossier_submitted.dlq") == 0
