@@ -1,0 +1,150 @@
+"""Issue #8: no dossier lost or doubled when a process, the broker or the database dies,
+and the system comes back by itself.
+
+Each drill runs motcua as separate processes on its own RabbitMQ node and PostgreSQL
+cluster, puts 200 online dossiers in flight (each submitted with its own
+Idempotency-Key, then accepted by an officer), strikes, and checks the databases and
+the broker once things settle. Run them alone with::
+
+    .venv/bin/python -m pytest tests/drills -q
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.drills.checks import Check, Verdict
+from tests.drills.drill import Fault, run_drill
+from tests.drills.infra import wait_until
+from tests.drills.system import DrillSystem
+
+pytestmark = [pytest.mark.drills, pytest.mark.timeout(290)]
+
+BROKER_DOWN_SECONDS = 15.0
+GATEWAY_DOWN_SECONDS = 2.0
+
+
+def verdict_failed(verdict: Verdict, system: DrillSystem) -> str:
+    lines = [f"drill '{verdict.drill}' ({verdict.fault}): {len(verdict.failures)} of "
+             f"{len(verdict.checks)} checks failed"]
+    for check in verdict.failures:
+        lines.append(f"  FAILED {check.name}")
+        lines += [f"      {line}" for line in check.detail.splitlines()[:12]]
+    lines += [f"  note: {note}" for note in verdict.notes]
+    lines.append("process logs (error lines, then the tail):")
+    lines.append(system.log_report(lines=15)[-25000:])
+    return "\n".join(lines)
+
+
+def conclude(verdict: Verdict, system: DrillSystem) -> None:
+    if verdict.failures:
+        pytest.fail(verdict_failed(verdict, system), pytrace=False)
+
+
+def started(system: DrillSystem, up: bool = False) -> DrillSystem:
+    if up:
+        system.prepare(migrate=False)  # motcua up migrates and declares itself
+        system.start_up(processing_replicas=3)
+    else:
+        system.prepare()
+        system.start_processes(processing_replicas=3)
+    system.wait_healthy()
+    return system
+
+
+# -- 1. a processing replica dies -------------------------------------------------------------
+
+def kill_processing_replica(system: DrillSystem) -> Fault:
+    system.procs["processing#2"].kill9()
+    return Fault(killed={"processing#2"},
+                 notes=["processing#2 killed; not started again (two replicas go on)"])
+
+
+def test_kill_a_processing_replica(make_system, verdict_for):
+    system = started(make_system("processing-replica"))
+    verdict = verdict_for("processing-replica", "kill -9 one of 3 processing replicas")
+    run_drill(system, verdict, kill_processing_replica)
+    conclude(verdict, system)
+
+
+def kill_a_child_of_up(system: DrillSystem) -> Fault:
+    pids = system.pids()
+    label = "processing#2"
+    assert label in pids, f"motcua up has no {label}: {pids}"
+    import os
+    import signal
+
+    os.kill(pids[label], signal.SIGKILL)
+    system.up.note(f"kill -9 {label} pid {pids[label]} (a child of motcua up)")
+    return Fault(killed={label}, notes=[f"{label} (pid {pids[label]}) of motcua up killed"])
+
+
+def up_replaced_its_child(system: DrillSystem, fault: Fault) -> list[Check]:
+    """``motcua up`` itself still runs, with three processing replicas again."""
+    up_alive = system.up is not None and system.up.alive()
+    replicas = [label for label in system.pids() if label.startswith("processing#")]
+    return [
+        Check("motcua up is still running", up_alive,
+              "" if up_alive else f"motcua up exited with {system.up.returncode()}"),
+        Check("motcua up runs 3 processing replicas again", len(replicas) == 3,
+              f"{len(replicas)} processing children now"),
+    ]
+
+
+def test_kill_a_child_of_motcua_up(make_system, verdict_for):
+    system = started(make_system("motcua-up-child"), up=True)
+    verdict = verdict_for("motcua-up-child", "kill -9 a processing child of motcua up")
+    run_drill(system, verdict, kill_a_child_of_up, up_replaced_its_child)
+    conclude(verdict, system)
+
+
+# -- 2. the broker dies -------------------------------------------------------------------------
+
+def kill_the_broker(system: DrillSystem) -> Fault:
+    pid = system.broker.kill9()
+    time.sleep(BROKER_DOWN_SECONDS)
+    system.broker.start()
+    return Fault(notes=[f"beam.smp {pid} killed; the node started again on the same data "
+                        f"after {BROKER_DOWN_SECONDS:.0f}s"])
+
+
+def test_kill_the_broker(make_system, verdict_for):
+    system = started(make_system("broker"))
+    verdict = verdict_for("broker", f"kill -9 RabbitMQ, start it {BROKER_DOWN_SECONDS:.0f}s later")
+    run_drill(system, verdict, kill_the_broker)
+    conclude(verdict, system)
+
+
+# -- 3. the database restarts -----------------------------------------------------------------
+
+def restart_the_database(system: DrillSystem) -> Fault:
+    system.pg.restart_immediate()
+    return Fault(notes=["pg_ctl restart -m immediate"])
+
+
+def test_restart_the_database(make_system, verdict_for):
+    system = started(make_system("database"))
+    verdict = verdict_for("database", "pg_ctl restart -m immediate")
+    run_drill(system, verdict, restart_the_database)
+    conclude(verdict, system)
+
+
+# -- 4. the gateway dies ------------------------------------------------------------------------
+
+def kill_the_gateway(system: DrillSystem) -> Fault:
+    system.procs["gateway"].kill9()
+    time.sleep(GATEWAY_DOWN_SECONDS)
+    system.restart("gateway")
+    wait_until(lambda: system.procs["gateway"].alive(), 5, what="the gateway to start")
+    return Fault(killed={"gateway"}, restarted={"gateway"},
+                 notes=[f"gateway killed, started again {GATEWAY_DOWN_SECONDS:.0f}s later"])
+
+
+def test_kill_the_gateway(make_system, verdict_for):
+    system = started(make_system("gateway"))
+    verdict = verdict_for("gateway", f"kill -9 the gateway, start it {GATEWAY_DOWN_SECONDS:.0f}s "
+                                     "later")
+    run_drill(system, verdict, kill_the_gateway)
+    conclude(verdict, system)
