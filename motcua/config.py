@@ -7,6 +7,7 @@ in ``nameko run``, in ``motcua`` commands and in tests.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ SERVICES = ("intake", "processing", "payment", "postal", "notify")
 
 # Development secrets are recognisable on purpose; production refuses them.
 DEV_SECRET_MARK = "dev-only"
-MIN_SECRET_LENGTH = 32
+MIN_SECRET_LENGTH = 32  # bytes
+EXIT_CONFIG = 78  # sysexits.h EX_CONFIG: what a supervisor reads as 'fix the config'
 
 
 class ConfigError(RuntimeError):
@@ -46,12 +48,32 @@ def check(data: dict[str, Any]) -> None:
         return
     for key, env_name in (("JWT_SECRET", "MOTCUA_JWT_SECRET"),
                           ("PAYMENT_SECRET", "MOTCUA_PAYMENT_SECRET")):
-        secret = str(settings.get(key) or "")
-        if DEV_SECRET_MARK in secret or len(secret) < MIN_SECRET_LENGTH:
-            raise ConfigError(
-                f"{env_name} must be set to a secret of at least {MIN_SECRET_LENGTH} "
-                "characters in production (the development default is refused)"
-            )
+        secret = str(settings.get(key) or "").strip()
+        if not secret:
+            problem = "is not set"
+        elif DEV_SECRET_MARK in secret:
+            problem = "is a development secret"
+        elif len(secret.encode()) < MIN_SECRET_LENGTH:
+            problem = f"is shorter than {MIN_SECRET_LENGTH} bytes"
+        else:
+            continue
+        raise ConfigError(f"{env_name} {problem}: production needs a random secret of at "
+                          f"least {MIN_SECRET_LENGTH} bytes")
+
+
+def enforce(data: dict[str, Any] | None = None) -> None:
+    """``check`` for a process started by ``nameko run``, which never calls ``load``.
+
+    A refused configuration stops the process with one line on stderr and exit code 78
+    (EX_CONFIG), not a traceback: ``SystemExit`` leaves the eventlet hub and nameko's
+    runner untouched on its way out.
+    """
+    try:
+        check(nameko.config if data is None else data)
+    except ConfigError as exc:
+        sys.stderr.write(f"motcua: refusing to start: {exc}\n")
+        sys.stderr.flush()
+        raise SystemExit(EXIT_CONFIG) from None
 
 
 def settings() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import MetaData
 
 from motcua.amqp import rpc
-from motcua.config import section, settings
+from motcua.config import enforce, section, settings
 from motcua.db import Db, make_engine
 from motcua.messaging import amqp_uri
 from motcua.outbox import OutboxRelay
@@ -28,6 +28,8 @@ class Database(DependencyProvider):
         self.relay: OutboxRelay | None = None
 
     def setup(self) -> None:
+        # Every process (each service and the gateway) has one: its start-up check.
+        enforce()
         name = self.container.service_name
         self.engine = make_engine(section(name)["DB_URL"])
         options = settings()
