@@ -188,18 +188,25 @@ def act(db: Db, code: str, action: str, body: dict[str, Any], actor: dict[str, A
         if case.current_agency not in scope:
             raise Forbidden(f"Dossier {code} is with {case.current_agency} now; only its "
                             "officers act on it.")
+        allowed = _allowed_actions(uow.session, case)
         try:
-            target = domain.transition(
+            if action not in allowed:
+                raise domain.IllegalTransition(case.status, action, allowed)
+            planned = domain.moves(
                 case.status, action, by_post=case.delivery_method == "postal",
                 fee_due_at_result=(case.fee_collect_at == "result" and case.fee_amount > 0
                                    and not case.fee_paid))
-        except domain.IllegalTransition as exc:
+        except domain.IllegalTransition:
             raise Conflict(f"Dossier {code} is {case.status}: '{action}' is not allowed; "
-                           f"allowed: {', '.join(exc.allowed) or 'none'}.",
-                           {"allowed_actions": exc.allowed}) from None
-        handler = ACTIONS[action]
-        note = handler(uow, case, body, who, now) or body.get("note", "")
-        _move(uow, case, action, who, actor.get("agency"), now, to_status=target, note=note)
+                           f"allowed: {', '.join(allowed) or 'none'}.",
+                           {"allowed_actions": allowed}) from None
+        for move, target in planned:  # an implicit take first, then the action
+            asked = move == action
+            note = ACTIONS[move](uow, case, body if asked else {}, who, now)
+            if not asked:
+                note = f"Tiếp nhận để {action} (không cần bước take riêng)"
+            _move(uow, case, move, who, actor.get("agency"), now, to_status=target,
+                  note=note or body.get("note", ""))
         uow.session.flush()
         return _case_view(uow.session, case)
 
@@ -230,7 +237,7 @@ def _forward(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) -
 def _send_back(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) -> str:
     if case.step_index == 0:
         raise Conflict(f"Dossier {case.dossier_code} is at its first step.",
-                       {"allowed_actions": domain.allowed_actions(case.status)})
+                       {"allowed_actions": _allowed_actions(uow.session, case)})
     steps = _steps(uow.session, case)
     current, previous = steps[case.step_index], steps[case.step_index - 1]
     current.received_at = current.received_by = None
@@ -306,7 +313,7 @@ def _extend(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) ->
     cal = calendar(uow.session)
     allowed, why = domain.may_extend(cal, now, case.due_at, case.extended)
     if not allowed:
-        raise Conflict(why, {"allowed_actions": [a for a in domain.allowed_actions(case.status)
+        raise Conflict(why, {"allowed_actions": [a for a in _allowed_actions(uow.session, case)
                                                  if a != "extend"]})
     if new_due <= case.due_at:
         raise Invalid.from_messages({"new_due_at": ["The new appointment must be later "
@@ -431,7 +438,7 @@ def _case_view(session: Session, case: Case) -> dict[str, Any]:
         "first_due_at": local_iso(case.first_due_at), "extended": case.extended,
         "supplement_requests": case.supplement_requests,
         "overdue": case.overdue_at is not None, "finished_at": local_iso(case.finished_at),
-        "allowed_actions": domain.allowed_actions(case.status),
+        "allowed_actions": _allowed_actions(session, case, steps),
         "steps": [_step_view(step) for step in steps],
         "history": [{"at": local_iso(r.at), "action": r.action, "actor": r.actor,
                      "agency": r.agency, "from": r.from_status, "to": r.to_status,
@@ -506,6 +513,15 @@ def _record(uow: UnitOfWork, case: Case, action: str, actor: str, agency: str | 
     digest = trail.row_hash(prev, row)
     uow.session.add(TrailRow(**row, prev_hash=prev, hash=digest))
     case.trail_seq, case.trail_hash = row["seq"], digest
+
+
+def _allowed_actions(session: Session, case: Case,
+                     steps: list[Step] | None = None) -> list[str]:
+    """Exactly what an officer may do to this case now (``allowed_actions`` is exact)."""
+    steps = steps if steps is not None else _steps(session, case)
+    return domain.allowed_actions(case.status, extended=case.extended,
+                                  has_next_step=case.step_index + 1 < len(steps),
+                                  has_previous_step=case.step_index > 0)
 
 
 def _trail_fields(row: TrailRow) -> dict[str, Any]:

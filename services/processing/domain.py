@@ -18,6 +18,13 @@ carries a qualifier after ``+``:
 
 :func:`transition` looks up the qualified entry when its flag is set, the plain one
 otherwise; anything not in the table raises :class:`IllegalTransition`.
+
+``take`` is optional (API.md): an officer who forwards, requests a supplement or a
+payment, or resolves an accepted dossier takes it first without saying so.
+:func:`moves` plans such an action as two moves of the table, ``take`` then the
+action, each recorded in the trail; :func:`allowed_actions` lists what an officer may
+do, implicit takes and the dossier's own limits (extension used, first or last step
+of the route) included.
 """
 
 from __future__ import annotations
@@ -28,9 +35,10 @@ from motcua.calendar import WorkingCalendar
 from motcua.timezone import LOCAL_TZ
 
 __all__ = [
-    "EVENTS", "FINISHED", "NATIONAL_STATUS", "OFFICER_ACTIONS", "OPEN", "STATUSES",
-    "TRANSITIONS", "IllegalTransition", "allowed_actions", "late_for_index", "may_extend",
-    "mermaid", "resume", "step_due_times", "timeliness", "transition",
+    "EVENTS", "FINISHED", "IMPLICIT_TAKE", "NATIONAL_STATUS", "OFFICER_ACTIONS", "OPEN",
+    "STATUSES", "TRANSITIONS", "IllegalTransition", "allowed_actions", "direct_actions",
+    "late_for_index", "may_extend", "mermaid", "moves", "resume", "step_due_times",
+    "timeliness", "transition",
 ]
 
 NATIONAL_STATUS: dict[str, int] = {
@@ -80,6 +88,10 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("awaiting_result_payment", "withdrawn"): "withdrawn",
 }
 
+# Actions that, on an accepted dossier, take it first (accepted --take--> in_progress).
+IMPLICIT_TAKE: tuple[str, ...] = ("forward", "request_supplement", "request_payment",
+                                  "resolve")
+
 # Statuses in which the SLA clock matters (running, or paused while awaiting a supplement).
 OPEN: frozenset[str] = frozenset({
     "accepted", "in_progress", "awaiting_supplement", "awaiting_payment",
@@ -106,12 +118,51 @@ class IllegalTransition(ValueError):
                          f"(allowed officer actions: {shown})")
 
 
-def allowed_actions(status: str) -> list[str]:
-    """The officer actions allowed in ``status``, in :data:`OFFICER_ACTIONS` order."""
+def direct_actions(status: str) -> list[str]:
+    """The officer actions of the table's own entries from ``status`` (one move each)."""
     if status not in NATIONAL_STATUS:
         raise ValueError(f"unknown status {status!r}")
     present = {_base(action) for (source, action) in TRANSITIONS if source == status}
     return [action for action in OFFICER_ACTIONS if action in present]
+
+
+def allowed_actions(status: str, *, extended: bool = False, has_next_step: bool = True,
+                    has_previous_step: bool = True) -> list[str]:
+    """What an officer may do now, in :data:`OFFICER_ACTIONS` order: exact, so a client
+    can offer these buttons and no other.
+
+    The table's moves, plus the actions an accepted dossier allows after its implicit
+    take; minus ``extend`` once used (form 04 is issued once), ``forward`` at the last
+    step of the route and ``send_back`` at the first.
+    """
+    present = set(direct_actions(status))
+    if "take" in present:
+        taken = TRANSITIONS[(status, "take")]
+        present |= set(IMPLICIT_TAKE) & set(direct_actions(taken))
+    if extended:
+        present.discard("extend")
+    if not has_next_step:
+        present.discard("forward")
+    if not has_previous_step:
+        present.discard("send_back")
+    return [action for action in OFFICER_ACTIONS if action in present]
+
+
+def moves(status: str, action: str, *, fee_due_at_result: bool = False,
+          by_post: bool = False) -> list[tuple[str, str]]:
+    """The moves ``action`` makes from ``status``: ``[(action, target)]``, or, for an
+    action of :data:`IMPLICIT_TAKE` on a dossier not yet taken, ``take`` first."""
+    flags = {"fee_due_at_result": fee_due_at_result, "by_post": by_post}
+    try:
+        return [(action, transition(status, action, **flags))]
+    except IllegalTransition:
+        if action in IMPLICIT_TAKE and (status, "take") in TRANSITIONS:
+            taken = TRANSITIONS[(status, "take")]
+            try:
+                return [("take", taken), (action, transition(taken, action, **flags))]
+            except IllegalTransition:
+                pass
+        raise IllegalTransition(status, action, allowed_actions(status)) from None
 
 
 def transition(status: str, action: str, *, fee_due_at_result: bool = False,
@@ -133,7 +184,7 @@ def transition(status: str, action: str, *, fee_due_at_result: bool = False,
         target = TRANSITIONS.get((status, action))
         if target is not None:
             return target
-    raise IllegalTransition(status, action, allowed_actions(status))
+    raise IllegalTransition(status, action, direct_actions(status))
 
 
 def mermaid() -> str:
@@ -143,6 +194,7 @@ def mermaid() -> str:
         lines.append(f"    {status} : {status} ({code})")
     lines.append("    [*] --> submitted")
     lines.append("    [*] --> accepted")
+    lines.append(f"    note right of accepted : {', '.join(IMPLICIT_TAKE)} take it first")
     for (source, action), target in TRANSITIONS.items():
         base, _, qualifier = action.partition("+")
         label = f"{base} ({qualifier})" if qualifier else base

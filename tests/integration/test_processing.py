@@ -355,3 +355,44 @@ def test_the_sweep_goes_on_when_one_dossier_fails(db, monkeypatch):
     assert counts["overdue"] == len(codes) - 1 and counts["failed"] >= 1
     flagged = {c for c in codes if cases.get_case(db, c)["overdue"]}
     assert flagged == set(codes) - {broken}  # its flag was rolled back with its event
+
+
+def test_the_contracts_flow_needs_no_take(system):
+    """API.md's client: accept, then straight to extend, forward and resolve, then
+    return; the first action takes the dossier, and allowed_actions stays exact."""
+    citizen = system.headers()
+    officers = {agency: system.headers("officer", f"cb-{agency[-7:]}", agency=agency)
+                for agency in (COMMUNE, POLICE, INSURANCE)}
+    code = system.http.post(system.url("/api/v1/dossiers"), json=birth_dossier(),
+                            headers=citizen).json()["code"]
+
+    def act(agency, **body):
+        return system.http.post(system.url(f"/api/v1/dossiers/{code}/actions"), json=body,
+                                headers=officers[agency])
+
+    assert act(COMMUNE, action="accept").status_code == 200
+    opened = wait_for(lambda: (lambda v: v if v["steps"] else None)(system.http.get(
+        system.url(f"/api/v1/dossiers/{code}"), headers=citizen).json()),
+        message="processing to open the case")
+    later = WorkingCalendar().add(datetime.fromisoformat(opened["due_at"]),
+                                  timedelta(hours=8)).isoformat()
+    extended = act(COMMUNE, action="extend", reason="Chờ xác minh", new_due_at=later).json()
+    assert extended["status"] == "accepted"
+    assert extended["allowed_actions"] == ["take", "forward", "request_supplement",
+                                           "request_payment", "resolve", "stop"]
+    forwarded = act(COMMUNE, action="forward", to_agency=POLICE).json()
+    assert forwarded["current_agency"] == POLICE and forwarded["national_status"] == 4
+    assert act(POLICE, action="forward").status_code == 200
+    at_last_step = system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                   headers=officers[INSURANCE]).json()
+    assert "forward" not in at_last_step["allowed_actions"]
+    assert act(INSURANCE, action="forward").status_code == 409
+    assert act(INSURANCE, action="resolve",
+               results=[{"name": "Thẻ BHYT", "reference": "bhyt"}]).status_code == 200
+    returned = act(INSURANCE, action="return").json()
+
+    assert (returned["status"], returned["national_status"]) == ("returned", 10)
+    assert [h["action"] for h in returned["history"]] == [
+        "submit", "accept", "extend", "take", "forward", "forward", "resolve", "return"]
+    take = returned["history"][3]
+    assert take["actor"] == f"cb-{COMMUNE[-7:]}" and take["note"].startswith("Tiếp nhận")

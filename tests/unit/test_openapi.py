@@ -570,7 +570,8 @@ def test_the_dossier_view_describes_processing_s_case(gateway):
     view = answer(call(gateway, "get_dossier", code))
     check(DossierViewSchema(), view)
     assert (view["status"], view["current_agency"]) == ("accepted", "000.00.15.H56")
-    assert view["allowed_actions"] == ["take", "extend", "stop"]
+    assert view["allowed_actions"] == ["take", "forward", "request_supplement",
+                                       "request_payment", "resolve", "extend", "stop"]
     assert [s["agency"] for s in view["steps"]] == ["000.00.15.H56", POLICE]
     assert [h["action"] for h in view["history"]] == ["accept"]
     assert view["finished_at"] is None and view["extended"] is False

@@ -18,9 +18,11 @@ from services.processing.domain import (
     TRANSITIONS,
     IllegalTransition,
     allowed_actions,
+    direct_actions,
     late_for_index,
     may_extend,
     mermaid,
+    moves,
     resume,
     step_due_times,
     timeliness,
@@ -70,7 +72,7 @@ EXPECTED = {
     ("awaiting_payment", "withdrawn"): "withdrawn",
     ("awaiting_result_payment", "withdrawn"): "withdrawn",
 }
-EXPECTED_ALLOWED = {
+EXPECTED_DIRECT = {
     "submitted": [],
     "accepted": ["take", "extend", "stop"],
     "refused": [],
@@ -85,6 +87,11 @@ EXPECTED_ALLOWED = {
     "awaiting_delivery": [],
     "returned": [],
 }
+# What an officer may do: the direct moves, and on an accepted dossier the actions that
+# take it implicitly first (API.md: `take` is optional).
+EXPECTED_ALLOWED = EXPECTED_DIRECT | {
+    "accepted": ["take", "forward", "request_supplement", "request_payment", "resolve",
+                 "extend", "stop"]}
 PAIRS = [(s, a) for s in STATUSES for a in OFFICER_ACTIONS + EVENTS]
 
 
@@ -104,14 +111,51 @@ def test_every_status_and_action(status, action):
             transition(status, action)
         assert caught.value.status == status
         assert caught.value.action == action
-        assert caught.value.allowed == allowed_actions(status)
-        assert caught.value.allowed == EXPECTED_ALLOWED[status]
+        assert caught.value.allowed == direct_actions(status)
+        assert caught.value.allowed == EXPECTED_DIRECT[status]
         assert action in str(caught.value) and status in str(caught.value)
 
 
 @pytest.mark.parametrize("status", STATUSES)
 def test_allowed_actions(status):
     assert allowed_actions(status) == EXPECTED_ALLOWED[status]
+
+
+@pytest.mark.parametrize(("status", "action"), PAIRS, ids=[f"{s}+{a}" for s, a in PAIRS])
+def test_every_allowed_action_has_its_moves_and_no_other(status, action):
+    """allowed_actions is exact: what it lists can be done, what it does not cannot."""
+    if action in allowed_actions(status) or (status, action) in EXPECTED:
+        planned = moves(status, action)
+        assert planned[-1][0] == action
+        for (move, target), source in zip(planned, [status] + [t for _, t in planned],
+                                          strict=False):
+            assert EXPECTED[(source, move)] == target
+    else:
+        with pytest.raises(IllegalTransition) as caught:
+            moves(status, action)
+        assert caught.value.allowed == allowed_actions(status)
+
+
+@pytest.mark.parametrize("action", ["forward", "request_supplement", "request_payment",
+                                    "resolve"])
+def test_acting_on_an_accepted_dossier_takes_it_first(action):
+    assert moves("accepted", action) == [("take", "in_progress"),
+                                         (action, EXPECTED[("in_progress", action)])]
+
+
+def test_an_implicit_take_keeps_the_refinements():
+    assert moves("accepted", "resolve", fee_due_at_result=True) == [
+        ("take", "in_progress"), ("resolve", "awaiting_result_payment")]
+
+
+def test_allowed_actions_follow_the_dossier_not_only_its_status():
+    assert "extend" not in allowed_actions("in_progress", extended=True)
+    assert "forward" not in allowed_actions("in_progress", has_next_step=False)
+    assert "forward" not in allowed_actions("accepted", has_next_step=False)
+    assert "send_back" not in allowed_actions("in_progress", has_previous_step=False)
+    assert allowed_actions("in_progress", extended=True, has_next_step=False,
+                           has_previous_step=False) == [
+        "request_supplement", "request_payment", "resolve", "stop"]
 
 
 def test_the_table_is_the_expected_one_plus_two_refinements():
