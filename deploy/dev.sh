@@ -362,6 +362,8 @@ fi
 ensure_redis yes
 ensure_rabbitmq_management
 ensure_test_tools
+# tests/drills run their own RabbitMQ node and PostgreSQL cluster from the packaged scripts
+{ [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || apt_install rabbitmq-server; } && { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_install postgresql; } || die "the drills (tests/drills) need rabbitmq-server and postgresql installed (as root: apt-get install rabbitmq-server postgresql)"
 if [ "${MOTCUA_TEST_DB:-}" = postgres ]; then
     ensure_postgres
 fi
