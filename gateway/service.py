@@ -29,6 +29,7 @@ from motcua.contracts.dossiers import (
     INTAKE_ACTIONS,
     ActionSchema,
     AppointmentQuerySchema,
+    CalendarDaySchema,
     CalendarOverrideSchema,
     DossierQuerySchema,
     DossierSubmissionSchema,
@@ -50,6 +51,10 @@ def read_json(request: Request) -> Any:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"The body is not valid UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest("The body is nested too deeply.") from None
+    except ValueError:  # an integer past sys.get_int_max_str_digits() (4,300 digits)
+        raise BadRequest("The body has a number too long to read.") from None
 
 
 def validated(schema: Schema, data: Any) -> dict[str, Any]:
@@ -153,6 +158,7 @@ class GatewayService:
     @api("PUT", "/api/v1/calendar/overrides/<string:day>")
     def set_calendar_override(self, request: Request, day: str) -> Response:
         self.auth.actor(request, "admin")
+        day = validated(CalendarDaySchema(), {"day": day})["day"].isoformat()
         body = validated(CalendarOverrideSchema(), read_json(request))
         return json_response(self.services.call("intake", "set_calendar_override", day,
                                                 body["working"], body["note"]))

@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from motcua.contracts.dossiers import AGENCY_CODE, PROCEDURE_CODE
+from motcua.contracts.dossiers import AGENCY_CODE, PROCEDURE_CODE, Amount, within_years
 
 LEVELS = ["province", "department", "district", "commune"]
 SLA_KINDS = ["working_days", "working_hours", "calendar_days", "same_day_cutoff"]
@@ -19,7 +19,11 @@ HH_MM = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 
 class Day(fields.Date):
-    """A date as ISO text, or as the ``date`` YAML already parsed it into."""
+    """A date as ISO text, or as the ``date`` YAML already parsed it into, within the years
+    every date the API takes lies in."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=within_years, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, date) and not isinstance(value, datetime):
@@ -60,7 +64,7 @@ class SlaSchema(Strict):
 
 
 class FeeEntrySchema(Strict):
-    amount = fields.Integer(required=True, validate=validate.Range(min=0))
+    amount = Amount(required=True)
     collect_at = fields.String(load_default="intake",
                                validate=validate.OneOf(["intake", "result"]))
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import date, datetime
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -15,6 +17,36 @@ PROCEDURE_CODE = r"^\d\.\d{6}(\.[A-Z0-9]+)?$"
 PHONE = r"^(0|\+84)(3|5|7|8|9)\d{8}$"
 CITIZEN_ID = r"^\d{12}$"
 MAX_DOCUMENTS = 30
+# Every date the API takes lies in these years: the calendar and the databases hold them
+# (9999-12-31T23:59:59+07:00 overflowed when moved to UTC).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+# Every amount (VND) fits the amount columns: Integer, 32 bits on PostgreSQL.
+MAX_AMOUNT = 2**31 - 1
+
+
+def within_years(value: date) -> None:
+    """Refuse a date or time outside EARLIEST_YEAR..LATEST_YEAR (a 422, not an overflow)."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(f"Must lie between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+
+
+def iso_datetime_within_years(value: str) -> None:
+    """For a time kept as text for its owner: ISO 8601 with its offset, within the years."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("An ISO 8601 date and time with its offset.") from None
+    if moment.tzinfo is None:
+        raise ValidationError("An ISO 8601 date and time with its offset.")
+    within_years(moment)
+
+
+class Amount(fields.Integer):
+    """An amount in VND: a JSON whole number (not 1.5, not "8000") its column can hold."""
+
+    def __init__(self, minimum: int = 0, **kwargs: Any) -> None:
+        super().__init__(strict=True, validate=validate.Range(min=minimum, max=MAX_AMOUNT),
+                         **kwargs)
 
 
 class Strict(Schema):
@@ -119,6 +151,8 @@ class ActionSchema(Schema):
         INTAKE_ACTIONS + PROCESSING_ACTIONS))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
+    amount = Amount(minimum=1)  # request_payment
+    new_due_at = fields.String(validate=iso_datetime_within_years)  # extend
 
 
 class SupplementSchema(Strict):
@@ -131,6 +165,12 @@ class SupplementSchema(Strict):
 
 class WithdrawSchema(Strict):
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class CalendarDaySchema(Strict):
+    """The ``{day}`` of ``/api/v1/calendar/overrides/{day}``."""
+
+    day = fields.Date(required=True, validate=within_years)
 
 
 class CalendarOverrideSchema(Strict):
@@ -166,7 +206,7 @@ class AppointmentQuerySchema(Schema):
         unknown = "exclude"
 
     agency = fields.String(load_default=None, validate=validate.Regexp(AGENCY_CODE))
-    received_at = fields.AwareDateTime(required=True)
+    received_at = fields.AwareDateTime(required=True, validate=within_years)
 
 
 class TrackQuerySchema(Schema):

@@ -1,5 +1,6 @@
 """Issue 10 (hardening): production secrets enforced in every process, no 500 on any input."""
 
+import json
 import os
 import signal
 import subprocess
@@ -117,3 +118,124 @@ def test_a_process_with_good_production_secrets_starts_and_serves(db_urls, rabbi
     finally:
         stop(gateway)
         stop(intake)
+
+
+# -- bad input is a 4xx problem, never a 500 ------------------------------------------------
+
+PROBLEM = "application/problem+json"
+JUSTICE = "000.00.15.H56"  # Sở Tư pháp: receives 2.000635
+COMMUNE, POLICE = "000.17.22.H56", "000.00.21.H56"
+BIRTH = "3.000722"  # khai sinh → thường trú (Công an) → thẻ BHYT (BHXH)
+
+
+def assert_problem(response: requests.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith(PROBLEM)
+    return response.json()
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("body", [
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"procedure": ' * 50_000 + b"1" + b"}" * 50_000,
+    b'{"procedure": "2.000635", "agency": ' + b"9" * 5_000 + b"}",
+], ids=["nested-list", "nested-object", "5000-digit-number"])
+def test_a_body_json_cannot_represent_safely_is_a_400(system, body):
+    headers = {"Content-Type": "application/json"}
+    submitted = system.http.post(system.url("/api/v1/dossiers"), data=body,
+                                 headers=system.headers() | headers)
+    replaced = system.http.put(system.url("/api/v1/procedures/9.000001"), data=body,
+                               headers=system.headers("admin", "admin-1") | headers)
+
+    assert_problem(submitted, 400)
+    assert_problem(replaced, 400)
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("received_at", ["9999-12-31T23:59:59+07:00",
+                                         "0001-01-01T00:00:00+07:00",
+                                         "1899-12-31T23:59:59+07:00",
+                                         "2101-01-01T00:00:00+07:00"])
+def test_an_appointment_far_outside_1900_to_2100_is_a_422(system, received_at):
+    answer = system.http.get(system.url("/api/v1/procedures/2.000635/appointment"),
+                             params={"agency": JUSTICE, "received_at": received_at})
+
+    assert "received_at" in assert_problem(answer, 422)["errors"]
+
+
+@pytest.mark.broker
+def test_a_body_nested_just_below_the_parsers_limit_is_not_a_500(system):
+    body = {"code": "9.000001", "name": "x", "level": "department", "online_level": "full",
+            "sla": {"kind": "working_days", "amount": 3}, "route": []}
+    for depth in (100, 500, 900):
+        raw = json.dumps(body)[:-3] + "[" * depth + "]" * depth + "}"
+        replaced = system.http.put(system.url("/api/v1/procedures/9.000001"), data=raw,
+                                   headers=system.headers("admin", "admin-1")
+                                   | {"Content-Type": "application/json"})
+        assert replaced.status_code in (400, 422), replaced.text
+
+
+def admin(system) -> dict[str, str]:
+    return system.headers("admin", "admin-1")
+
+
+def put_procedure(system, **changes):
+    body = {"code": "9.000001", "name": "Thủ tục thử nghiệm", "level": "department",
+            "agencies": [JUSTICE], "online_level": "full",
+            "sla": {"kind": "working_days", "amount": 3}, "fee": {"amount": 0},
+            "documents": [{"code": "TK01", "name": "Tờ khai", "required": True}]} | changes
+    return system.http.put(system.url("/api/v1/procedures/9.000001"), json=body,
+                           headers=admin(system))
+
+
+@pytest.mark.broker
+def test_dates_and_amounts_outside_what_the_databases_hold_are_a_422(system):
+    too_big_fee = put_procedure(system, fee={"amount": 10**20})
+    column_plus_one = put_procedure(system, fee={"amount": 2**31})
+    ancient = put_procedure(system, valid_from="0001-01-01")
+    far = system.http.put(system.url("/api/v1/calendar/overrides/9999-12-31"),
+                          json={"working": False}, headers=admin(system))
+
+    assert "amount" in assert_problem(too_big_fee, 422)["errors"]["fee"]
+    assert "amount" in assert_problem(column_plus_one, 422)["errors"]["fee"]
+    assert "valid_from" in assert_problem(ancient, 422)["errors"]
+    assert "day" in assert_problem(far, 422)["errors"]
+    assert put_procedure(system, fee={"amount": 2**31 - 1}).status_code == 201
+    assert system.query("intake", "SELECT count(*) FROM calendar_overrides")[0][0] == 0
+
+
+def in_progress_dossier(system) -> tuple[str, dict[str, str]]:
+    """A dossier processing holds, taken by a Sở Tư pháp officer (whose headers come back)."""
+    from tests.support import sample_dossier, wait_for
+
+    officer = system.headers("officer", "cb01", agency=JUSTICE)
+    code = system.http.post(system.url("/api/v1/dossiers"), json=sample_dossier(),
+                            headers=system.headers()).json()["code"]
+    actions = system.url(f"/api/v1/dossiers/{code}/actions")
+    assert system.http.post(actions, json={"action": "accept"},
+                            headers=officer).status_code == 200
+    wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                     headers=officer).json()["steps"],
+             message="processing to open the case")
+    assert system.http.post(actions, json={"action": "take"}, headers=officer).ok
+    return code, officer
+
+
+@pytest.mark.broker
+def test_an_officers_amount_or_new_due_time_out_of_range_is_a_422(system):
+    code, officer = in_progress_dossier(system)
+    actions = system.url(f"/api/v1/dossiers/{code}/actions")
+
+    def act(**body):
+        return system.http.post(actions, data=json.dumps(body),
+                                headers=officer | {"Content-Type": "application/json"})
+
+    for amount in (10**400, 2**31, 1.5, "8000", True, 0):
+        assert "amount" in assert_problem(act(action="request_payment", amount=amount),
+                                          422)["errors"], amount
+    for new_due_at in ("9999-12-31T23:59:59+07:00", "2101-01-01T08:00:00+07:00",
+                       "2026-12-31T08:00:00"):
+        assert "new_due_at" in assert_problem(
+            act(action="extend", reason="Thiếu hồ sơ", new_due_at=new_due_at),
+            422)["errors"], new_due_at
+    assert act(action="request_payment", amount=2**31 - 1).status_code == 200
