@@ -106,35 +106,40 @@ def snapshot(system: DrillSystem) -> Snapshot:
     return snap
 
 
-def pending(snap: Snapshot) -> bool:
-    """Is something still on its way (an outbox row, a message in a consumer's queue)?
+def pending(snap: Snapshot) -> str:
+    """What is still on its way (outbox rows, messages in consumers' queues), or "".
     A parked outbox row is not: it waits for a queue that nobody declares."""
     if snap.errors or snap.queues is None:
-        return True
-    if any(snap.outbox.values()):
-        return True
-    return any(n for name, n in snap.queues.items()
-               if name.startswith("motcua.") and not name.endswith(".dlq"))
+        return f"answers ({'; '.join(snap.errors) or 'the broker'})"
+    found = [f"{s} outbox: {n}" for s, n in snap.outbox.items() if n]
+    found += [f"{q}: {n}" for q, n in sorted(snap.queues.items())
+              if n and q.startswith("motcua.") and not q.endswith(".dlq")]
+    return ", ".join(found)
 
 
-def settle(system: DrillSystem, complete: Any) -> tuple[Snapshot, float]:
+def settle(system: DrillSystem, complete: Any) -> tuple[Snapshot, float, str]:
     """Snapshots until everything arrived (``complete(snap)``) and nothing is pending, or
-    nothing moved for a while with nothing pending, or ``SETTLE_TIMEOUT``."""
+    nothing moved for a while with nothing pending, or ``SETTLE_TIMEOUT``. Returns the
+    last snapshot, the seconds it took and what it waited for longest."""
     started = time.monotonic()
     last_change, last_print = started, None
+    waited_for: Counter[str] = Counter()
     while True:
         snap = snapshot(system)
         now = time.monotonic()
         if snap.fingerprint() != last_print:
             last_print, last_change = snap.fingerprint(), now
-        waiting = pending(snap)
-        if complete(snap) and not waiting:
-            return snap, now - started
+        waiting, done = pending(snap), complete(snap)
+        if done and not waiting:
+            break
         if not waiting and now - last_change > SETTLE_QUIET:
-            return snap, now - started
+            break
         if now - started > SETTLE_TIMEOUT:
-            return snap, now - started
+            break
+        waited_for.update([waiting or "dossiers still incomplete, nothing pending"])
         time.sleep(1.0)
+    why = "; ".join(f"{reason} ({n}s)" for reason, n in waited_for.most_common(3))
+    return snap, time.monotonic() - started, why
 
 
 # -- the verdict ---------------------------------------------------------------------------------

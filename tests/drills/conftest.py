@@ -83,8 +83,11 @@ def make_system(request: pytest.FixtureRequest, drill_root: Path, drill_broker: 
     yield make
     for system in systems:
         system.stop()
-        if drill_broker._beam_pid() is None:  # a drill that left the broker down
-            drill_broker.start()
+    # a drill that failed half-way may have left the broker or the cluster down
+    if drill_broker._beam_pid() is None:
+        drill_broker.start()
+    if not drill_pg.running():
+        drill_pg.start()
 
 
 @pytest.fixture

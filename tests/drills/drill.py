@@ -88,7 +88,9 @@ def run_drill(system: DrillSystem, verdict: Verdict, strike: Callable[[DrillSyst
                 break
         load.stop()
 
-        snap, verdict.settle_seconds = settle(system, complete_for(load))
+        snap, verdict.settle_seconds, waited_for = settle(system, complete_for(load))
+        if waited_for:
+            verdict.notes.append(f"settling waited for: {waited_for}")
         final_health = probe.check_once()
         probe.stop()
         checks = extra_checks(system, fault) if extra_checks else []

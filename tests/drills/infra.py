@@ -482,6 +482,11 @@ class PgCluster:
         self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
                           "-w", "-t", "60", *args, timeout=90)
 
+    def running(self) -> bool:
+        status = self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "status",
+                                   timeout=30, check=False)
+        return status.returncode == 0
+
     def restart_immediate(self) -> None:
         """``pg_ctl restart -m immediate``: every backend dies at once, then crash recovery."""
         self._pg_ctl("-m", "immediate", "restart")
