@@ -37,6 +37,9 @@ def verify(token: str, secret: str, issuer: str) -> dict[str, Any]:
         raise TokenError("the token has expired") from None
     except jwt.InvalidTokenError as exc:
         raise TokenError(f"the token is not valid: {exc}") from None
+    for claim in ("agency", "operator"):  # a list or an object would reach the scope checks
+        if claims.get(claim) is not None and not isinstance(claims[claim], str):
+            raise TokenError(f"the {claim} claim must be a string")
     if claims["role"] not in ROLES:
         raise TokenError(f"unknown role {claims['role']!r}")
     if claims["role"] == "officer" and not claims.get("agency"):
