@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,8 @@ from motcua import tokens
 from motcua.config import settings
 from motcua.errors import Forbidden, Unauthorized
 
+ID_NUMBER = re.compile(r"[0-9]{12}")
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -19,6 +22,7 @@ class Actor:
     role: str
     agency: str | None = None
     operator: str | None = None
+    id_number: str | None = None  # a citizen's số định danh cá nhân (links counter dossiers)
 
     @property
     def scope(self) -> str:
@@ -27,7 +31,7 @@ class Actor:
 
     def as_dict(self) -> dict[str, Any]:
         return {"sub": self.sub, "role": self.role, "agency": self.agency,
-                "operator": self.operator}
+                "operator": self.operator, "id_number": self.id_number}
 
 
 class Authenticator:
@@ -46,10 +50,21 @@ class Authenticator:
         except tokens.TokenError as exc:
             raise Unauthorized(str(exc).capitalize() + ".") from None
         actor = Actor(sub=str(claims["sub"]), role=claims["role"],
-                      agency=claims.get("agency"), operator=claims.get("operator"))
+                      agency=claims.get("agency"), operator=claims.get("operator"),
+                      id_number=_id_number(claims))
         if roles and actor.role not in roles:
             raise Forbidden(f"The role {actor.role} may not do this.")
         return actor
+
+
+def _id_number(claims: dict[str, Any]) -> str | None:
+    """The citizen's ``id_number`` claim: 12 ASCII digits, or absent."""
+    value = claims.get("id_number")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not ID_NUMBER.fullmatch(value):
+        raise Unauthorized("The token's id_number claim must be 12 digits.")
+    return value
 
 
 class Auth(DependencyProvider):

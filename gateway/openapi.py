@@ -188,18 +188,24 @@ ACT_DESCRIPTION = """\
 The action goes to the dossier's owner of the moment, and the answer is the dossier as \
 GET /api/v1/dossiers/{code} composes it.
 
-While the dossier is submitted, intake decides:
+While the dossier is submitted (1), or awaiting a supplement asked at reception (5), \
+intake decides:
 - `accept` (tiếp nhận): the appointment is counted from now by the agency's calendar;
-- `refuse` (không tiếp nhận, form 03): `reason` (required) is told to the citizen.
+- `refuse` (không tiếp nhận, form 03): `reason` (required) is told to the citizen;
+- `request_supplement` (form 02 at reception): `missing` (required) without accepting it; \
+the citizen's supplement brings it back to 1.
 
 Once accepted, processing (xử lý) runs it along the procedure's route (liên thông), each \
 step by officers of the agency that holds it (`current_agency`):
-- `take` (nhận xử lý): the step's officer takes it; the first action after acceptance;
+- `take` (nhận xử lý): the step's officer takes it. Optional: `forward`, \
+`request_supplement`, `request_payment` or `resolve` on an accepted dossier take it first \
+(the history shows both moves);
 - `forward` (chuyển): to the route's next step; `to_agency` (optional) must be that \
 step's agency (else 422); at the last step, resolve instead (409);
 - `send_back` (trả lại): to the previous step;
-- `request_supplement` (yêu cầu bổ sung, form 02): `missing` (required): a list of what \
-is missing, each a string; the clock stops until the citizen supplements;
+- `request_supplement` (yêu cầu bổ sung, form 02): `missing` (required): a non-empty \
+list of what is missing, each a non-empty string of at most 500 characters; the clock \
+stops until the citizen supplements;
 - `request_payment` (yêu cầu nộp phí): `amount` (required): VND, a positive integer; \
 `reason`: what it is for;
 - `resolve` (có kết quả): `results` (required): the result documents, a list of \
@@ -216,7 +222,10 @@ Every action takes an optional `note`, kept in the dossier's `history`. The fiel
 action reads are sent beside `action` (the body is open); others are ignored.
 
 An action the dossier's state does not allow is a 409 whose `allowed_actions` lists \
-those it does (the dossier's `allowed_actions` says so beforehand). Officers act on \
+those it does; the dossier's `allowed_actions` is exact beforehand (`extend` is gone once \
+used, `forward` at the last step, `send_back` at the first). `accept` or `refuse` on an \
+accepted dossier is answered by processing's table; in the moment between acceptance and \
+processing opening the case, any action is a 409 with Retry-After: 1. Officers act on \
 dossiers of their agency and the agencies under it, and on those whose route passes \
 through them; others are a 404. A dossier held at another agency's step is a 403."""
 
@@ -384,31 +393,39 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "POST", "/api/v1/dossiers/<string:code>/supplements", "supplementDossier",
         "Add documents to a dossier (bổ sung hồ sơ)",
-        "The citizen adds documents to its own dossier while it is open (submitted or "
-        f"accepted); they are marked `supplement: true`. At most {MAX_DOCUMENTS} documents, "
-        "each checked like those of a submission. Send an Idempotency-Key to retry safely.",
+        "Documents that answer a supplement request (form 02): taken only while one is "
+        "awaited, national status 5 (asked at reception, before acceptance, or during "
+        "processing, which the clock waits for); they are marked `supplement: true`. The "
+        "citizen sends them, or an officer of the receiving desk on the citizen's behalf "
+        f"(recorded as such). At most {MAX_DOCUMENTS} documents, each checked like those "
+        "of a submission. Send an Idempotency-Key to retry safely.",
         "dossiers", IntakeDossierSchema, "Added: the dossier (intake's record).",
-        roles=("citizen",), path_params=DOSSIER_CODE, body=SupplementSchema,
+        roles=("citizen", "officer"), path_params=DOSSIER_CODE, body=SupplementSchema,
         body_example=SAMPLE_SUPPLEMENT, idempotency_key=True, status=201,
         errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
         error_notes={
             404: "Unknown dossier, or not the caller's.",
-            409: "The dossier is no longer open, or this Idempotency-Key was used before "
-                 "with another body.",
+            409: "No supplement was requested (the dossier is not at national status 5), "
+                 "or this Idempotency-Key was used before with another body.",
             422: "Invalid fields, a document that is not a component of the procedure, of "
                  "a type not accepted or over the size limit; `errors` names each.",
         }),
     Route(
         "POST", "/api/v1/dossiers/<string:code>/withdraw", "withdrawDossier",
         "Withdraw a dossier (rút hồ sơ)",
-        "The citizen withdraws its own dossier while it is open (submitted or accepted): "
-        "national status 7. The body is optional (no body is the same as {}).",
-        "dossiers", IntakeDossierSchema, "Withdrawn: the dossier (intake's record).",
-        roles=("citizen",), path_params=DOSSIER_CODE, body=WithdrawSchema,
+        "The citizen withdraws its dossier (national status 7), or an officer of the "
+        "receiving desk does so on the citizen's behalf (recorded as such). Before "
+        "acceptance intake decides; from acceptance on, processing's table does, and a "
+        "dossier whose result exists (national status 9 or 10, or a result awaiting its "
+        "fee) can no longer be withdrawn. The body is optional (no body is the same as {}).",
+        "dossiers", DossierViewSchema, "Withdrawn: the dossier after the change, as GET "
+        "/api/v1/dossiers/{code} answers it.",
+        roles=("citizen", "officer"), path_params=DOSSIER_CODE, body=WithdrawSchema,
         body_example=SAMPLE_WITHDRAW, body_required=False,
         errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
         error_notes={
             404: "Unknown dossier, or not the caller's.",
+            403: "An officer of another agency than the receiving desk.",
             409: "The dossier can no longer be withdrawn (`allowed_actions` is empty).",
         }),
     Route(

@@ -24,9 +24,10 @@ from gateway.http import api, json_response
 from gateway.models import metadata
 from gateway.openapi import build_spec, docs_html
 from gateway.rpc import ServiceCalls
+from motcua import identity
 from motcua.contracts.commands import Command
 from motcua.contracts.dossiers import (
-    INTAKE_ACTIONS,
+    INTAKE_STATUSES,
     ActionSchema,
     AppointmentQuerySchema,
     CalendarDaySchema,
@@ -176,7 +177,7 @@ class GatewayService:
         body = validated(ActionSchema(), read_json(request))
         dossier = self._visible_dossier(actor, code)
         action = body.pop("action")
-        if dossier["status"] == "submitted" or action in INTAKE_ACTIONS:
+        if dossier["status"] in INTAKE_STATUSES:  # intake decides until acceptance
             allowed = dossier.get("allowed_actions", [])
             if action not in allowed:
                 raise Conflict(f"'{action}' is not allowed for dossier {code} now; "
@@ -184,10 +185,16 @@ class GatewayService:
                                {"allowed_actions": allowed})
             if action == "accept":
                 self.services.call("intake", "accept_dossier", code, actor.sub, command)
+            elif action == "request_supplement":
+                self.services.call("intake", "request_supplement", code, actor.sub,
+                                   body.get("missing"), body["note"], command)
             else:
                 self.services.call("intake", "refuse_dossier", code, actor.sub,
                                    body["reason"] or body["note"], command)
-        else:
+        else:  # processing's table decides, accept and refuse included (a 409 if not)
+            if self._case_after_acceptance(code) is None:
+                raise Conflict(f"Dossier {code} was just accepted and processing is "
+                               "opening it; retry in a moment.", retry_after=1)
             self.services.call("processing", "act", code, action, body, actor.as_dict(),
                                sorted(self._scope(actor)), command)
         return json_response(self._composed(code, self._intake_dossier(code)[0]))
@@ -218,12 +225,21 @@ class GatewayService:
 
     @api("POST", "/api/v1/dossiers/<string:code>/supplements")
     def supplement(self, request: Request, code: str) -> Response:
-        actor = self.auth.actor(request, "citizen")
+        """Bổ sung: taken only when one was requested (5). The citizen sends it, or an
+        officer of the receiving desk on the citizen's behalf (recorded as such)."""
+        actor = self.auth.actor(request, "citizen", "officer")
 
         def send(command: Command) -> Response:
             body = validated(SupplementSchema(), read_json(request))
-            result = self.services.call("intake", "supplement_dossier", code, actor.sub,
-                                        SupplementSchema().dump(body), command)
+            self._changeable_dossier(actor, code)
+            case = self._case_after_acceptance(code)
+            if case and case["status"] != "awaiting_supplement":
+                raise Conflict(f"Dossier {code} is {case['status']} (national status "
+                               f"{case['national_status']}): no supplement was requested, "
+                               "so none is taken now.", {"allowed_actions": []})
+            result = self.services.call("intake", "supplement_dossier", code,
+                                        actor.as_dict(), SupplementSchema().dump(body),
+                                        command)
             result.pop("owner", None)
             return json_response(result, 201)
 
@@ -231,17 +247,36 @@ class GatewayService:
 
     @api("POST", "/api/v1/dossiers/<string:code>/withdraw")
     def withdraw(self, request: Request, code: str) -> Response:
-        actor = self.auth.actor(request, "citizen")
+        """Rút hồ sơ: intake decides before acceptance, processing's table after (never
+        once a result exists). The answer is the dossier after the change."""
+        actor = self.auth.actor(request, "citizen", "officer")
 
         def send(command: Command) -> Response:
             raw = request.get_data(cache=True)
             body = validated(WithdrawSchema(), read_json(request) if raw.strip() else {})
-            result = self.services.call("intake", "withdraw_dossier", code, actor.sub,
-                                        body["reason"], command)
-            result.pop("owner", None)
-            return json_response(result)
+            self._changeable_dossier(actor, code)
+            if self._case_after_acceptance(code):
+                self.services.call("processing", "withdraw", code, body["reason"],
+                                   actor.as_dict(), command)
+            else:
+                self.services.call("intake", "withdraw_dossier", code, actor.as_dict(),
+                                   body["reason"], command)
+            return json_response(self._composed(code, self._intake_dossier(code)[0]))
 
         return self._once(request, actor, send)
+
+    def _changeable_dossier(self, actor: Actor, code: str) -> dict[str, Any]:
+        """A dossier its citizen, or an officer of its receiving desk, may change."""
+        dossier = self._visible_dossier(actor, code)
+        if actor.role == "officer" and dossier["agency"] not in self._scope(actor):
+            raise Forbidden(f"Only the receiving desk ({dossier['agency']}) acts for the "
+                            "citizen on this dossier.")
+        return dossier
+
+    def _case_after_acceptance(self, code: str) -> dict[str, Any] | None:
+        """Processing's case once it owns the dossier's status (accepted and after)."""
+        case = self._optional("processing", "get_case", code)
+        return case if case and case["status"] != "submitted" else None
 
     @api("GET", "/api/v1/dossiers/<string:code>/receipt.pdf")
     def receipt(self, request: Request, code: str) -> Response:
@@ -288,12 +323,13 @@ class GatewayService:
         dossier["history"], dossier["steps"] = [], []
         if case:
             dossier.update({key: case[key] for key in (
-                "status", "national_status", "current_agency", "steps", "history",
-                "supplement_requests", "extended", "overdue", "finished_at")})
+                "current_agency", "steps", "history", "supplement_requests", "extended",
+                "overdue", "finished_at")})
             if case["due_at"]:
                 dossier["due_at"] = case["due_at"]
-            if case["status"] != "submitted":
-                dossier["allowed_actions"] = case["allowed_actions"]
+            if case["status"] != "submitted":  # from acceptance on, processing's status
+                dossier.update({key: case[key] for key in (
+                    "status", "national_status", "allowed_actions")})
         return dossier
 
     @api("GET", "/api/v1/dossiers/<string:code>/payment")
@@ -311,20 +347,22 @@ class GatewayService:
     def _visible_dossier(self, actor: Actor, code: str) -> dict[str, Any]:
         """The dossier if this actor may see it; 404 otherwise (saying more would leak)."""
         dossier, owner = self._intake_dossier(code)
-        if actor.role == "citizen" and owner != actor.sub:
+        if actor.role == "citizen" and not identity.owned_by(
+                owner["role"], owner["sub"], owner["id_number"], actor.as_dict()):
             raise NotFound(f"No dossier {code}.")
         if actor.role == "officer" and dossier["agency"] not in self._scope(actor):
-            # an agency further along the route sees it too (liên thông)
+            # an agency further along the route sees it once it has reached it (liên thông)
             case = self._optional("processing", "get_case", code)
-            route = {step["agency"] for step in case["steps"]} if case else set()
-            if not route & self._scope(actor):
+            reached = {step["agency"] for step in case["steps"]
+                       if step["seq"] <= case["current_step"]} if case else set()
+            if not reached & self._scope(actor):
                 raise NotFound(f"No dossier {code}.")
         return dossier
 
-    def _intake_dossier(self, code: str) -> tuple[dict[str, Any], str | None]:
+    def _intake_dossier(self, code: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """Intake's record of the dossier, and its owner (never shown to callers)."""
         dossier = self.services.call("intake", "get_dossier", code)
-        return dossier, dossier.pop("owner", None)
+        return dossier, dossier.pop("owner")
 
     def _scope(self, actor: Actor) -> set[str]:
         """The officer's agency and every agency below it (asked of intake, cached)."""

@@ -13,9 +13,12 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 AGENCY_CODE = r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$"
-PROCEDURE_CODE = r"^\d\.\d{6}(\.[A-Z0-9]+)?$"
-PHONE = r"^(0|\+84)(3|5|7|8|9)\d{8}$"
-CITIZEN_ID = r"^\d{12}$"
+# ASCII digits only ([0-9], never \d: it takes Arabic-Indic digits too), and matched whole
+# (FullMatch: with re.match, "$" lets a trailing newline through). The anchors stay for
+# the OpenAPI document, whose patterns are searched.
+PROCEDURE_CODE = r"^[0-9]\.[0-9]{6}(\.[A-Z0-9]+)?$"
+PHONE = r"^(0|\+84)(3|5|7|8|9)[0-9]{8}$"
+CITIZEN_ID = r"^[0-9]{12}$"
 MAX_DOCUMENTS = 30
 # Every date the API takes lies in these years: the calendar and the databases hold them
 # (9999-12-31T23:59:59+07:00 overflowed when moved to UTC).
@@ -41,6 +44,15 @@ def iso_datetime_within_years(value: str) -> None:
     within_years(moment)
 
 
+class FullMatch(validate.Regexp):
+    """``validate.Regexp`` that matches the whole value (``re.fullmatch``)."""
+
+    def __call__(self, value: str) -> str:
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 class Amount(fields.Integer):
     """An amount in VND: a JSON whole number (not 1.5, not "8000") its column can hold."""
 
@@ -56,9 +68,9 @@ class Strict(Schema):
 
 class ApplicantSchema(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    id_number = fields.String(required=True, validate=validate.Regexp(
+    id_number = fields.String(required=True, validate=FullMatch(
         CITIZEN_ID, error="Số định danh cá nhân phải có đúng 12 chữ số (12 digits)."))
-    phone = fields.String(required=True, validate=validate.Regexp(
+    phone = fields.String(required=True, validate=FullMatch(
         PHONE, error="Số điện thoại di động Việt Nam không hợp lệ (e.g. 0912345678)."))
     email = fields.Email(load_default=None, allow_none=True)
     address = fields.String(load_default=None, allow_none=True,
@@ -98,9 +110,9 @@ class PickupSchema(Strict):
 class DossierSubmissionSchema(Strict):
     """``POST /api/v1/dossiers`` (API.md)."""
 
-    procedure = fields.String(required=True, validate=validate.Regexp(
+    procedure = fields.String(required=True, validate=FullMatch(
         PROCEDURE_CODE, error="Mã thủ tục phải có dạng 1.234567 (national format)."))
-    agency = fields.String(required=True, validate=validate.Regexp(
+    agency = fields.String(required=True, validate=FullMatch(
         AGENCY_CODE, error="Mã định danh cơ quan phải có dạng 000.00.15.H56."))
     channel = fields.String(required=True,
                             validate=validate.OneOf(["online", "counter", "postal"]))
@@ -133,8 +145,21 @@ class DossierReceiptSchema(Schema):
 
 
 INTAKE_ACTIONS = ["accept", "refuse"]
+# The statuses in which intake decides (before acceptance); from acceptance on,
+# processing owns the status and decides every action, withdrawal and supplement.
+INTAKE_STATUSES = frozenset({"submitted", "awaiting_supplement"})
 PROCESSING_ACTIONS = ["take", "forward", "send_back", "request_supplement", "request_payment",
                       "resolve", "return", "extend", "stop"]
+
+
+MAX_MISSING_ITEM = 500  # characters of one item of form 02's list
+MAX_MISSING_ITEMS = 50
+
+
+def not_blank(max_length: int) -> validate.Validator:
+    """A text with something in it, at most ``max_length`` characters."""
+    return validate.And(validate.Length(min=1, max=max_length),
+                        validate.Regexp(r"(?s).*\S.*", error="Must not be blank."))
 
 
 class ActionSchema(Schema):
@@ -153,6 +178,19 @@ class ActionSchema(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
     amount = Amount(minimum=1)  # request_payment
     new_due_at = fields.String(validate=iso_datetime_within_years)  # extend
+    missing = fields.List(fields.String(validate=not_blank(MAX_MISSING_ITEM)),  # form 02
+                          validate=validate.Length(min=1, max=MAX_MISSING_ITEMS))
+
+
+class SupplementRequestSchema(Schema):
+    """Form 02's list of what is missing, as the service that records it checks it."""
+
+    class Meta:
+        unknown = "exclude"
+
+    missing = fields.List(fields.String(validate=not_blank(MAX_MISSING_ITEM)), required=True,
+                          validate=validate.Length(min=1, max=MAX_MISSING_ITEMS),
+                          error_messages={"required": "List what is missing (form 02)."})
 
 
 class SupplementSchema(Strict):
@@ -190,13 +228,13 @@ class PageQuerySchema(Schema):
 
 class ProcedureQuerySchema(PageQuerySchema):
     q = fields.String(load_default=None, validate=validate.Length(max=200))
-    agency = fields.String(load_default=None, validate=validate.Regexp(AGENCY_CODE))
+    agency = fields.String(load_default=None, validate=FullMatch(AGENCY_CODE))
 
 
 class DossierQuerySchema(PageQuerySchema):
     """``GET /api/v1/dossiers``: an agency's queue."""
 
-    agency = fields.String(load_default=None, validate=validate.Regexp(AGENCY_CODE))
+    agency = fields.String(load_default=None, validate=FullMatch(AGENCY_CODE))
     status = fields.String(load_default=None, validate=validate.Length(max=30))
     overdue = fields.Boolean(load_default=None, allow_none=True)
 
@@ -205,7 +243,7 @@ class AppointmentQuerySchema(Schema):
     class Meta:
         unknown = "exclude"
 
-    agency = fields.String(load_default=None, validate=validate.Regexp(AGENCY_CODE))
+    agency = fields.String(load_default=None, validate=FullMatch(AGENCY_CODE))
     received_at = fields.AwareDateTime(required=True, validate=within_years)
 
 
@@ -213,4 +251,4 @@ class TrackQuerySchema(Schema):
     class Meta:
         unknown = "exclude"
 
-    phone = fields.String(required=True, validate=validate.Regexp(PHONE))
+    phone = fields.String(required=True, validate=FullMatch(PHONE))

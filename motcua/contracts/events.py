@@ -161,6 +161,8 @@ class SupplementRequestedData(Tolerant):
     requested_at = fields.AwareDateTime(required=True)
     requests = fields.Integer(required=True)  # how many so far: more than one counts late
     note = fields.String(load_default="")
+    at_reception = fields.Boolean(load_default=False)  # by the desk, before acceptance
+    requested_by = fields.String(load_default=None, allow_none=True)
 
 
 class DossierResolvedData(Tolerant):

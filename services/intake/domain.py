@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from motcua.contracts.dossiers import INTAKE_STATUSES
 from motcua.db import LOCAL_TZ
 
 # channel -> (internal status, national status): an online or postal submission waits
@@ -57,5 +58,10 @@ def content_matches(content_type: str, content: bytes) -> bool:
     return any(content.startswith(magic) for magic in SIGNATURES.get(media_type, ()))
 
 
-# What an officer may do to a dossier while intake owns its status.
-ALLOWED_ACTIONS = {"submitted": ("accept", "refuse")}
+# What an officer may do to a dossier while intake owns its status (before acceptance);
+# from acceptance on, processing owns it. Form 02 at reception sends a dossier to 5
+# without accepting it; the supplement brings it back to 1.
+ALLOWED_ACTIONS = {"submitted": ("accept", "refuse", "request_supplement"),
+                   "awaiting_supplement": ("accept", "refuse")}
+assert INTAKE_STATUSES == frozenset(ALLOWED_ACTIONS)
+

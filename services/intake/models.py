@@ -78,7 +78,16 @@ class Dossier(Base):
     channel: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20))
     national_status: Mapped[int] = mapped_column(Integer)
-    owner: Mapped[str] = mapped_column(String(100), index=True)
+    # Who owns it (sees, supplements, withdraws, rates): an identity, role and subject.
+    # A dossier entered at the counter has no citizen account behind it: no owner, and
+    # the applicant's id_number links it to the citizen whose token carries that number.
+    owner_role: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(100), index=True, nullable=True)
+    entered_by: Mapped[str | None] = mapped_column(String(150), nullable=True)  # officer:sub
+    applicant_id_number: Mapped[str | None] = mapped_column(String(12), index=True,
+                                                            nullable=True)
+    # Supplement requests at reception (form 02 before acceptance; processing counts after).
+    supplement_requests: Mapped[int] = mapped_column(Integer, default=0)
     applicant: Mapped[dict[str, Any]] = mapped_column(JSON)
     summary: Mapped[str] = mapped_column(Text, default="")
     delivery: Mapped[dict[str, Any]] = mapped_column(JSON)

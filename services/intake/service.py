@@ -12,7 +12,9 @@ from typing import Any
 from motcua.amqp import rpc
 from motcua.config import section
 from motcua.contracts.commands import Command
+from motcua.contracts.events import Event
 from motcua.dependencies import Database, HealthCheck
+from motcua.messaging import consume_event
 from services.intake import agencies, appointments, catalogue, receipts, submission
 from services.intake.filestore import Files
 from services.intake.models import metadata
@@ -88,14 +90,24 @@ class IntakeService(HealthCheck):
         return submission.refuse(self.db, code, officer, reason, command=command)
 
     @rpc
-    def withdraw_dossier(self, code: str, citizen: str, reason: str = "",
+    def withdraw_dossier(self, code: str, actor: dict[str, Any], reason: str = "",
                          command: Command | None = None) -> dict[str, Any]:
-        return submission.withdraw(self.db, code, citizen, reason, command=command)
+        return submission.withdraw(self.db, code, actor, reason, command=command)
 
     @rpc
-    def supplement_dossier(self, code: str, citizen: str, payload: dict[str, Any],
+    def request_supplement(self, code: str, officer: str, missing: list[str], note: str = "",
                            command: Command | None = None) -> dict[str, Any]:
-        return submission.supplement(self.db, self.files, code, citizen, payload,
+        return submission.request_supplement(self.db, code, officer, missing, note,
+                                             command=command)
+
+    @consume_event("dossier.withdrawn")
+    def on_dossier_withdrawn(self, event: Event) -> None:
+        submission.on_withdrawn(self.db, event)
+
+    @rpc
+    def supplement_dossier(self, code: str, actor: dict[str, Any], payload: dict[str, Any],
+                           command: Command | None = None) -> dict[str, Any]:
+        return submission.supplement(self.db, self.files, code, actor, payload,
                                      max_document_bytes=self._max_document_bytes(),
                                      command=command)
 

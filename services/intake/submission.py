@@ -16,11 +16,17 @@ from marshmallow import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from motcua import identity
 from motcua.contracts.commands import Command
-from motcua.contracts.dossiers import DocumentSchema, DossierSubmissionSchema
+from motcua.contracts.dossiers import (
+    DocumentSchema,
+    DossierSubmissionSchema,
+    SupplementRequestSchema,
+)
+from motcua.contracts.events import Event
 from motcua.db import Db, UnitOfWork, local_iso, utcnow
 from motcua.errors import Conflict, Forbidden, Invalid, NotFound
-from services.intake import appointments, domain
+from services.intake import agencies, appointments, domain
 from services.intake.catalogue import offers, valid_on
 from services.intake.filestore import FileStore
 from services.intake.models import (
@@ -66,7 +72,7 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
         dossier = Dossier(
             code=code, procedure=procedure.code, agency=data["agency"],
             channel=data["channel"], status="submitted", national_status=1,
-            owner=str(actor.get("sub", "")), applicant=data["applicant"],
+            **identity.ownership(actor, data["applicant"]), applicant=data["applicant"],
             summary=data["summary"], delivery=data["delivery"], pickup=data["pickup"],
             fee_amount=procedure.fee_amount, fee_collect_at=procedure.fee_collect_at,
             submitted_at=received_at, correlation_id=db.correlation_id)
@@ -116,28 +122,75 @@ def refuse(db: Db, code: str, officer: str, reason: str,
     return db.execute("intake.refuse_dossier", command, change)
 
 
-def withdraw(db: Db, code: str, citizen: str, reason: str = "",
+def withdraw(db: Db, code: str, actor: dict[str, Any], reason: str = "",
              now: datetime | None = None, command: Command | None = None) -> dict[str, Any]:
-    """Rút hồ sơ (7): the citizen's own dossier, while it is still open."""
+    """Rút hồ sơ (7) before acceptance, by its citizen or, at the counter, on the
+    citizen's behalf by an officer of the receiving agency (recorded as such). After
+    acceptance processing's table decides (the gateway asks it, not us)."""
+    with db.session() as session:
+        _changeable(db, session, code, actor)
 
     def change(uow: UnitOfWork) -> dict[str, Any]:
-        dossier = _owned(uow.session, code, citizen)
-        if dossier.status not in ("submitted", "accepted"):
+        dossier = _changeable(db, uow.session, code, actor)
+        if dossier.status not in ("submitted", "awaiting_supplement", "accepted"):
             raise Conflict(f"Dossier {code} is {dossier.status}; it can no longer be "
                            "withdrawn.", {"allowed_actions": []})
         moment = now or utcnow()
-        dossier.status, dossier.national_status, dossier.withdrawn_at = "withdrawn", 7, moment
+        _withdrawn(dossier, moment)
         uow.emit("dossier.withdrawn", {"code": code, "agency": dossier.agency,
-                                       "withdrawn_at": moment, "reason": reason})
+                                       "withdrawn_at": moment,
+                                       "reason": _on_behalf(actor, reason)})
         return _full_view(uow.session, dossier)
 
     return db.execute("intake.withdraw_dossier", command, change)
 
 
-def supplement(db: Db, files: FileStore, code: str, citizen: str, payload: dict[str, Any],
-               max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+def on_withdrawn(db: Db, event: Event) -> None:
+    """Processing decided a withdrawal after acceptance: our record says so too."""
+    with db.unit_of_work() as uow:
+        if not uow.first_time(event, "intake.on_dossier_withdrawn"):
+            return
+        dossier = uow.session.get(Dossier, event.data["code"], with_for_update=True)
+        if dossier is not None and dossier.status != "withdrawn":
+            _withdrawn(dossier, event.data["withdrawn_at"])
+
+
+def _withdrawn(dossier: Dossier, moment: datetime) -> None:
+    dossier.status, dossier.national_status, dossier.withdrawn_at = "withdrawn", 7, moment
+
+
+def request_supplement(db: Db, code: str, officer: str, missing: list[str], note: str = "",
+                       now: datetime | None = None,
+                       command: Command | None = None) -> dict[str, Any]:
+    """Form 02 at reception: the desk asks for what is missing without accepting (5).
+
+    The dossier goes back to the desk (1) when the citizen sends the supplement.
+    """
+    missing = _loaded(SupplementRequestSchema(), {"missing": missing})["missing"]
+
+    def change(uow: UnitOfWork) -> dict[str, Any]:
+        dossier = _for_action(uow.session, code, "request_supplement")
+        moment = now or utcnow()
+        dossier.status, dossier.national_status = "awaiting_supplement", 5
+        dossier.supplement_requests += 1
+        uow.emit("dossier.supplement_requested", {
+            "code": code, "agency": dossier.agency, "missing": missing,
+            "requested_at": moment, "requests": dossier.supplement_requests, "note": note,
+            "at_reception": True, "requested_by": officer})
+        return _full_view(uow.session, dossier)
+
+    return db.execute("intake.request_supplement", command, change)
+
+
+def supplement(db: Db, files: FileStore, code: str, actor: dict[str, Any],
+               payload: dict[str, Any], max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
                now: datetime | None = None, command: Command | None = None) -> dict[str, Any]:
-    """Bổ sung: documents the citizen adds to its open dossier."""
+    """Bổ sung: documents that answer a supplement request, from the citizen or, at the
+    counter, from an officer of the receiving agency on the citizen's behalf.
+
+    Before acceptance intake decides (the desk asked for one: status 5 here); after it,
+    processing's status decides and the gateway asks processing first.
+    """
     try:
         documents = DocumentSchema(many=True).load(payload.get("documents") or [])
     except ValidationError as exc:
@@ -145,20 +198,20 @@ def supplement(db: Db, files: FileStore, code: str, citizen: str, payload: dict[
     if not documents:
         raise Invalid.from_messages({"documents": ["Send at least one document."]})
     with db.session() as session:
-        dossier = _owned(session, code, citizen)
+        dossier = _changeable(db, session, code, actor)
         procedure = session.get(Procedure, dossier.procedure)
-    if dossier.status not in ("submitted", "accepted"):  # before storing any document
-        raise Conflict(f"Dossier {code} is {dossier.status}; it takes no supplements.")
+    _check_takes_supplement(dossier)  # before storing any document
     contents = _check_documents(documents, procedure, max_document_bytes, complete=False)
     digests = [files.put(content) for content in contents]
     moment = now or utcnow()
 
     def change(uow: UnitOfWork) -> dict[str, Any]:
-        dossier = _owned(uow.session, code, citizen)
-        if dossier.status not in ("submitted", "accepted"):
-            raise Conflict(f"Dossier {code} is {dossier.status}; it takes no supplements.")
-        added = Supplement(dossier_code=code, note=str(payload.get("note") or "")[:2000],
-                           submitted_at=moment)
+        dossier = _changeable(db, uow.session, code, actor)
+        _check_takes_supplement(dossier)
+        if dossier.status == "awaiting_supplement":  # asked at reception: back to the desk
+            dossier.status, dossier.national_status = "submitted", 1
+        note = _on_behalf(actor, str(payload.get("note") or ""))[:2000]
+        added = Supplement(dossier_code=code, note=note, submitted_at=moment)
         uow.session.add(added)
         uow.session.flush()
         _add_documents(uow.session, code, documents, contents, digests, added.id)
@@ -199,7 +252,9 @@ def view(dossier: Dossier, documents: list[dict[str, Any]],
         "refusal_reason": dossier.refusal_reason,
         "fee": {"amount": dossier.fee_amount, "collect_at": dossier.fee_collect_at},
         "summary": dossier.summary, "delivery": dossier.delivery, "pickup": dossier.pickup,
-        "owner": dossier.owner, "documents": documents,
+        "owner": {"role": dossier.owner_role, "sub": dossier.owner,
+                  "id_number": dossier.applicant_id_number, "entered_by": dossier.entered_by},
+        "documents": documents,
         "allowed_actions": list(domain.ALLOWED_ACTIONS.get(dossier.status, ())),
     }
     if with_applicant:
@@ -238,11 +293,41 @@ def _for_action(session: Session, code: str, action: str) -> Dossier:
     return dossier
 
 
-def _owned(session: Session, code: str, citizen: str) -> Dossier:
+def _loaded(schema: Any, data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise Invalid.from_messages(exc.messages) from None
+
+
+def _changeable(db: Db, session: Session, code: str, actor: dict[str, Any]) -> Dossier:
+    """The dossier if ``actor`` may supplement or withdraw it; 404 otherwise (as if it did
+    not exist): its citizen, or an officer of the receiving agency or one above it."""
     dossier = session.get(Dossier, code)
-    if dossier is None or dossier.owner != citizen:
+    if dossier is None:
         raise NotFound(f"No dossier {code}.")
-    return dossier
+    if identity.owned_by(dossier.owner_role, dossier.owner, dossier.applicant_id_number, actor):
+        return dossier
+    if actor.get("role") == "officer" and actor.get("agency"):
+        try:
+            if dossier.agency in agencies.scope(db, actor["agency"]):
+                return dossier
+        except NotFound:
+            pass
+    raise NotFound(f"No dossier {code}.")
+
+
+def _on_behalf(actor: dict[str, Any], note: str) -> str:
+    """An officer's change for the citizen is recorded as such (tại quầy, thay công dân)."""
+    if actor.get("role") != "officer":
+        return note
+    return f"[cán bộ {actor.get('sub')} thay công dân, tại quầy] {note}".strip()
+
+
+def _check_takes_supplement(dossier: Dossier) -> None:
+    if dossier.status not in ("awaiting_supplement", "accepted"):
+        raise Conflict(f"Dossier {dossier.code} is {dossier.status}: no supplement was "
+                       "requested, so none is taken now.", {"allowed_actions": []})
 
 
 def _check_catalogue(db: Db, data: dict[str, Any], received_at: datetime) -> Procedure:

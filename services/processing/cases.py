@@ -11,11 +11,13 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from motcua.calendar import WorkingCalendar
 from motcua.contracts.commands import Command
+from motcua.contracts.dossiers import SupplementRequestSchema
 from motcua.contracts.events import Event
 from motcua.db import Db, UnitOfWork, local_iso, utcnow
 from motcua.errors import Conflict, Forbidden, Invalid, NotFound
@@ -168,6 +170,39 @@ def _on_external(db: Db, event: Event, name: str, at: datetime, code: str | None
         _move(uow, case, name, SYSTEM, case.current_agency, at, to_status=target, note=note)
 
 
+# -- the citizen ----------------------------------------------------------------------------
+
+def withdraw(db: Db, code: str, reason: str, actor: dict[str, Any],
+             now: datetime | None = None, command: Command | None = None) -> dict[str, Any]:
+    """Rút hồ sơ after acceptance: processing's table decides (not after a result).
+
+    The gateway has checked that the caller may withdraw this dossier; intake learns
+    of it from ``dossier.withdrawn``, as every other consumer does.
+    """
+    now = now or utcnow()
+
+    def change(uow: UnitOfWork) -> dict[str, Any]:
+        case = uow.session.get(Case, code, with_for_update=True)
+        if case is None:
+            raise NotFound(f"No dossier {code}.")
+        try:
+            target = domain.transition(case.status, "withdrawn")
+        except domain.IllegalTransition:
+            raise Conflict(f"Dossier {code} is {case.status} (national status "
+                           f"{case.national_status}); it can no longer be withdrawn.",
+                           {"allowed_actions": []}) from None
+        case.finished_at = now
+        who = f"{actor.get('role')}:{actor.get('sub')}"
+        uow.emit("dossier.withdrawn", {"code": code, "agency": case.agency,
+                                       "withdrawn_at": now, "reason": reason})
+        _move(uow, case, "withdrawn", who, case.current_agency, now, to_status=target,
+              note=reason)
+        uow.session.flush()
+        return _case_view(uow.session, case)
+
+    return db.execute("processing.withdraw", command, change)
+
+
 # -- officers' actions -------------------------------------------------------------------------
 
 def act(db: Db, code: str, action: str, body: dict[str, Any], actor: dict[str, Any],
@@ -248,9 +283,10 @@ def _send_back(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime)
 
 def _request_supplement(uow: UnitOfWork, case: Case, body: dict, who: str,
                         now: datetime) -> str:
-    missing = [str(item) for item in body.get("missing") or [] if str(item).strip()]
-    if not missing:
-        raise Invalid.from_messages({"missing": ["List what is missing (form 02)."]})
+    try:
+        missing = SupplementRequestSchema().load({"missing": body.get("missing")})["missing"]
+    except ValidationError as exc:
+        raise Invalid.from_messages(exc.messages) from None
     case.paused_at = now
     case.supplement_requests += 1
     uow.emit("dossier.supplement_requested", {
@@ -433,7 +469,8 @@ def _case_view(session: Session, case: Case) -> dict[str, Any]:
     return {
         "dossier_code": code, "status": case.status,
         "national_status": case.national_status, "agency": case.agency,
-        "current_agency": case.current_agency, "due_at": local_iso(case.due_at),
+        "current_agency": case.current_agency, "current_step": case.step_index,
+        "due_at": local_iso(case.due_at),
         "counted_from": local_iso(case.counted_from),
         "first_due_at": local_iso(case.first_due_at), "extended": case.extended,
         "supplement_requests": case.supplement_requests,

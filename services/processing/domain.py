@@ -85,7 +85,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("in_progress", "withdrawn"): "withdrawn",
     ("awaiting_supplement", "withdrawn"): "withdrawn",
     ("awaiting_payment", "withdrawn"): "withdrawn",
-    ("awaiting_result_payment", "withdrawn"): "withdrawn",
+    # not from awaiting_result_payment, resolved, awaiting_delivery, returned: once a
+    # result exists the dossier can no longer be withdrawn
 }
 
 # Actions that, on an accepted dossier, take it first (accepted --take--> in_progress).

@@ -71,6 +71,11 @@ class ProcessingService(HealthCheck):
         return cases.act(self.db, code, action, body, actor, scope, command=command)
 
     @rpc
+    def withdraw(self, code: str, reason: str, actor: dict[str, Any],
+                 command: Command | None = None) -> dict[str, Any]:
+        return cases.withdraw(self.db, code, reason, actor, command=command)
+
+    @rpc
     def get_case(self, code: str) -> dict[str, Any]:
         return cases.get_case(self.db, code)
 

@@ -38,8 +38,8 @@ DOSSIER_READ = {"anonymous": 401, "citizen-own": 200, "citizen-foreign": 404,
 
 ADMIN_ONLY = {"anonymous": 401, "citizen-own": 403, "citizen-foreign": 403,
               "officer-own": 403, "officer-foreign": 403, "admin": 200, "postal": 403}
-CITIZEN_OWNER = {"anonymous": 401, "citizen-own": 200, "citizen-foreign": 404,
-                 "officer-own": 403, "officer-foreign": 403, "admin": 403, "postal": 403}
+FOR_THE_CITIZEN = {"anonymous": 401, "citizen-own": 409, "citizen-foreign": 404,
+                   "officer-own": 409, "officer-foreign": 404, "admin": 403, "postal": 403}
 
 # Every route × every caller → the exact status. A route missing here fails the test.
 # They run in this order on one dossier (accepted first): withdrawal comes last.
@@ -72,8 +72,11 @@ MATRIX = {
     ("POST", "/api/v1/dossiers/<string:code>/actions"): {
         "anonymous": 401, "citizen-own": 403, "citizen-foreign": 403, "officer-own": 409,
         "officer-foreign": 404, "admin": 403, "postal": 403},
-    ("POST", "/api/v1/dossiers/<string:code>/supplements"): CITIZEN_OWNER | {"citizen-own": 201},
-    ("POST", "/api/v1/dossiers/<string:code>/withdraw"): CITIZEN_OWNER,
+    # the citizen, or an officer of the receiving desk for it; the dossier was accepted
+    # and no supplement was requested, so one is refused by its state (409)
+    ("POST", "/api/v1/dossiers/<string:code>/supplements"): FOR_THE_CITIZEN,
+    # the citizen withdraws it first (200), so the desk's withdrawal is then a 409
+    ("POST", "/api/v1/dossiers/<string:code>/withdraw"): FOR_THE_CITIZEN | {"citizen-own": 200},
 }
 PROCEDURE = "2.000635"
 QUERIES = {

@@ -198,7 +198,8 @@ def test_an_officer_accepts_and_the_receipt_is_issued(system):
     body = accepted.json()
     assert (body["status"], body["national_status"]) == ("accepted", 2)
     assert body["due_at"] > body["counted_from"] >= body["submitted_at"][:16]
-    assert again.status_code == 409 and again.json()["allowed_actions"] == []
+    # processing owns it now, and its table answers (or asks to retry while it opens it)
+    assert again.status_code == 409 and "accept" not in again.json().get("allowed_actions", [])
     assert receipt.status_code == 200 and receipt.content.startswith(b"%PDF")
     assert receipt.headers["Content-Type"] == "application/pdf"
     events = [row[0] for row in system.query("intake",
@@ -238,7 +239,7 @@ def test_an_action_of_processing_is_a_409_listing_what_is_allowed(system):
                                 headers=officer(system))
 
     assert response.status_code == 409
-    assert response.json()["allowed_actions"] == ["accept", "refuse"]
+    assert response.json()["allowed_actions"] == ["accept", "refuse", "request_supplement"]
 
 
 def test_the_citizen_supplements_then_withdraws(system):
@@ -247,6 +248,11 @@ def test_the_citizen_supplements_then_withdraws(system):
                 "content_base64": base64.b64encode(b"%PDF-1.4 uq").decode()}
     body = {"documents": [document], "note": "Bổ sung văn bản ủy quyền"}
 
+    unasked = system.http.post(system.url(f"/api/v1/dossiers/{code}/supplements"), json=body,
+                               headers=system.headers())
+    asked = system.http.post(system.url(f"/api/v1/dossiers/{code}/actions"), json={
+        "action": "request_supplement", "missing": ["Văn bản ủy quyền"]},
+        headers=officer(system))
     other = system.http.post(system.url(f"/api/v1/dossiers/{code}/supplements"), json=body,
                              headers=system.headers("citizen", "citizen-2"))
     added = system.http.post(system.url(f"/api/v1/dossiers/{code}/supplements"), json=body,
@@ -257,14 +263,19 @@ def test_the_citizen_supplements_then_withdraws(system):
     late = system.http.post(system.url(f"/api/v1/dossiers/{code}/supplements"), json=body,
                             headers=system.headers())
 
+    assert unasked.status_code == 409  # a supplement only answers a request
+    assert (asked.json()["status"], asked.json()["national_status"]) == (
+        "awaiting_supplement", 5)  # form 02 at reception, not accepted
     assert other.status_code == 404
     assert added.status_code == 201
+    assert (added.json()["status"], added.json()["national_status"]) == ("submitted", 1)
     assert [d["supplement"] for d in added.json()["documents"]] == [False, True]
     assert withdrawn.json()["national_status"] == 7
     assert late.status_code == 409
     events = [row[0] for row in system.query("intake",
                                              "SELECT event_type FROM outbox ORDER BY id")]
-    assert events == ["dossier.submitted", "dossier.supplemented", "dossier.withdrawn"]
+    assert events == ["dossier.submitted", "dossier.supplement_requested",
+                      "dossier.supplemented", "dossier.withdrawn"]
 
 
 def test_tracking_needs_the_applicants_phone_and_shows_nothing_personal(system):

@@ -496,7 +496,7 @@ def test_the_response_schemas_describe_what_the_services_answer(gateway):
     check(DossierViewSchema(), view)
     assert view["steps"] == view["history"] == [] and "current_agency" not in view
     check(DossierViewSchema(), view | {"payment": None, "pickup": None, "postal_jobs": []})
-    assert view["allowed_actions"] == ["accept", "refuse"]
+    assert view["allowed_actions"] == ["accept", "refuse", "request_supplement"]
     assert view["accepted_at"] is None and view["refusal_reason"] is None
     check(PaymentSchema(), answer(call(gateway, "get_payment", code)))
     check(PostalJobSchema(), owners["postal"].jobs_for_dossier(code))
@@ -504,6 +504,11 @@ def test_the_response_schemas_describe_what_the_services_answer(gateway):
     assert notifications
     check(NotificationSchema(), notifications)
 
+    as_officer(gateway)  # form 02 at reception: a supplement is taken only when asked for
+    asked = answer(call(gateway, "act", code, body=SAMPLE_ACTIONS["request_supplement"][1]))
+    check(DossierViewSchema(), asked)
+    assert (asked["status"], asked["national_status"]) == ("awaiting_supplement", 5)
+    as_citizen(gateway)
     supplemented = answer(call(gateway, "supplement", code, body={"documents": [
         {"code": "UQ", "filename": "ủy-quyền.pdf", "content_type": "application/pdf",
          "content_base64": "JVBERi0xLjQgdGVzdA=="}], "note": "Bổ sung"}), 201)
@@ -514,10 +519,10 @@ def test_the_response_schemas_describe_what_the_services_answer(gateway):
     accepted = answer(call(gateway, "act", code, body={"action": "accept"}))
     check(DossierViewSchema(), accepted)  # processing has not heard of it yet
     assert accepted["accepted_at"] and accepted["counted_from"] and accepted["due_at"]
-    with pytest.raises(errors.Conflict) as refused:
+    with pytest.raises(errors.Conflict) as refused:  # processing owns it, but not yet
         call(gateway, "act", code, body={"action": "accept"})
     check(ProblemSchema(), refused.value.problem())
-    assert refused.value.problem()["allowed_actions"] == accepted["allowed_actions"]
+    assert refused.value.headers() == {"Retry-After": "1"}
     as_citizen(gateway)
     check(DossierViewSchema(), answer(call(gateway, "get_dossier", code)))
 
@@ -540,7 +545,7 @@ def test_the_response_schemas_describe_what_the_services_answer(gateway):
     as_citizen(gateway)
     third = submit(gateway)["code"]
     withdrawn = answer(call(gateway, "withdraw", third, body={}))
-    check(IntakeDossierSchema(), withdrawn)
+    check(DossierViewSchema(), withdrawn)
     with pytest.raises(errors.Conflict) as late:
         call(gateway, "withdraw", third, body={"reason": "again"})
     check(ProblemSchema(), late.value.problem())

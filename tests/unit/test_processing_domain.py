@@ -70,7 +70,6 @@ EXPECTED = {
     ("in_progress", "withdrawn"): "withdrawn",
     ("awaiting_supplement", "withdrawn"): "withdrawn",
     ("awaiting_payment", "withdrawn"): "withdrawn",
-    ("awaiting_result_payment", "withdrawn"): "withdrawn",
 }
 EXPECTED_DIRECT = {
     "submitted": [],
