@@ -39,6 +39,7 @@ class Fault:
     killed: set[str] = field(default_factory=set)
     restarted: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)  # what the strike itself verified
 
 
 def settings_of(system: DrillSystem) -> dict[str, Any]:
@@ -69,6 +70,7 @@ def run_drill(system: DrillSystem, verdict: Verdict, strike: Callable[[DrillSyst
         fault = strike(system)
         fault_end = time.monotonic()
         verdict.notes += fault.notes
+        verdict.checks += fault.checks
         after_strike = system.pids()
         expected = {label: pid for label, pid in before.items() if label not in fault.killed}
         expected.update({label: after_strike[label] for label in fault.restarted

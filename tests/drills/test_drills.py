@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from kombu import Connection, Exchange, Queue
 
 from tests.drills.checks import Check, Verdict
 from tests.drills.drill import Fault, run_drill
@@ -102,12 +103,29 @@ def test_kill_a_child_of_motcua_up(make_system, verdict_for):
 
 # -- 2. the broker dies -------------------------------------------------------------------------
 
+CANARY = "drill.canary"
+
+
+def put_canary(uri: str) -> None:
+    """A persistent message in a durable queue, confirmed (so on disk) by the broker."""
+    with Connection(uri, connect_timeout=5,
+                    transport_options={"confirm_publish": True}) as connection:
+        queue = Queue(CANARY, Exchange(""), routing_key=CANARY, durable=True)
+        connection.Producer().publish({"canary": True}, routing_key=CANARY,
+                                      declare=[queue], delivery_mode=2, retry=False)
+
+
 def kill_the_broker(system: DrillSystem) -> Fault:
+    put_canary(system.broker.vhost_uri(system.vhost))
     pid = system.broker.kill9()
     time.sleep(BROKER_DOWN_SECONDS)
     system.broker.start()
+    canary = system.broker.queues(system.vhost).get(CANARY)
     return Fault(notes=[f"beam.smp {pid} killed; the node started again on the same data "
-                        f"after {BROKER_DOWN_SECONDS:.0f}s"])
+                        f"after {BROKER_DOWN_SECONDS:.0f}s"],
+                 checks=[Check("the broker came back with its data (a durable queue's "
+                               "persistent message survived)", canary == 1,
+                               f"{CANARY} holds {canary} message(s) after the restart")])
 
 
 def test_kill_the_broker(make_system, verdict_for):
