@@ -11,11 +11,17 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from motcua.contracts.dossiers import AGENCY_CODE, PROCEDURE_CODE, Amount, within_years
+from motcua.contracts.dossiers import (
+    AGENCY_CODE,
+    PROCEDURE_CODE,
+    Amount,
+    FullMatch,
+    within_years,
+)
 
 LEVELS = ["province", "department", "district", "commune"]
 SLA_KINDS = ["working_days", "working_hours", "calendar_days", "same_day_cutoff"]
-HH_MM = r"^([01]\d|2[0-3]):[0-5]\d$"
+HH_MM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
 class Day(fields.Date):
@@ -37,14 +43,14 @@ class Strict(Schema):
 
 
 class AgencyEntrySchema(Strict):
-    code = fields.String(required=True, validate=validate.Regexp(AGENCY_CODE))
+    code = fields.String(required=True, validate=FullMatch(AGENCY_CODE))
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
     parent = fields.String(load_default=None, allow_none=True,
-                           validate=validate.Regexp(AGENCY_CODE))
+                           validate=FullMatch(AGENCY_CODE))
     valid_from = Day(load_default=None, allow_none=True)
     valid_to = Day(load_default=None, allow_none=True)
-    working_hours = fields.List(fields.List(fields.String(validate=validate.Regexp(HH_MM)),
+    working_hours = fields.List(fields.List(fields.String(validate=FullMatch(HH_MM)),
                                             validate=validate.Length(equal=2)),
                                 load_default=None, allow_none=True)
     verified = fields.Boolean(load_default=False)
@@ -53,7 +59,7 @@ class AgencyEntrySchema(Strict):
 class SlaSchema(Strict):
     kind = fields.String(required=True, validate=validate.OneOf(SLA_KINDS))
     amount = fields.Integer(load_default=0, validate=validate.Range(min=0, max=3650))
-    cutoff = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(HH_MM))
+    cutoff = fields.String(load_default=None, allow_none=True, validate=FullMatch(HH_MM))
 
     @validates_schema
     def _cutoff(self, data: dict[str, Any], **_: Any) -> None:
@@ -82,7 +88,7 @@ class RouteStepSchema(Strict):
 
     level = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(LEVELS))
     agency = fields.String(load_default=None, allow_none=True,
-                           validate=validate.Regexp(AGENCY_CODE))
+                           validate=FullMatch(AGENCY_CODE))
     share = fields.Float(required=True, validate=validate.Range(min=0, max=1,
                                                                 min_inclusive=False))
     step = fields.String(load_default="", validate=validate.Length(max=300))
@@ -94,11 +100,11 @@ class RouteStepSchema(Strict):
 
 
 class ProcedureEntrySchema(Strict):
-    code = fields.String(required=True, validate=validate.Regexp(PROCEDURE_CODE))
+    code = fields.String(required=True, validate=FullMatch(PROCEDURE_CODE))
     name = fields.String(required=True, validate=validate.Length(min=1, max=500))
     field = fields.String(load_default="", validate=validate.Length(max=200))
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
-    agencies = fields.List(fields.String(validate=validate.Regexp(AGENCY_CODE)),
+    agencies = fields.List(fields.String(validate=FullMatch(AGENCY_CODE)),
                            load_default=list)
     online_level = fields.String(required=True,
                                  validate=validate.OneOf(["full", "partial", "none"]))
