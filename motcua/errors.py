@@ -49,7 +49,27 @@ class Invalid(Problem):
 
     @classmethod
     def from_messages(cls, messages: dict[str, Any]) -> Invalid:
-        return cls("The request has invalid fields.", {"errors": messages})
+        """Every 422 is built here: marshmallow's nested messages become the flat
+        ``{field: [messages]}`` of API.md, nested fields named by dotted paths
+        (``applicant.phone``, ``documents.0.content_base64``)."""
+        return cls("The request has invalid fields.", {"errors": flat_messages(messages)})
+
+
+def flat_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """``{"a": {"b": ["m"]}, "c": {0: ["n"]}}`` as ``{"a.b": ["m"], "c.0": ["n"]}``."""
+    if not isinstance(messages, dict):
+        items = messages if isinstance(messages, list) else [messages]
+        texts = [m for m in items if not isinstance(m, dict | list)]
+        flat = {prefix or "_schema": [str(m) for m in texts]} if texts else {}
+        for nested in (m for m in items if isinstance(m, dict | list)):
+            flat.update(flat_messages(nested, prefix))
+        return flat
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        for name, texts in flat_messages(value, path).items():
+            flat.setdefault(name, []).extend(texts)
+    return flat
 
 
 @deserialize_to_instance

@@ -196,8 +196,8 @@ def test_dates_and_amounts_outside_what_the_databases_hold_are_a_422(system):
     far = system.http.put(system.url("/api/v1/calendar/overrides/9999-12-31"),
                           json={"working": False}, headers=admin(system))
 
-    assert "amount" in assert_problem(too_big_fee, 422)["errors"]["fee"]
-    assert "amount" in assert_problem(column_plus_one, 422)["errors"]["fee"]
+    assert "fee.amount" in assert_problem(too_big_fee, 422)["errors"]
+    assert "fee.amount" in assert_problem(column_plus_one, 422)["errors"]
     assert "valid_from" in assert_problem(ancient, 422)["errors"]
     assert "day" in assert_problem(far, 422)["errors"]
     assert put_procedure(system, fee={"amount": 2**31 - 1}).status_code == 201

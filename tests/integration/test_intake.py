@@ -72,7 +72,7 @@ def test_an_admin_creates_then_replaces_a_procedure(system):
     assert (created.status_code, replaced.status_code) == (201, 200)
     shown = system.http.get(system.url("/api/v1/procedures/9.000001")).json()
     assert shown["name"] == "Thủ tục thử nghiệm (sửa đổi)"
-    assert refused.status_code == 422 and "cutoff" in refused.json()["errors"]["sla"]
+    assert refused.status_code == 422 and "sla.cutoff" in refused.json()["errors"]
     assert as_officer.status_code == 403
 
 
@@ -155,7 +155,7 @@ def test_a_document_is_checked_against_its_declared_type_and_the_catalogue(
                                 headers=system.headers())
 
     assert response.status_code == 422
-    messages = response.json()["errors"]["documents"]["0"]["content_base64"]
+    messages = response.json()["errors"]["documents.0.content_base64"]
     assert any(fragment in message for message in messages)
     assert dossiers_stored(system) == 0
     files = Path(system.settings["intake"]["FILES_DIR"])

@@ -60,7 +60,7 @@ def test_intake_refuses_a_document_over_the_size_limit(intake):
         submission.submit(intake.db, intake.files, sample_dossier(), CITIZEN,
                           max_document_bytes=5)
 
-    assert caught.value.extra["errors"]["documents"]["0"]["content_base64"]
+    assert caught.value.extra["errors"]["documents.0.content_base64"]
     assert rows(intake.db, "SELECT code FROM dossiers") == []
 
 
