@@ -217,9 +217,12 @@ class GatewayService:
     def control_slip(self, request: Request, code: str) -> Response:
         """Form 06: the process control slip, the hand-over log printed."""
         actor = self.auth.actor(request, "officer", "admin")
-        self._visible_dossier(actor, code)
+        dossier = self._visible_dossier(actor, code)
         names = {a["code"]: a["name"] for a in self.services.call("intake", "list_agencies")}
-        pdf = self.services.call("processing", "control_slip_pdf", code, names)
+        procedure = self.services.call("intake", "get_procedure", dossier["procedure"])
+        pdf = self.services.call("processing", "control_slip_pdf", code, names, {
+            "procedure_name": procedure["name"],
+            "applicant_name": dossier["applicant"]["name"]})
         return Response(base64.b64decode(pdf), content_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="{code}-phieu-kiem-soat.pdf"'})
 

@@ -218,7 +218,7 @@ def act(db: Db, code: str, action: str, body: dict[str, Any], actor: dict[str, A
 
     def change(uow: UnitOfWork) -> dict[str, Any]:
         case = uow.session.get(Case, code, with_for_update=True)
-        if case is None or (case.current_agency not in scope and case.agency not in scope):
+        if case is None or not _reached_by(uow.session, case) & set(scope):
             raise NotFound(f"No dossier {code}.")
         if case.current_agency not in scope:
             raise Forbidden(f"Dossier {code} is with {case.current_agency} now; only its "
@@ -316,6 +316,8 @@ def _resolve(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) -
             "The result documents: a list of {name, reference}."]})
     _current_step(uow.session, case).done_at = now
     case.results, case.finished_at = results, now
+    # The result comes back to the receiving one-stop desk, whose officers return it.
+    case.current_agency = case.agency
     fee_due = case.fee_amount if case.fee_collect_at == "result" and not case.fee_paid else 0
     uow.emit("dossier.resolved", {
         "code": case.dossier_code, "agency": case.current_agency, "resolved_at": now,
@@ -552,13 +554,22 @@ def _record(uow: UnitOfWork, case: Case, action: str, actor: str, agency: str | 
     case.trail_seq, case.trail_hash = row["seq"], digest
 
 
+def _reached_by(session: Session, case: Case) -> set[str]:
+    """The agencies the dossier has reached: the desk and the route's steps up to now."""
+    return {case.agency, case.current_agency} | {
+        step.agency for step in _steps(session, case) if step.seq <= case.step_index}
+
+
 def _allowed_actions(session: Session, case: Case,
                      steps: list[Step] | None = None) -> list[str]:
     """Exactly what an officer may do to this case now (``allowed_actions`` is exact)."""
     steps = steps if steps is not None else _steps(session, case)
+    current = steps[case.step_index] if case.step_index < len(steps) else None
     return domain.allowed_actions(case.status, extended=case.extended,
                                   has_next_step=case.step_index + 1 < len(steps),
-                                  has_previous_step=case.step_index > 0)
+                                  has_previous_step=case.step_index > 0,
+                                  step_taken=current is not None
+                                  and current.received_by is not None)
 
 
 def _trail_fields(row: TrailRow) -> dict[str, Any]:

@@ -57,6 +57,7 @@ BY_POST = "by_post"
 
 TRANSITIONS: dict[tuple[str, str], str] = {
     ("accepted", "take"): "in_progress",
+    ("in_progress", "take"): "in_progress",  # the next agency receives a forwarded dossier
     ("in_progress", "forward"): "in_progress",  # to the next agency of the route
     ("in_progress", "send_back"): "in_progress",  # to the previous step
     ("in_progress", "request_supplement"): "awaiting_supplement",  # clock paused
@@ -128,18 +129,21 @@ def direct_actions(status: str) -> list[str]:
 
 
 def allowed_actions(status: str, *, extended: bool = False, has_next_step: bool = True,
-                    has_previous_step: bool = True) -> list[str]:
+                    has_previous_step: bool = True, step_taken: bool = False) -> list[str]:
     """What an officer may do now, in :data:`OFFICER_ACTIONS` order: exact, so a client
     can offer these buttons and no other.
 
     The table's moves, plus the actions an accepted dossier allows after its implicit
-    take; minus ``extend`` once used (form 04 is issued once), ``forward`` at the last
-    step of the route and ``send_back`` at the first.
+    take; minus ``take`` once the current step has been received, ``extend`` once used
+    (form 04 is issued once), ``forward`` at the last step of the route and
+    ``send_back`` at the first.
     """
     present = set(direct_actions(status))
-    if "take" in present:
+    if "take" in present and status != TRANSITIONS[(status, "take")]:
         taken = TRANSITIONS[(status, "take")]
         present |= set(IMPLICIT_TAKE) & set(direct_actions(taken))
+    if step_taken:
+        present.discard("take")
     if extended:
         present.discard("extend")
     if not has_next_step:

@@ -86,9 +86,11 @@ class ProcessingService(HealthCheck):
         return cases.list_cases(self.db, scope, status, overdue, page, per_page)
 
     @rpc
-    def control_slip_pdf(self, code: str, agency_names: dict[str, str]) -> str:
+    def control_slip_pdf(self, code: str, agency_names: dict[str, str],
+                         details: dict[str, Any] | None = None) -> str:
         """Form 06, base64 (RPC carries JSON)."""
-        return base64.b64encode(slips.control_slip(self.db, code, agency_names)).decode()
+        return base64.b64encode(slips.control_slip(self.db, code, agency_names,
+                                                   details)).decode()
 
     # -- the overdue sweep ------------------------------------------------------------------
     @timer(interval=SWEEP_SECONDS)

@@ -107,13 +107,14 @@ def _row(values: list[str], widths: list[int]) -> str:
 def figures_table(verdicts: list[Verdict]) -> str:
     header = ["drill", "fault", "dossiers", "dossiers lost", "keys with two dossiers",
               "messages doubled", "effects doubled", "keys stuck/failed", "recovery seconds",
-              "checks failed"]
+              "parked (no subscriber yet)", "checks failed"]
     rows = []
     for v in verdicts:
         recovery = "never" if v.recovery is None else f"{v.recovery:.1f}"
         rows.append([v.drill, v.fault, str(v.dossiers), str(v.lost), str(v.doubled_keys),
                      str(v.messages_doubled), str(v.effects_doubled),
                      f"{v.stuck}/{v.failed}", recovery,
+                     ", ".join(f"{s} {n}" for s, n in v.parked.items()) or "0",
                      f"{len(v.failures)} of {len(v.checks)}"])
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = [_row(header, widths), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]

@@ -170,16 +170,28 @@ def test_waiting_events_and_dead_letters_are_found():
     load = finished_load()
     snap = clean_snapshot(load)
     snap.outbox["intake"] = 2
-    snap.parked["processing"] = 3
+    snap.parked["processing"] = 3  # a type some service consumes: a lost delivery
+    snap.parked_types["processing"] = {"dossier.accepted"}
     snap.queues["motcua.notify.on_dossier_submitted.dlq"] = 1
     snap.queues["motcua.notify.on_dossier_submitted"] = 4
 
     verdict = check(load, snap)
 
     assert failed(verdict) == {
-        "no event waits in an outbox",
-        "no event parked unpublished in an outbox (no queue bound for it)",
+        "no event waits in an outbox", "no event parked that a service subscribes to",
         "no message in a dead-letter queue", "no event waits in a consumer queue"}
+
+
+def test_events_of_a_type_nobody_subscribes_to_are_parked_not_waiting():
+    load = finished_load()
+    snap = clean_snapshot(load)
+    snap.parked["processing"] = 200
+    snap.parked_types["processing"] = {"dossier.status_changed"}
+
+    verdict = check(load, snap)
+
+    assert failed(verdict) == set()
+    assert verdict.parked == {"processing": 200}
 
 
 def test_a_process_that_died_or_changed_pid_is_found():

@@ -242,10 +242,6 @@ def test_an_officers_amount_or_new_due_time_out_of_range_is_a_422(system):
 
 
 @pytest.mark.broker
-@pytest.mark.xfail(strict=True, reason=(
-    "services/processing/slips.py lists every step of the route, a step not reached yet "
-    "with at=None, and control_slip.py requires each row's 'at': processing's owner fixes "
-    "it (list only the hand-overs that happened, or print a planned step without a time)"))
 def test_form_06_of_a_multi_agency_dossier_before_its_first_hand_over(system):
     from tests.support import sample_dossier, wait_for
 
@@ -284,8 +280,7 @@ def test_a_token_whose_agency_or_operator_is_not_text_is_a_401(system, claims):
     options = system.settings["MOTCUA"]
     token = tokens.issue(options["JWT_SECRET"], options["JWT_ISSUER"], "cb01", "officer",
                          agency=JUSTICE)
-    claims = jwt.decode(token, options["JWT_SECRET"], algorithms=["HS256"],
-                               issuer=options["JWT_ISSUER"]) | claims
+    claims = jwt.decode(token, options={"verify_signature": False}) | claims
     forged = jwt.encode(claims, options["JWT_SECRET"], algorithm="HS256")
 
     answer = system.http.get(system.url("/api/v1/dossiers"),

@@ -109,8 +109,8 @@ def test_three_agencies_with_a_supplement_pause_and_an_extension_hand_computed(d
 
     cases.act(db, code, "resolve", {"results": [{"name": "Thẻ BHYT", "reference": "bhyt-1"}]},
               officer("bh-01", INSURANCE), [INSURANCE], now=local(2026, 12, 3, 10))
-    final = cases.act(db, code, "return", {}, officer("bh-01", INSURANCE), [INSURANCE],
-                      now=local(2026, 12, 3, 11))
+    final = cases.act(db, code, "return", {}, officer("cb-xa", COMMUNE), [COMMUNE],
+                      now=local(2026, 12, 3, 11))  # the result came back to the desk
 
     assert (final["status"], final["national_status"]) == ("returned", 10)
     assert final["due_at"] == iso(2026, 12, 4, 17) and final["extended"]
@@ -278,11 +278,13 @@ def test_an_inter_agency_dossier_through_the_gateway(system):
         datetime.fromisoformat(before), waited) if waited else resumed["due_at"] == before
 
     assert act(police, action="forward").status_code == 200
-    wrong = act(insurance, action="take")
+    assert act(insurance, action="take").json()["steps"][2]["received_by"] == "bh-01"
+    wrong = act(insurance, action="take")  # received once
     assert wrong.status_code == 409 and "resolve" in wrong.json()["allowed_actions"]
     assert act(insurance, action="resolve",
                results=[{"name": "Thẻ BHYT", "reference": "bhyt"}]).json()["national_status"] == 9
-    done = act(insurance, action="return").json()
+    assert act(insurance, action="return").status_code == 403  # the desk returns it
+    done = act(xa, action="return").json()
     assert (done["status"], done["national_status"]) == ("returned", 10)
     slip = system.http.get(system.url(f"/api/v1/dossiers/{code}/control-slip.pdf"), headers=xa)
     assert slip.status_code == 200 and slip.content.startswith(b"%PDF")
@@ -389,7 +391,7 @@ def test_the_contracts_flow_needs_no_take(system):
     assert act(INSURANCE, action="forward").status_code == 409
     assert act(INSURANCE, action="resolve",
                results=[{"name": "Thẻ BHYT", "reference": "bhyt"}]).status_code == 200
-    returned = act(INSURANCE, action="return").json()
+    returned = act(COMMUNE, action="return").json()
 
     assert (returned["status"], returned["national_status"]) == ("returned", 10)
     assert [h["action"] for h in returned["history"]] == [

@@ -604,6 +604,10 @@ def test_the_dossier_view_describes_processing_s_case(gateway):
     resolved = answer(call(gateway, "act", code, body=SAMPLE_ACTIONS["resolve"][1]))
     check(DossierViewSchema(), resolved)
     assert resolved["status"] == "resolved" and resolved["finished_at"]
+    assert resolved["current_agency"] == "000.00.15.H56"  # back at the desk, which returns it
+    with pytest.raises(errors.Forbidden):
+        call(gateway, "act", code, body=SAMPLE_ACTIONS["return"][1])
+    as_officer(gateway)
     with pytest.raises(errors.Conflict) as late:
         call(gateway, "act", code, body={"action": "take"})
     check(ProblemSchema(), late.value.problem())
@@ -617,8 +621,8 @@ def test_the_dossier_view_describes_processing_s_case(gateway):
         first | {"from": None, "agency": None}]})  # processing heard of the submission
 
     gateway.auth.actor_now = Actor(sub="admin-1", role="admin")
-    page = answer(call(gateway, "list_dossiers", query={
-        "agency": POLICE, "status": returned["status"], "per_page": "1"}))
+    page = answer(call(gateway, "list_dossiers", query={  # returned by the desk
+        "agency": "000.00.15.H56", "status": returned["status"], "per_page": "1"}))
     check(DossierPageSchema(), page)
     assert (page["total"], page["page"], page["per_page"]) == (1, 1, 1)
     assert answer(call(gateway, "list_dossiers", query={"overdue": "true"}))["items"] == []

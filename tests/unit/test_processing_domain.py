@@ -47,6 +47,7 @@ STATUSES = ("submitted", "accepted", "refused", "in_progress", "awaiting_supplem
 # Written out by hand from the brief, independently of domain.TRANSITIONS.
 EXPECTED = {
     ("accepted", "take"): "in_progress",
+    ("in_progress", "take"): "in_progress",
     ("in_progress", "forward"): "in_progress",
     ("in_progress", "send_back"): "in_progress",
     ("in_progress", "request_supplement"): "awaiting_supplement",
@@ -75,8 +76,8 @@ EXPECTED_DIRECT = {
     "submitted": [],
     "accepted": ["take", "extend", "stop"],
     "refused": [],
-    "in_progress": ["forward", "send_back", "request_supplement", "request_payment", "resolve",
-                    "extend", "stop"],
+    "in_progress": ["take", "forward", "send_back", "request_supplement", "request_payment",
+                    "resolve", "extend", "stop"],
     "awaiting_supplement": ["extend", "stop"],
     "awaiting_payment": ["extend", "stop"],
     "awaiting_result_payment": [],
@@ -152,8 +153,9 @@ def test_allowed_actions_follow_the_dossier_not_only_its_status():
     assert "forward" not in allowed_actions("in_progress", has_next_step=False)
     assert "forward" not in allowed_actions("accepted", has_next_step=False)
     assert "send_back" not in allowed_actions("in_progress", has_previous_step=False)
+    assert "take" not in allowed_actions("in_progress", step_taken=True)
     assert allowed_actions("in_progress", extended=True, has_next_step=False,
-                           has_previous_step=False) == [
+                           has_previous_step=False, step_taken=True) == [
         "request_supplement", "request_payment", "resolve", "stop"]
 
 
