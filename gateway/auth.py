@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from nameko.extensions import DependencyProvider
@@ -35,9 +36,11 @@ class Actor:
 
 
 class Authenticator:
-    def __init__(self, secret: str, issuer: str) -> None:
+    def __init__(self, secret: str, issuer: str | None,
+                 max_lifetime: timedelta = tokens.DEFAULT_MAX_LIFETIME) -> None:
         self.secret = secret
-        self.issuer = issuer
+        self.issuer = issuer or None  # None: the iss claim is not checked
+        self.max_lifetime = max_lifetime
 
     def actor(self, request: Request, *roles: str) -> Actor:
         """The caller, if its token is valid and its role one of ``roles``; else 401/403."""
@@ -46,7 +49,8 @@ class Authenticator:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Send 'Authorization: Bearer <token>'.")
         try:
-            claims = tokens.verify(token.strip(), self.secret, self.issuer)
+            claims = tokens.verify(token.strip(), self.secret, self.issuer,
+                                   self.max_lifetime)
         except tokens.TokenError as exc:
             raise Unauthorized(str(exc).capitalize() + ".") from None
         actor = Actor(sub=str(claims["sub"]), role=claims["role"],
@@ -70,8 +74,9 @@ def _id_number(claims: dict[str, Any]) -> str | None:
 class Auth(DependencyProvider):
     def setup(self) -> None:
         options = settings()
-        self.authenticator = Authenticator(options["JWT_SECRET"], options.get("JWT_ISSUER",
-                                                                              "motcua"))
+        hours = float(options.get("JWT_MAX_LIFETIME_HOURS") or 12)
+        self.authenticator = Authenticator(options["JWT_SECRET"], options.get("JWT_ISSUER"),
+                                           timedelta(hours=hours))
 
     def get_dependency(self, worker_ctx) -> Authenticator:
         return self.authenticator

@@ -542,7 +542,11 @@ def _register_components(spec: APISpec) -> None:
     spec.components.security_scheme(SECURITY_SCHEME, {
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
         "description": "HS256-signed JWT with claims sub, role (citizen, officer, admin, "
-                       "postal), agency (officers), operator (postal), exp. "
+                       "postal), agency (officers), operator (postal), exp. exp is "
+                       "required, a number (seconds since 1970), at most "
+                       "MOTCUA_JWT_MAX_LIFETIME_HOURS (12 by default) from now. iss is "
+                       "checked only when the deployment sets MOTCUA_JWT_ISSUER: then it "
+                       "is required and must equal it; otherwise it is not looked at. "
                        "`motcua token --role officer --agency 000.00.15.H56 --sub cb01` "
                        "prints one.",
     })
