@@ -24,6 +24,7 @@ class Actor:
     agency: str | None = None
     operator: str | None = None
     id_number: str | None = None  # a citizen's số định danh cá nhân (links counter dossiers)
+    name: str | None = None  # the person's full name (printed on the forms an officer issues)
 
     @property
     def scope(self) -> str:
@@ -32,7 +33,7 @@ class Actor:
 
     def as_dict(self) -> dict[str, Any]:
         return {"sub": self.sub, "role": self.role, "agency": self.agency,
-                "operator": self.operator, "id_number": self.id_number}
+                "operator": self.operator, "id_number": self.id_number, "name": self.name}
 
 
 class Authenticator:
@@ -55,7 +56,9 @@ class Authenticator:
             raise Unauthorized(str(exc).capitalize() + ".") from None
         actor = Actor(sub=str(claims["sub"]), role=claims["role"],
                       agency=claims.get("agency"), operator=claims.get("operator"),
-                      id_number=_id_number(claims))
+                      id_number=_id_number(claims),
+                      name=claims["name"][:200] if isinstance(claims.get("name"), str)
+                      else None)
         if roles and actor.role not in roles:
             raise Forbidden(f"The role {actor.role} may not do this.")
         return actor

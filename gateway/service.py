@@ -187,7 +187,7 @@ class GatewayService:
                 self.services.call("intake", "accept_dossier", code, actor.sub, command)
             elif action == "request_supplement":
                 self.services.call("intake", "request_supplement", code, actor.sub,
-                                   body.get("missing"), body["note"], command)
+                                   body.get("missing"), body["note"], command, actor.name)
             else:
                 self.services.call("intake", "refuse_dossier", code, actor.sub,
                                    body["reason"] or body["note"], command)

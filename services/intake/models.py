@@ -105,6 +105,19 @@ class Dossier(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
+class ReceptionSupplementRequest(Base):
+    """Form 02 issued at reception, before acceptance: what the desk asked for."""
+
+    __tablename__ = "reception_supplement_requests"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_code: Mapped[str] = mapped_column(ForeignKey("dossiers.code"), index=True)
+    missing: Mapped[list[str]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    requested_by: Mapped[str] = mapped_column(String(100))
+    officer_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
 class Document(Base):
     """A document of a dossier; its bytes live in the file store under ``sha256``."""
 

@@ -96,9 +96,10 @@ class IntakeService(HealthCheck):
 
     @rpc
     def request_supplement(self, code: str, officer: str, missing: list[str], note: str = "",
-                           command: Command | None = None) -> dict[str, Any]:
+                           command: Command | None = None,
+                           officer_name: str | None = None) -> dict[str, Any]:
         return submission.request_supplement(self.db, code, officer, missing, note,
-                                             command=command)
+                                             command=command, officer_name=officer_name)
 
     @consume_event("dossier.withdrawn")
     def on_dossier_withdrawn(self, event: Event) -> None:

@@ -35,6 +35,7 @@ from services.intake.models import (
     Dossier,
     DossierCounter,
     Procedure,
+    ReceptionSupplementRequest,
     Supplement,
 )
 
@@ -160,8 +161,8 @@ def _withdrawn(dossier: Dossier, moment: datetime) -> None:
 
 
 def request_supplement(db: Db, code: str, officer: str, missing: list[str], note: str = "",
-                       now: datetime | None = None,
-                       command: Command | None = None) -> dict[str, Any]:
+                       now: datetime | None = None, command: Command | None = None,
+                       officer_name: str | None = None) -> dict[str, Any]:
     """Form 02 at reception: the desk asks for what is missing without accepting (5).
 
     The dossier goes back to the desk (1) when the citizen sends the supplement.
@@ -173,6 +174,9 @@ def request_supplement(db: Db, code: str, officer: str, missing: list[str], note
         moment = now or utcnow()
         dossier.status, dossier.national_status = "awaiting_supplement", 5
         dossier.supplement_requests += 1
+        uow.session.add(ReceptionSupplementRequest(
+            dossier_code=code, missing=missing, note=note, requested_at=moment,
+            requested_by=officer, officer_name=officer_name))
         uow.emit("dossier.supplement_requested", {
             "code": code, "agency": dossier.agency, "missing": missing,
             "requested_at": moment, "requests": dossier.supplement_requests, "note": note,

@@ -22,7 +22,7 @@ from motcua.contracts.events import Event
 from motcua.db import Db, UnitOfWork, local_iso, utcnow
 from motcua.errors import Conflict, Forbidden, Invalid, NotFound
 from services.processing import domain, trail
-from services.processing.models import CalendarOverride, Case, Step, TrailRow
+from services.processing.models import CalendarOverride, Case, Notice, Step, TrailRow
 
 log = logging.getLogger(__name__)
 SYSTEM = "system"
@@ -125,6 +125,8 @@ def on_supplemented(db: Db, event: Event) -> None:
             return  # a supplement nobody asked for: intake kept it, nothing to resume
         cal, resumed = calendar(uow.session), data["supplemented_at"]
         case.due_at = domain.resume(cal, case.due_at, case.paused_at, resumed)
+        if case.first_due_at:  # the original appointment waits for the citizen too
+            case.first_due_at = domain.resume(cal, case.first_due_at, case.paused_at, resumed)
         for step in _open_steps(uow.session, case):
             step.due_at = domain.resume(cal, step.due_at, case.paused_at, resumed)
         case.paused_at = None
@@ -237,7 +239,11 @@ def act(db: Db, code: str, action: str, body: dict[str, Any], actor: dict[str, A
                            {"allowed_actions": allowed}) from None
         for move, target in planned:  # an implicit take first, then the action
             asked = move == action
+            due_before = case.due_at
             note = ACTIONS[move](uow, case, body if asked else {}, who, now)
+            if asked and move in NOTICE_FORMS:
+                _issue_notice(uow, case, NOTICE_FORMS[move], actor, now,
+                              _notice_data(move, body, due_before, case))
             if not asked:
                 note = f"Tiếp nhận để {action} (không cần bước take riêng)"
             _move(uow, case, move, who, actor.get("agency"), now, to_status=target,
@@ -246,6 +252,41 @@ def act(db: Db, code: str, action: str, body: dict[str, Any], actor: dict[str, A
         return _case_view(uow.session, case)
 
     return db.execute(f"processing.{action}", command, change)
+
+
+# The notices an action issues to the citizen (Circular 03/2025/TT-VPCP), kept to print.
+NOTICE_FORMS = {"request_supplement": "02", "extend": "04", "stop": "05"}
+
+
+def _notice_data(action: str, body: dict, due_before: datetime | None,
+                 case: Case) -> dict[str, Any]:
+    if action == "request_supplement":
+        return {"missing": body.get("missing") or [], "note": body.get("note", ""),
+                "requests": case.supplement_requests}
+    if action == "extend":
+        return {"reason": str(body.get("reason") or "").strip(),
+                "old_due_at": local_iso(due_before), "new_due_at": local_iso(case.due_at)}
+    return {"reason": str(body.get("reason") or "").strip()}
+
+
+def _issue_notice(uow: UnitOfWork, case: Case, form: str, actor: dict[str, Any],
+                  now: datetime, data: dict[str, Any]) -> None:
+    issued = uow.session.scalar(select(func.count()).select_from(Notice).where(
+        Notice.dossier_code == case.dossier_code, Notice.form == form)) or 0
+    uow.session.add(Notice(dossier_code=case.dossier_code, form=form, number=issued + 1,
+                           issued_at=now, issued_by=str(actor.get("sub") or ""),
+                           officer_name=actor.get("name"), agency=actor.get("agency"),
+                           data=data))
+
+
+def notices(db: Db, code: str) -> list[dict[str, Any]]:
+    """The forms 02, 04 and 05 issued for a dossier, in the order they were issued."""
+    with db.session() as session:
+        rows = session.scalars(select(Notice).where(Notice.dossier_code == code)
+                               .order_by(Notice.issued_at, Notice.id)).all()
+        return [{"form": n.form, "number": n.number, "issued_at": local_iso(n.issued_at),
+                 "issued_by": n.issued_by, "officer_name": n.officer_name,
+                 "agency": n.agency, **n.data} for n in rows]
 
 
 def _take(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) -> None:
@@ -321,7 +362,9 @@ def _resolve(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) -
     fee_due = case.fee_amount if case.fee_collect_at == "result" and not case.fee_paid else 0
     uow.emit("dossier.resolved", {
         "code": case.dossier_code, "agency": case.current_agency, "resolved_at": now,
-        "due_at": case.due_at, "timeliness": domain.timeliness(now, case.due_at),
+        "due_at": case.due_at,
+        # judged against the original appointment: an extended dossier is late
+        "timeliness": domain.timeliness(now, case.first_due_at or case.due_at),
         "fee_due": fee_due, "results": results})
     return body.get("note", "")
 
@@ -356,6 +399,10 @@ def _extend(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) ->
     if new_due <= case.due_at:
         raise Invalid.from_messages({"new_due_at": ["The new appointment must be later "
                                                      "than the current one."]})
+    if not domain.is_working_moment(cal, new_due):
+        raise Invalid.from_messages({"new_due_at": [
+            "The new appointment must be a working time of the agency (a working day, "
+            "inside its office hours)."]})
     moved = cal.working_time_between(case.due_at, new_due)
     for step in _open_steps(uow.session, case):  # the open steps get the same extra time
         step.due_at = cal.add(step.due_at, moved)

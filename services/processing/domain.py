@@ -37,7 +37,8 @@ from motcua.timezone import LOCAL_TZ
 __all__ = [
     "EVENTS", "FINISHED", "IMPLICIT_TAKE", "NATIONAL_STATUS", "OFFICER_ACTIONS", "OPEN",
     "STATUSES", "TRANSITIONS", "IllegalTransition", "allowed_actions", "direct_actions",
-    "late_for_index", "may_extend", "mermaid", "moves", "resume", "step_due_times",
+    "is_working_moment", "late_for_index", "may_extend", "mermaid", "moves", "resume",
+    "step_due_times",
     "timeliness", "transition",
 ]
 
@@ -277,6 +278,17 @@ def may_extend(calendar: WorkingCalendar, now: datetime, due_at: datetime,
     return True, ""
 
 
+def is_working_moment(calendar: WorkingCalendar, moment: datetime) -> bool:
+    """Is ``moment`` inside the agency's working time (a period's end included)? A new
+    appointment (form 04) must be one: a citizen cannot be asked to come at 20:00 or on
+    a Sunday."""
+    local = _local(moment)
+    if not calendar.is_working_day(local.date()):
+        return False
+    at = local.time().replace(tzinfo=None)
+    return any(start <= at <= end for start, end in calendar.hours.periods)
+
+
 def _local(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"expected an aware datetime, not naive {moment.isoformat()}")
@@ -299,7 +311,9 @@ def timeliness(finished_at: datetime, due_at: datetime) -> str:
 
 def late_for_index(supplement_requests: int, finished_at: datetime, due_at: datetime) -> bool:
     """Late in the Decision 766 index: more than one supplement request, or finished after
-    ``due_at`` (which already includes the supplement waiting time, see :func:`resume`)."""
+    ``due_at``: the original appointment, moved only by the clock's pauses (supplement
+    waiting time, see :func:`resume`), never by an extension (form 04 apologises
+    because the dossier will be late)."""
     if supplement_requests > 1:
         return True
     return _local(finished_at) > _local(due_at)

@@ -47,6 +47,8 @@ class Case(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     counted_from: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
+    # The original appointment, moved only by pauses of the clock: what "on time" is
+    # judged against, in every report and the 766 index (an extension does not move it).
     first_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     supplement_requests: Mapped[int] = mapped_column(Integer, default=0)
@@ -104,6 +106,25 @@ class TrailRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Notice(Base):
+    """A notice issued to the citizen during processing, kept to print it (Circular
+    03/2025/TT-VPCP): form 02 (supplement request), 04 (apology and new appointment),
+    05 (stop notice). ``data`` holds what the form says (the missing items, the reason,
+    the old and new appointments)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("dossier_code", "form", "number"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_code: Mapped[str] = mapped_column(String(40), index=True)
+    form: Mapped[str] = mapped_column(String(2))  # "02", "04", "05"
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per dossier and form
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    issued_by: Mapped[str] = mapped_column(String(100))  # the officer's sub
+    officer_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    agency: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class CalendarOverride(Base):

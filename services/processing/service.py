@@ -76,6 +76,11 @@ class ProcessingService(HealthCheck):
         return cases.withdraw(self.db, code, reason, actor, command=command)
 
     @rpc
+    def notices(self, code: str) -> list[dict[str, Any]]:
+        """Forms 02, 04 and 05 issued during processing (what each one says)."""
+        return cases.notices(self.db, code)
+
+    @rpc
     def get_case(self, code: str) -> dict[str, Any]:
         return cases.get_case(self.db, code)
 

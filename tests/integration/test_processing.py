@@ -398,3 +398,45 @@ def test_the_contracts_flow_needs_no_take(system):
         "submit", "accept", "extend", "take", "forward", "forward", "resolve", "return"]
     take = returned["history"][3]
     assert take["actor"] == f"cb-{COMMUNE[-7:]}" and take["note"].startswith("Tiếp nhận")
+
+
+def test_an_extended_dossier_is_judged_against_its_original_appointment(db):
+    """Form 04 apologises because the dossier will be late: it still counts late."""
+    code = "000.17.22.H56-261123-0009"
+    deliver(db, "dossier.accepted",
+            accepted(code, local(2026, 11, 23, 9), local(2026, 12, 1, 9), route=[]),
+            cases.on_accepted)
+    me = officer("cb-xa", COMMUNE)
+    with pytest.raises(Exception) as off_hours:
+        cases.act(db, code, "extend", {"reason": "Chờ xác minh",
+                                       "new_due_at": iso(2026, 12, 3, 20)}, me, [COMMUNE],
+                  now=local(2026, 11, 26, 9))
+    assert type(off_hours.value).__name__ == "Invalid"
+    assert "working time" in str(off_hours.value)
+    cases.act(db, code, "extend", {"reason": "Chờ xác minh", "new_due_at": iso(2026, 12, 3, 9)},
+              me, [COMMUNE], now=local(2026, 11, 26, 9))
+    resolved = cases.act(db, code, "resolve", {"results": [{"name": "Trích lục"}]}, me,
+                         [COMMUNE], now=local(2026, 12, 2, 9))
+
+    assert resolved["due_at"] == iso(2026, 12, 3, 9)  # the new appointment, kept
+    assert resolved["first_due_at"] == iso(2026, 12, 1, 9)  # the original one
+    with db.engine.connect() as connection:
+        body = connection.execute(sa.text(
+            "SELECT body FROM outbox WHERE event_type = 'dossier.resolved'")).scalar_one()
+    assert json.loads(body)["data"]["timeliness"] == "late"
+
+
+def test_a_supplement_pause_moves_the_original_appointment_too(db):
+    code = "000.17.22.H56-261123-0010"
+    deliver(db, "dossier.accepted",
+            accepted(code, local(2026, 11, 23, 9), local(2026, 12, 1, 9), route=[]),
+            cases.on_accepted)
+    me = officer("cb-xa", COMMUNE)
+    cases.act(db, code, "request_supplement", {"missing": ["Giấy chứng sinh"]}, me, [COMMUNE],
+              now=local(2026, 11, 25, 9))
+    deliver(db, "dossier.supplemented", {"code": code, "agency": COMMUNE,
+                                         "supplemented_at": local(2026, 11, 26, 9),
+                                         "note": "", "documents": []}, cases.on_supplemented)
+
+    view = cases.get_case(db, code)
+    assert view["due_at"] == view["first_due_at"] == iso(2026, 12, 2, 9)  # one working day
