@@ -14,8 +14,6 @@ import jwt
 ROLES = ("citizen", "officer", "admin", "postal")
 DEFAULT_MAX_LIFETIME = timedelta(hours=12)  # MOTCUA.JWT_MAX_LIFETIME_HOURS
 CLOCK_LEEWAY_SECONDS = 60  # for the lifetime bound: an issuer's clock a little ahead
-DEFAULT_MAX_LIFETIME = timedelta(hours=12)  # MOTCUA.JWT_MAX_LIFETIME_HOURS
-CLOCK_LEEWAY_SECONDS = 60  # for the lifetime bound: an issuer's clock a little ahead
 
 
 class TokenError(ValueError):
