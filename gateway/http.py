@@ -35,6 +35,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_ENVIRON = "motcua.request_id"
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -61,6 +62,16 @@ def allowed_origins() -> set[str]:
     value = options().get("CORS_ORIGINS") or ""
     items = value if isinstance(value, list) else str(value).split(",")
     return {item.strip().rstrip("/") for item in items if item.strip()}
+
+
+def public_url() -> str:
+    """Where callers reach the API (``MOTCUA_PUBLIC_URL``), for every link we hand out.
+
+    Never the request's Host header: the caller chooses it (``Host: evil.example`` would
+    print a phishing link on a receipt's QR code).
+    """
+    value = config.get("MOTCUA", {}).get("PUBLIC_URL") or DEFAULT_PUBLIC_URL
+    return str(value).rstrip("/")
 
 
 def bearer_token(request: Request) -> str | None:

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from gateway import idempotency
 from gateway.auth import Actor, Auth
 from gateway.health import HealthProbe
-from gateway.http import api, json_response
+from gateway.http import api, json_response, public_url
 from gateway.models import metadata
 from gateway.openapi import build_spec, docs_html
 from gateway.rpc import ServiceCalls
@@ -85,11 +85,11 @@ class GatewayService:
 
     @api("GET", "/api/openapi.json")
     def openapi(self, request: Request) -> Response:
-        return json_response(build_spec(request.host_url.rstrip("/")))
+        return json_response(build_spec(public_url()))
 
     @api("GET", "/api/docs")
     def docs(self, request: Request) -> Response:
-        return Response(docs_html(build_spec(request.host_url.rstrip("/"))),
+        return Response(docs_html(build_spec(public_url())),
                         content_type="text/html; charset=utf-8")
 
     @api("GET", "/api/v1/agencies")
@@ -286,8 +286,7 @@ class GatewayService:
         """Form 01 (giấy tiếp nhận và hẹn trả kết quả), with a QR code of the tracking link."""
         actor = self.auth.actor(request, "citizen", "officer", "admin")
         self._visible_dossier(actor, code)
-        pdf = self.services.call("intake", "receipt_pdf", code,
-                                 request.host_url.rstrip("/"))
+        pdf = self.services.call("intake", "receipt_pdf", code, public_url())
         return Response(base64.b64decode(pdf), content_type="application/pdf", headers={
             "Content-Disposition": f'inline; filename="{code}.pdf"'})
 

@@ -269,6 +269,37 @@ def test_form_06_of_a_multi_agency_dossier_before_its_first_hand_over(system):
 
 
 @pytest.mark.broker
+def test_links_use_the_configured_public_url_never_the_host_header(
+        start_system, motcua_settings):
+    import io
+
+    from pypdf import PdfReader
+
+    from tests.support import sample_dossier
+
+    motcua_settings["MOTCUA"]["PUBLIC_URL"] = "https://dichvucong.thanhhoa.gov.vn/"
+    system = start_system()
+    evil = {"Host": "evil.example"}
+    officer = system.headers("officer", "cb01", agency=JUSTICE)
+    code = system.http.post(system.url("/api/v1/dossiers"), json=sample_dossier(),
+                            headers=system.headers()).json()["code"]
+    assert system.http.post(system.url(f"/api/v1/dossiers/{code}/actions"),
+                            json={"action": "accept"}, headers=officer).status_code == 200
+
+    spec = system.http.get(system.url("/api/openapi.json"), headers=evil).json()
+    docs = system.http.get(system.url("/api/docs"), headers=evil).text
+    receipt = system.http.get(system.url(f"/api/v1/dossiers/{code}/receipt.pdf"),
+                              headers=officer | evil)
+
+    assert [s["url"] for s in spec["servers"]] == ["https://dichvucong.thanhhoa.gov.vn"]
+    assert "evil.example" not in docs
+    text = "".join("".join(page.extract_text().split())
+                   for page in PdfReader(io.BytesIO(receipt.content)).pages)
+    assert f"https://dichvucong.thanhhoa.gov.vn/api/v1/track/{code}" in text
+    assert "evil" not in text
+
+
+@pytest.mark.broker
 @pytest.mark.parametrize("claims", [{"agency": [JUSTICE]}, {"agency": {"code": JUSTICE}},
                                     {"agency": 15}, {"agency": JUSTICE, "operator": ["vnpost"]}],
                          ids=["agency-list", "agency-object", "agency-number", "operator-list"])
