@@ -112,6 +112,8 @@ class ProcedureEntrySchema(Strict):
     fee = fields.Nested(FeeEntrySchema, load_default=lambda: {"amount": 0,
                                                               "collect_at": "intake"})
     result_by_post = fields.Boolean(load_default=True)
+    # Does waiting for a financial obligation (national status 6) stop the clock?
+    pause_for_payment = fields.Boolean(load_default=False)
     documents = fields.List(fields.Nested(ComponentSchema), load_default=list)
     route = fields.List(fields.Nested(RouteStepSchema), load_default=list)
     valid_from = Day(load_default=None, allow_none=True)

@@ -96,6 +96,10 @@ class DossierAcceptedData(Tolerant):
     fee = fields.Nested(FeeData, required=True)
     delivery_method = fields.String(required=True)
     result_by_post = fields.Boolean(required=True)
+    pause_for_payment = fields.Boolean(load_default=False)
+    # The receiving agency's office hours ([["07:00", "11:30"], ...]); null: the default.
+    working_hours = fields.List(fields.List(fields.String()), load_default=None,
+                                allow_none=True)
 
 
 class DossierRefusedData(Tolerant):

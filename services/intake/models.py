@@ -51,6 +51,7 @@ class Procedure(Base):
     fee_amount: Mapped[int] = mapped_column(Integer, default=0)
     fee_collect_at: Mapped[str] = mapped_column(String(10), default="intake")
     result_by_post: Mapped[bool] = mapped_column(Boolean, default=True)
+    pause_for_payment: Mapped[bool] = mapped_column(Boolean, default=False)
     documents: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     route: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)

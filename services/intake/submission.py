@@ -282,7 +282,9 @@ def _accept(uow: Any, dossier: Dossier, procedure: Procedure, officer: str,
         "route": procedure.route or [],
         "fee": {"amount": procedure.fee_amount, "collect_at": procedure.fee_collect_at},
         "delivery_method": dossier.delivery["method"],
-        "result_by_post": procedure.result_by_post})
+        "result_by_post": procedure.result_by_post,
+        "pause_for_payment": procedure.pause_for_payment,
+        "working_hours": agency.working_hours if agency else None})
 
 
 def _for_action(session: Session, code: str, action: str) -> Dossier:

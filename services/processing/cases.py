@@ -8,14 +8,14 @@ Events from other services are handled once (inbox) and never move a case backwa
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from motcua.calendar import WorkingCalendar
+from motcua.calendar import WorkingCalendar, WorkingHours
 from motcua.contracts.commands import Command
 from motcua.contracts.dossiers import SupplementRequestSchema
 from motcua.contracts.events import Event
@@ -28,11 +28,27 @@ log = logging.getLogger(__name__)
 SYSTEM = "system"
 
 
-def calendar(session: Session) -> WorkingCalendar:
-    """The shared working calendar, with the province's overrides as intake announced them."""
+def calendar(session: Session, case: Case | None = None) -> WorkingCalendar:
+    """The shared working calendar, with the province's overrides as intake announced them
+    and the receiving agency's own office hours, as intake counts its appointments."""
     overrides = dict(session.execute(select(CalendarOverride.day,
                                             CalendarOverride.working)).all())
-    return WorkingCalendar(overrides=overrides)
+    hours = WorkingHours()
+    if case is not None and case.working_hours:
+        hours = WorkingHours(tuple((time.fromisoformat(start), time.fromisoformat(end))
+                                   for start, end in case.working_hours))
+    return WorkingCalendar(hours=hours, overrides=overrides)
+
+
+def _resume_clock(session: Session, case: Case, resumed: datetime) -> None:
+    """The clock runs again: every due time moves later by the working time waited."""
+    cal = calendar(session, case)
+    case.due_at = domain.resume(cal, case.due_at, case.paused_at, resumed)
+    if case.first_due_at:  # the original appointment waits for the citizen too
+        case.first_due_at = domain.resume(cal, case.first_due_at, case.paused_at, resumed)
+    for step in _open_steps(session, case):
+        step.due_at = domain.resume(cal, step.due_at, case.paused_at, resumed)
+    case.paused_at = None
 
 
 def on_calendar_override(db: Db, event: Event) -> None:
@@ -81,8 +97,11 @@ def on_accepted(db: Db, event: Event) -> None:
         case.due_at = case.first_due_at = data["due_at"]
         case.fee_amount, case.fee_collect_at = data["fee"]["amount"], data["fee"]["collect_at"]
         case.delivery_method = data["delivery_method"]
+        case.pause_for_payment = data["pause_for_payment"]
+        case.working_hours = data["working_hours"]
         route = data["route"] or [{"level": "receiving", "share": 1.0, "step": ""}]
-        dues = domain.step_due_times(calendar(uow.session), data["counted_from"], data["due_at"],
+        dues = domain.step_due_times(calendar(uow.session, case), data["counted_from"],
+                                     data["due_at"],
                                      [step["share"] for step in route])
         for seq, (step, due) in enumerate(zip(route, dues, strict=True)):
             uow.session.add(Step(dossier_code=case.dossier_code, seq=seq,
@@ -123,13 +142,8 @@ def on_supplemented(db: Db, event: Event) -> None:
         case = uow.session.get(Case, data["code"], with_for_update=True)
         if case is None or case.status != "awaiting_supplement":
             return  # a supplement nobody asked for: intake kept it, nothing to resume
-        cal, resumed = calendar(uow.session), data["supplemented_at"]
-        case.due_at = domain.resume(cal, case.due_at, case.paused_at, resumed)
-        if case.first_due_at:  # the original appointment waits for the citizen too
-            case.first_due_at = domain.resume(cal, case.first_due_at, case.paused_at, resumed)
-        for step in _open_steps(uow.session, case):
-            step.due_at = domain.resume(cal, step.due_at, case.paused_at, resumed)
-        case.paused_at = None
+        resumed = data["supplemented_at"]
+        _resume_clock(uow.session, case, resumed)
         _move(uow, case, "supplemented", "citizen", case.current_agency, resumed,
               note=data.get("note", ""))
 
@@ -144,6 +158,8 @@ def on_paid(db: Db, event: Event) -> None:
             return
         case.fee_paid = True
         if case.status in ("awaiting_payment", "awaiting_result_payment"):
+            if case.paused_at is not None and case.status == "awaiting_payment":
+                _resume_clock(uow.session, case, data["paid_at"])
             _move(uow, case, "paid", SYSTEM, case.current_agency, data["paid_at"])
 
 
@@ -343,6 +359,8 @@ def _request_payment(uow: UnitOfWork, case: Case, body: dict, who: str,
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise Invalid.from_messages({"amount": ["The amount to pay, in VND (a positive "
                                                 "whole number)."]})
+    if case.pause_for_payment:  # the procedure says waiting for it stops the clock
+        case.paused_at = now
     uow.emit("dossier.payment_requested", {"code": case.dossier_code,
                                            "agency": case.current_agency, "amount": amount,
                                            "reason": body.get("reason", ""), "at": now})
@@ -391,7 +409,7 @@ def _extend(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) ->
         errors["new_due_at"] = ["The new appointment, ISO 8601 with its offset."]
     if errors:
         raise Invalid.from_messages(errors)
-    cal = calendar(uow.session)
+    cal = calendar(uow.session, case)
     allowed, why = domain.may_extend(cal, now, case.due_at, case.extended)
     if not allowed:
         raise Conflict(why, {"allowed_actions": [a for a in _allowed_actions(uow.session, case)
@@ -442,11 +460,11 @@ def sweep(db: Db, now: datetime | None = None, batch: int = 500,
     running = ("accepted", "in_progress", "awaiting_payment")  # paused while awaiting
     with db.session() as session:
         overdue = session.scalars(select(Case.dossier_code).where(
-            Case.status.in_(running), Case.due_at < now, Case.overdue_at.is_(None))
-            .limit(batch)).all()
+            Case.status.in_(running), Case.due_at < now, Case.overdue_at.is_(None),
+            Case.paused_at.is_(None)).limit(batch)).all()
         soon = session.scalars(select(Case.dossier_code).where(
             Case.status.in_(running), Case.due_at >= now, Case.due_at < now + warn_before,
-            Case.warned_at.is_(None)).limit(batch)).all()
+            Case.warned_at.is_(None), Case.paused_at.is_(None)).limit(batch)).all()
         # Driven by the steps' due-time index: almost every open case is "running",
         # so starting from cases would walk all of them on every pass.
         holding = select(Case.dossier_code).where(

@@ -51,6 +51,9 @@ class Case(Base):
     # judged against, in every report and the 766 index (an extension does not move it).
     first_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # From the procedure and the receiving agency, as intake accepted the dossier:
+    pause_for_payment: Mapped[bool] = mapped_column(Boolean, default=False)
+    working_hours: Mapped[list[list[str]] | None] = mapped_column(JSON, nullable=True)
     supplement_requests: Mapped[int] = mapped_column(Integer, default=0)
     extended: Mapped[bool] = mapped_column(Boolean, default=False)
     overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

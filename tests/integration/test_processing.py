@@ -440,3 +440,39 @@ def test_a_supplement_pause_moves_the_original_appointment_too(db):
 
     view = cases.get_case(db, code)
     assert view["due_at"] == view["first_due_at"] == iso(2026, 12, 2, 9)  # one working day
+
+
+def test_waiting_for_a_payment_stops_the_clock_where_the_procedure_says_so(db):
+    code = "000.17.22.H56-261123-0011"
+    data = accepted(code, local(2026, 11, 23, 9), local(2026, 12, 1, 9), route=[])
+    deliver(db, "dossier.accepted", data | {"pause_for_payment": True}, cases.on_accepted)
+    me = officer("cb-xa", COMMUNE)
+    cases.act(db, code, "request_payment", {"amount": 50_000, "reason": "Lệ phí trước bạ"},
+              me, [COMMUNE], now=local(2026, 11, 25, 9))
+    assert cases.sweep(db, now=local(2026, 12, 2, 9))["overdue"] == 0  # paused: not late
+    deliver(db, "payment.paid", {"payment_id": "p-1", "dossier_code": code, "amount": 50_000,
+                                 "paid_at": local(2026, 11, 26, 9), "method": "vietqr"},
+            cases.on_paid)
+
+    view = cases.get_case(db, code)
+    assert view["status"] == "in_progress"
+    assert view["due_at"] == view["first_due_at"] == iso(2026, 12, 2, 9)  # a day waited
+
+
+def test_processing_counts_with_the_receiving_agencys_own_office_hours(db):
+    code = "000.17.22.H56-261123-0012"
+    data = accepted(code, local(2026, 11, 23, 9), local(2026, 12, 1, 9), route=[])
+    deliver(db, "dossier.accepted", data | {"working_hours": [["08:00", "12:00"],
+                                                              ["13:00", "17:00"]]},
+            cases.on_accepted)
+    me = officer("cb-xa", COMMUNE)
+
+    with pytest.raises(Exception) as too_early:  # 07:30 is working time elsewhere, not here
+        cases.act(db, code, "extend", {"reason": "Chờ xác minh",
+                                       "new_due_at": iso(2026, 12, 3, 7, 30)},
+                  me, [COMMUNE], now=local(2026, 11, 25, 9))
+    assert "working time" in str(too_early.value)
+    extended = cases.act(db, code, "extend", {"reason": "Chờ xác minh",
+                                              "new_due_at": iso(2026, 12, 3, 11, 45)},
+                         me, [COMMUNE], now=local(2026, 11, 25, 9))
+    assert extended["due_at"] == iso(2026, 12, 3, 11, 45)  # lunch elsewhere, not here
