@@ -55,6 +55,7 @@ from motcua.contracts.dossiers import (
     TrackQuerySchema,
     WithdrawSchema,
 )
+from motcua.contracts.forms import FormQuerySchema
 
 OPENAPI_VERSION = "3.0.3"
 TITLE = "motcua — một cửa điện tử"
@@ -124,6 +125,8 @@ class Route:
 DOSSIER_CODE = {"code": "Mã hồ sơ, e.g. 000.00.15.H56-261123-0001."}
 PROCEDURE_CODE = {"code": "Mã thủ tục (national format), e.g. 2.000635."}
 READ_ROLES = ("citizen", "officer", "admin")
+FORM_NUMBER = {"number": "Which one, from 1 in the order issued, e.g. 1; absent: the "
+                          "latest."}
 WHO_SEES_A_DOSSIER = ("A citizen sees only its own dossiers; an officer those of its agency "
                       "and the agencies under it, and those whose route (liên thông) passes "
                       "through them; an admin every dossier. A dossier the caller may not "
@@ -169,6 +172,11 @@ SAMPLE_ACTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "resolve": ("resolve: có kết quả",
                 {"action": "resolve", "results": [
                     {"name": "Bản sao trích lục khai sinh", "reference": "123/TLKS-BS"}]}),
+    "resolve_with_documents": (
+        "resolve with the result documents themselves (kept by intake, downloadable)",
+        {"action": "resolve", "documents": [
+            {"code": "KQ01", "filename": "trich-luc-khai-sinh.pdf",
+             "content_type": "application/pdf", "content_base64": "JVBERi0xLjQKJSBrcQ=="}]}),
     "return": ("return: trả kết quả", {"action": "return"}),
     "extend": ("extend: xin lỗi và hẹn lại, form 04",
                {"action": "extend", "reason": "Chờ xác minh thông tin cư trú",
@@ -208,9 +216,11 @@ list of what is missing, each a non-empty string of at most 500 characters; the 
 stops until the citizen supplements;
 - `request_payment` (yêu cầu nộp phí): `amount` (required): VND, a positive integer; \
 `reason`: what it is for;
-- `resolve` (có kết quả): `results` (required): the result documents, a list of \
+- `resolve` (có kết quả): the result documents, as `documents` (each like a \
+submission's: `code`, `filename`, `content_type`, `content_base64`; kept by intake and \
+downloadable at GET /api/v1/dossiers/{code}/results/{n}) and/or `results`, a list of \
 {`name` (required), `reference`}; when the fee is collected with the result, the dossier \
-then waits for it;
+then waits for it. The result comes back to the receiving desk, whose officers return it;
 - `return` (trả kết quả): handed over at the counter or online, or to the post (then \
 returned when the post reports delivery);
 - `extend` (xin lỗi và hẹn lại, form 04): `reason` (required) and `new_due_at` \
@@ -429,6 +439,19 @@ ROUTES: tuple[Route, ...] = (
             409: "The dossier can no longer be withdrawn (`allowed_actions` is empty).",
         }),
     Route(
+        "GET", "/api/v1/dossiers/<string:code>/results/<int:number>", "getResultDocument",
+        "A result document (kết quả giải quyết)",
+        "A document an officer attached when resolving the dossier (`resolve` with "
+        "`documents`), numbered from 1 in the order they were attached; the dossier's "
+        f"`results` list their references. {WHO_SEES_A_DOSSIER}",
+        "dossiers", {"type": "string", "format": "binary"},
+        "The document, with its own content type.", roles=READ_ROLES,
+        path_params={**DOSSIER_CODE, "number": "The result document's number (1, 2, ...)."},
+        content_type="application/octet-stream", response_headers=("Content-Disposition",),
+        errors=(401, 403, 404, 429, 503),
+        error_notes={404: "Unknown dossier, not visible to this caller, or no such result "
+                          "document."}),
+    Route(
         "GET", "/api/v1/dossiers/<string:code>/receipt.pdf", "getDossierReceipt",
         "The receipt and appointment (giấy tiếp nhận, form 01) as a PDF",
         "Issued once the dossier is accepted, with a QR code of its tracking link "
@@ -450,6 +473,48 @@ ROUTES: tuple[Route, ...] = (
         response_headers=("Content-Disposition",), errors=(401, 403, 404, 429, 503),
         error_notes={404: "Unknown dossier, not visible to this officer, or not accepted "
                           "yet (form 06 starts at acceptance)."}),
+    Route(
+        "GET", "/api/v1/dossiers/<string:code>/supplement-request.pdf",
+        "getDossierSupplementRequest",
+        "The supplement request (phiếu yêu cầu bổ sung, hoàn thiện hồ sơ, form 02) as a PDF",
+        "What the dossier lacks and by when, as the desk asked at reception or processing "
+        "asked later; the latest, or `?number=1` for the first (the dossier's `forms` "
+        f"lists each one). {WHO_SEES_A_DOSSIER}",
+        "dossiers", {"type": "string", "format": "binary"}, "The PDF.", roles=READ_ROLES,
+        path_params=DOSSIER_CODE, query=FormQuerySchema, query_notes=FORM_NUMBER,
+        content_type="application/pdf", response_headers=("Content-Disposition",),
+        errors=(401, 403, 404, 422, 429, 503),
+        error_notes={404: "Unknown or invisible dossier, or no supplement request (with "
+                          "that number) was issued for it."}),
+    Route(
+        "GET", "/api/v1/dossiers/<string:code>/refusal.pdf", "getDossierRefusal",
+        "The refusal (phiếu từ chối tiếp nhận giải quyết hồ sơ, form 03) as a PDF",
+        f"Why the desk refused the dossier (`refuse`). {WHO_SEES_A_DOSSIER}",
+        "dossiers", {"type": "string", "format": "binary"}, "The PDF.", roles=READ_ROLES,
+        path_params=DOSSIER_CODE, content_type="application/pdf",
+        response_headers=("Content-Disposition",), errors=(401, 403, 404, 429, 503),
+        error_notes={404: "Unknown or invisible dossier, or a dossier that was not "
+                          "refused."}),
+    Route(
+        "GET", "/api/v1/dossiers/<string:code>/apology.pdf", "getDossierApology",
+        "The apology and new appointment (phiếu xin lỗi và hẹn lại ngày trả kết quả, "
+        "form 04) as a PDF",
+        "Issued with `extend`: the reason, the original and the new appointment, and the "
+        f"agency's apology; e.g. `?number=1`. {WHO_SEES_A_DOSSIER}",
+        "dossiers", {"type": "string", "format": "binary"}, "The PDF.", roles=READ_ROLES,
+        path_params=DOSSIER_CODE, query=FormQuerySchema, query_notes=FORM_NUMBER,
+        content_type="application/pdf", response_headers=("Content-Disposition",),
+        errors=(401, 403, 404, 422, 429, 503),
+        error_notes={404: "Unknown or invisible dossier, or it was not extended."}),
+    Route(
+        "GET", "/api/v1/dossiers/<string:code>/stop-notice.pdf", "getDossierStopNotice",
+        "The stop notice (phiếu dừng giải quyết hồ sơ, form 05) as a PDF",
+        f"Issued with `stop`: why processing stopped; e.g. `?number=1`. {WHO_SEES_A_DOSSIER}",
+        "dossiers", {"type": "string", "format": "binary"}, "The PDF.", roles=READ_ROLES,
+        path_params=DOSSIER_CODE, query=FormQuerySchema, query_notes=FORM_NUMBER,
+        content_type="application/pdf", response_headers=("Content-Disposition",),
+        errors=(401, 403, 404, 422, 429, 503),
+        error_notes={404: "Unknown or invisible dossier, or it was not stopped."}),
     Route(
         "GET", "/api/v1/track/<string:code>", "trackDossier",
         "Track a dossier without an account (tra cứu)",
@@ -581,7 +646,10 @@ def _register_components(spec: APISpec) -> None:
     })
     spec.components.header("ContentDisposition", {
         "description": "inline, with a file name: {code}.pdf (form 01), "
-                       "{code}-phieu-kiem-soat.pdf (form 06).",
+                       "{code}-phieu-yeu-cau-bo-sung.pdf (02), {code}-phieu-tu-choi.pdf "
+                       "(03), {code}-phieu-xin-loi-hen-lai.pdf (04), "
+                       "{code}-phieu-dung-giai-quyet.pdf (05), "
+                       "{code}-phieu-kiem-soat.pdf (06).",
         "schema": {"type": "string"},
     })
     # Reused contract schemas keep marshmallow's default (unknown = RAISE), which apispec

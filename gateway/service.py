@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote as url_quote
 
 from marshmallow import Schema, ValidationError
 from nameko import config
@@ -19,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway import idempotency
 from gateway.auth import Actor, Auth
+from gateway.forms import FormRoutes
 from gateway.health import HealthProbe
 from gateway.http import api, json_response, public_url
 from gateway.models import metadata
@@ -70,7 +72,9 @@ def query(schema: Schema, request: Request) -> dict[str, Any]:
     return validated(schema, request.args.to_dict())
 
 
-class GatewayService:
+class GatewayService(FormRoutes):
+    """The routes; the printed forms' are in ``gateway.forms`` (``FormRoutes``)."""
+
     name = "gateway"
 
     services = ServiceCalls()
@@ -195,6 +199,8 @@ class GatewayService:
             if self._case_after_acceptance(code) is None:
                 raise Conflict(f"Dossier {code} was just accepted and processing is "
                                "opening it; retry in a moment.", retry_after=1)
+            if action == "resolve" and body.get("documents"):
+                body = self._with_stored_results(code, body, actor, command)
             self.services.call("processing", "act", code, action, body, actor.as_dict(),
                                sorted(self._scope(actor)), command)
         return json_response(self._composed(code, self._intake_dossier(code)[0]))
@@ -281,6 +287,33 @@ class GatewayService:
         case = self._optional("processing", "get_case", code)
         return case if case and case["status"] != "submitted" else None
 
+    def _with_stored_results(self, code: str, body: dict[str, Any], actor: Actor,
+                             command: Command) -> dict[str, Any]:
+        """Result documents are content, so intake keeps them; processing resolves with
+        their references. Stored only if this officer may resolve now (else processing's
+        answer, without storing anything)."""
+        case = self._case_after_acceptance(code)
+        documents = body.pop("documents")
+        if not case or "resolve" not in case["allowed_actions"] or \
+                case["current_agency"] not in self._scope(actor):
+            return body
+        stored = self.services.call("intake", "store_results", code, documents,
+                                    actor.as_dict(), command)
+        return body | {"results": [*(body.get("results") or []), *(
+            {"name": s["name"], "reference": s["reference"]} for s in stored)]}
+
+    @api("GET", "/api/v1/dossiers/<string:code>/results/<int:number>")
+    def result_document(self, request: Request, code: str, number: int) -> Response:
+        """A result document (kết quả giải quyết): its citizen and the officers who may
+        see the dossier download it."""
+        actor = self.auth.actor(request, "citizen", "officer", "admin")
+        self._visible_dossier(actor, code)
+        found = self.services.call("intake", "result_document", code, number)
+        ascii_name = found["filename"].encode("ascii", "replace").decode().replace('"', "'")
+        return Response(base64.b64decode(found["content"]), content_type=found["content_type"],
+                        headers={"Content-Disposition": f'attachment; filename="{ascii_name}"; '
+                                 f"filename*=UTF-8''{url_quote(found['filename'])}"})
+
     @api("GET", "/api/v1/dossiers/<string:code>/receipt.pdf")
     def receipt(self, request: Request, code: str) -> Response:
         """Form 01 (giấy tiếp nhận và hẹn trả kết quả), with a QR code of the tracking link."""
@@ -318,7 +351,8 @@ class GatewayService:
 
     def _composed(self, code: str, dossier: dict[str, Any]) -> dict[str, Any]:
         """The dossier as its owners see it: intake's content, processing's status,
-        clock and history, payment's payment, postal's jobs."""
+        clock and history, payment's payment, postal's jobs, and the forms issued."""
+        dossier["forms"] = self._forms(code, dossier)
         dossier["payment"] = self._optional("payment", "payment_for_dossier", code)
         dossier["postal_jobs"] = self.services.call("postal", "jobs_for_dossier", code)
         case = self._optional("processing", "get_case", code)

@@ -180,6 +180,8 @@ class ActionSchema(Schema):
     new_due_at = fields.String(validate=iso_datetime_within_years)  # extend
     missing = fields.List(fields.String(validate=not_blank(MAX_MISSING_ITEM)),  # form 02
                           validate=validate.Length(min=1, max=MAX_MISSING_ITEMS))
+    documents = fields.List(fields.Nested(DocumentSchema),  # resolve: the result documents
+                            validate=validate.Length(min=1, max=MAX_DOCUMENTS))
 
 
 class SupplementRequestSchema(Schema):

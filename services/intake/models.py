@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from motcua.db import BigId, UtcDateTime, add_kernel_tables
@@ -117,6 +117,24 @@ class ReceptionSupplementRequest(Base):
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
     requested_by: Mapped[str] = mapped_column(String(100))
     officer_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ResultDocument(Base):
+    """A result document (kết quả giải quyết) an officer attached when resolving: kept like
+    the dossier's documents (bytes in the file store), numbered per dossier."""
+
+    __tablename__ = "result_documents"
+    __table_args__ = (UniqueConstraint("dossier_code", "number"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_code: Mapped[str] = mapped_column(ForeignKey("dossiers.code"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(50))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    stored_by: Mapped[str] = mapped_column(String(150))
 
 
 class Document(Base):

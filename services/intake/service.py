@@ -15,7 +15,15 @@ from motcua.contracts.commands import Command
 from motcua.contracts.events import Event
 from motcua.dependencies import Database, HealthCheck
 from motcua.messaging import consume_event
-from services.intake import agencies, appointments, catalogue, receipts, submission
+from services.intake import (
+    agencies,
+    appointments,
+    catalogue,
+    notices,
+    receipts,
+    results,
+    submission,
+)
 from services.intake.filestore import Files
 from services.intake.models import metadata
 
@@ -113,7 +121,37 @@ class IntakeService(HealthCheck):
                                      command=command)
 
     @rpc
+    def store_results(self, code: str, documents: list[dict[str, Any]],
+                      actor: dict[str, Any],
+                      command: Command | None = None) -> list[dict[str, Any]]:
+        """Result documents an officer attaches when resolving (kept like any document)."""
+        return results.store(self.db, self.files, code, documents, actor,
+                             self._max_document_bytes(), command=command)
+
+    @rpc
+    def result_document(self, code: str, number: int) -> dict[str, Any]:
+        """One result document, its bytes base64 (RPC carries JSON)."""
+        found = results.document(self.db, self.files, code, number)
+        return found | {"content": base64.b64encode(found["content"]).decode("ascii")}
+
+    @rpc
     def receipt_pdf(self, code: str, tracking_base_url: str) -> str:
         """Form 01 as a PDF, base64 (RPC carries JSON)."""
         pdf = receipts.receipt_pdf(self.db, code, tracking_base_url)
         return base64.b64encode(pdf).decode("ascii")
+
+    @rpc
+    def supplement_requests(self, code: str) -> list[dict[str, Any]]:
+        """Forms 02 issued at reception, before acceptance (what each one asked for)."""
+        return notices.supplement_requests(self.db, code)
+
+    @rpc
+    def supplement_request_pdf(self, code: str, number: int) -> str:
+        """Form 02 issued at reception, base64 (RPC carries JSON)."""
+        pdf = notices.supplement_request_pdf(self.db, code, number)
+        return base64.b64encode(pdf).decode("ascii")
+
+    @rpc
+    def refusal_pdf(self, code: str) -> str:
+        """Form 03 of a refused dossier, base64."""
+        return base64.b64encode(notices.refusal_pdf(self.db, code)).decode("ascii")

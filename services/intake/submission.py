@@ -59,7 +59,7 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
         raise Forbidden("Only an officer at the one-stop desk enters counter dossiers.")
     received_at = now or utcnow()
     procedure = _check_catalogue(db, data, received_at)
-    contents = _check_documents(data["documents"], procedure, max_document_bytes)
+    contents = check_documents(data["documents"], procedure, max_document_bytes)
     # Content-addressed: storing a document again (a retry) writes the same file.
     digests = [files.put(content) for content in contents]
     status, national_status = domain.INITIAL_STATUS[data["channel"]]
@@ -205,7 +205,7 @@ def supplement(db: Db, files: FileStore, code: str, actor: dict[str, Any],
         dossier = _changeable(db, session, code, actor)
         procedure = session.get(Procedure, dossier.procedure)
     _check_takes_supplement(dossier)  # before storing any document
-    contents = _check_documents(documents, procedure, max_document_bytes, complete=False)
+    contents = check_documents(documents, procedure, max_document_bytes, complete=False)
     digests = [files.put(content) for content in contents]
     moment = now or utcnow()
 
@@ -365,10 +365,11 @@ def _check_catalogue(db: Db, data: dict[str, Any], received_at: datetime) -> Pro
     return procedure
 
 
-def _check_documents(documents: list[dict[str, Any]], procedure: Procedure, max_bytes: int,
-                     complete: bool = True) -> list[bytes]:
-    """Decode and check every document; with ``complete``, every required one is there."""
-    components = {c["code"]: c for c in procedure.documents or []}
+def check_documents(documents: list[dict[str, Any]], procedure: Procedure | None,
+                     max_bytes: int, complete: bool = True) -> list[bytes]:
+    """Decode and check every document; with ``complete``, every required one is there.
+    Without a ``procedure`` (result documents) any code is taken."""
+    components = {c["code"]: c for c in procedure.documents or []} if procedure else {}
     contents, errors = [], {}
     for index, document in enumerate(documents):
         content = base64.b64decode(document["content_base64"], validate=True)

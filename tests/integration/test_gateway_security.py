@@ -36,6 +36,7 @@ PUBLIC = dict.fromkeys(CALLERS, 200)
 DOSSIER_READ = {"anonymous": 401, "citizen-own": 200, "citizen-foreign": 404,
                 "officer-own": 200, "officer-foreign": 404, "admin": 200, "postal": 403}
 
+NO_SUCH_FORM = DOSSIER_READ | {"citizen-own": 404, "officer-own": 404, "admin": 404}
 ADMIN_ONLY = {"anonymous": 401, "citizen-own": 403, "citizen-foreign": 403,
               "officer-own": 403, "officer-foreign": 403, "admin": 200, "postal": 403}
 FOR_THE_CITIZEN = {"anonymous": 401, "citizen-own": 409, "citizen-foreign": 404,
@@ -62,6 +63,15 @@ MATRIX = {
     ("GET", "/api/v1/dossiers/<string:code>/payment"): DOSSIER_READ,
     ("GET", "/api/v1/dossiers/<string:code>/notifications"): DOSSIER_READ,
     ("GET", "/api/v1/dossiers/<string:code>/receipt.pdf"): DOSSIER_READ,
+    # visible as the dossier is; this one has no result yet, so its number 1 is a 404
+    ("GET", "/api/v1/dossiers/<string:code>/results/<int:number>"): DOSSIER_READ | {
+        "citizen-own": 404, "officer-own": 404, "admin": 404},
+    # forms 02 to 05: the accepted dossier has none of them, so who may see it gets a 404
+    # too (tests/integration/test_forms.py prints each one for its readers)
+    ("GET", "/api/v1/dossiers/<string:code>/supplement-request.pdf"): NO_SUCH_FORM,
+    ("GET", "/api/v1/dossiers/<string:code>/refusal.pdf"): NO_SUCH_FORM,
+    ("GET", "/api/v1/dossiers/<string:code>/apology.pdf"): NO_SUCH_FORM,
+    ("GET", "/api/v1/dossiers/<string:code>/stop-notice.pdf"): NO_SUCH_FORM,
     ("GET", "/api/v1/dossiers"): {  # a queue: each officer sees its own agencies'
         "anonymous": 401, "citizen-own": 403, "citizen-foreign": 403, "officer-own": 200,
         "officer-foreign": 200, "admin": 200, "postal": 403},
@@ -145,7 +155,8 @@ def test_the_authorisation_matrix(system):
     seen = {}
     for (method, rule), row in MATRIX.items():
         target = PROCEDURE if rule.startswith("/api/v1/procedures/") else code
-        path = rule.replace("<string:code>", target).replace("<string:day>", "2026-12-26")
+        path = rule.replace("<string:code>", target).replace("<string:day>", "2026-12-26") \
+            .replace("<int:number>", "1")
         for caller in row:
             answer = system.http.request(method, system.url(path),
                                          json=request_body(system, method, rule, caller),

@@ -2,6 +2,7 @@
 
 import base64
 import io
+import json
 
 import pytest
 from pypdf import PdfReader
@@ -162,3 +163,36 @@ def test_a_supplement_is_taken_only_when_one_was_requested(system):
     assert asked.json()["national_status"] == 5
     assert answered.status_code == 201
     assert system.query("intake", "SELECT count(*) FROM supplements")[0][0] == 1
+
+
+def test_the_result_documents_are_kept_and_the_citizen_downloads_them(system):
+    desk = Desk(system)
+    desk.code = system.http.post(system.url("/api/v1/dossiers"), json=sample_dossier(
+        delivery={"method": "counter"}, pickup=None), headers=system.headers()).json()["code"]
+    desk.act(JUSTICE, action="accept")
+    desk.opened()
+    result = b"%PDF-1.4 trich luc khai sinh"
+    documents = [{"code": "KQ01", "filename": "trích-lục.pdf", "content_type": "application/pdf",
+                  "content_base64": base64.b64encode(result).decode()}]
+    not_a_pdf = [documents[0] | {"content_base64": base64.b64encode(b"MZ\x90").decode()}]
+
+    refused = desk.act(JUSTICE, action="resolve", documents=not_a_pdf)
+    resolved = desk.act(JUSTICE, action="resolve", documents=documents,
+                        results=[{"name": "Quyết định", "reference": "12/QĐ"}])
+    mine = desk.get("/results/1", role="citizen", sub="citizen-1")
+    foreign = desk.get("/results/1", role="citizen", sub="citizen-2")
+    missing = desk.get("/results/2", role="citizen", sub="citizen-1")
+
+    assert refused.status_code == 422
+    assert any(field.startswith("documents") for field in refused.json()["errors"])
+    assert system.query("intake", "SELECT count(*) FROM result_documents")[0][0] == 1
+    assert resolved.status_code == 200 and resolved.json()["national_status"] == 9
+    assert mine.status_code == 200 and mine.content == result
+    assert mine.headers["Content-Type"] == "application/pdf"
+    assert "filename*=UTF-8''tr%C3%ADch-l%E1%BB%A5c.pdf" in mine.headers["Content-Disposition"]
+    assert foreign.status_code == missing.status_code == 404
+    results = system.query("processing", "SELECT results FROM cases")[0][0]
+    results = json.loads(results) if isinstance(results, str) else results
+    assert results == [{"name": "Quyết định", "reference": "12/QĐ"},
+                       {"name": "trích-lục.pdf",
+                        "reference": f"/api/v1/dossiers/{desk.code}/results/1"}]
