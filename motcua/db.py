@@ -23,7 +23,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -311,6 +311,13 @@ class Db:
                     raise
                 return recorded
         raise AssertionError("unreachable")
+
+    def purge_commands(self, older_than: timedelta) -> int:
+        """Forget command records older than ``older_than``; how many were deleted."""
+        commands = self.metadata.tables["commands"]
+        with self.engine.begin() as connection:
+            return connection.execute(commands.delete().where(
+                commands.c.created_at < utcnow() - older_than)).rowcount
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

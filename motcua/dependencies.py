@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 from sqlalchemy import MetaData
 
 from motcua.amqp import rpc
@@ -12,6 +14,8 @@ from motcua.config import enforce, section, settings
 from motcua.db import Db, make_engine
 from motcua.messaging import amqp_uri
 from motcua.outbox import OutboxRelay
+
+DEFAULT_COMMAND_KEEP_HOURS = 48
 
 
 class Database(DependencyProvider):
@@ -58,7 +62,8 @@ class Database(DependencyProvider):
 
 
 class HealthCheck:
-    """Mixin for a service class with a ``db``: the ``health`` RPC that ``/healthz`` asks."""
+    """Mixin for a service class with a ``db``: the ``health`` RPC that ``/healthz`` asks,
+    and the hourly purge of command records past ``MOTCUA.COMMAND_KEEP_HOURS``."""
 
     db: Db
 
@@ -66,3 +71,10 @@ class HealthCheck:
     def health(self) -> dict[str, Any]:
         self.db.ping()
         return {"status": "ok", "outbox": self.db.outbox_backlog()}
+
+    @timer(interval=3600)
+    def purge_commands(self) -> int:
+        """A command id is answered from its record for as long as a client may retry
+        it: the Idempotency-Key's 24 h, with a margin (48 h by default)."""
+        hours = float(settings().get("COMMAND_KEEP_HOURS", DEFAULT_COMMAND_KEEP_HOURS))
+        return self.db.purge_commands(timedelta(hours=hours))

@@ -100,3 +100,24 @@ def test_a_lost_race_on_a_unique_key_runs_the_change_again(db):
 
     assert db.execute("test.make", commands.fresh("c" * 64), numbered) == {"made": "free"}
     assert len(attempts) == 2
+
+
+def test_command_records_are_kept_while_a_retry_may_come_then_purged(make_db):
+    from datetime import UTC, datetime, timedelta
+
+    from nameko.testing.services import worker_factory
+
+    from services.notify.models import metadata as notify_metadata
+    from services.notify.service import NotifyService
+
+    notify = worker_factory(NotifyService, db=make_db(notify_metadata, "notify"))
+    table = notify_metadata.tables["commands"]
+    now = datetime.now(UTC)
+    with notify.db.unit_of_work() as uow:
+        for name, age in (("old", timedelta(hours=49)), ("recent", timedelta(hours=23))):
+            uow.session.execute(insert(table).values(id=name, name="t", fingerprint="f",
+                                                     result="{}", created_at=now - age))
+
+    assert notify.purge_commands() == 1
+    with notify.db.session() as session:
+        assert list(session.scalars(select(table.c.id))) == ["recent"]
