@@ -1,13 +1,21 @@
 """The Vietnamese working-day calendar and SLA deadlines (DOMAIN.md "Deadlines (SLA)").
 
-A pure module: no nameko, no database, no I/O, so that intake (which fixes the
+A pure module: no nameko, no database, so that intake (which fixes the
 appointment when it receives a dossier) and processing (which sweeps for overdue
 dossiers) compute exactly the same instants.
 
 Working days are Monday to Friday, minus the public holidays the ``holidays``
 package knows for ``VN`` (including observed and substituted days off), plus the
-make-up working Saturdays it lists in ``weekend_workdays``; then a local override
-table (announcements newer than the package) wins over all of that.
+make-up working Saturdays it lists in ``weekend_workdays``; over that, the table of
+official notices shipped in ``motcua/holidays_vn.yaml`` (days off and make-up days,
+each with the notice that decided it: the package lags the Government's notices); and
+over everything, the admins' overrides (announcements newer than the table).
+Precedence: override > official notice > package. A day whose classification rests on
+the package alone where it matters (a year with no notice in the table, or a holiday
+of an announced year that no notice covers) is *estimated* (``is_estimated``).
+
+The table is the module's only I/O: one packaged file, read and checked once at import
+(``official_notices``), so a malformed table stops every process at start-up.
 
 Conventions at the boundaries (all in local wall time, ``Asia/Ho_Chi_Minh`` by default):
 
@@ -37,11 +45,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
+import yaml
 
-__all__ = ["Appointment", "Sla", "SLA_KINDS", "WorkingCalendar", "WorkingHours"]
+__all__ = ["Appointment", "Notice", "NoticeTable", "Sla", "SLA_KINDS", "WorkingCalendar",
+           "WorkingHours", "official_notices"]
 
 SLA_KINDS = ("working_days", "working_hours", "calendar_days", "same_day_cutoff")
 
@@ -170,6 +183,184 @@ def _package_year(year: int) -> tuple[frozenset[int], frozenset[int]]:
     return days_off, make_up
 
 
+NOTICES_FILE = "holidays_vn.yaml"
+_NOTICE_KEYS = {"occasion", "notice", "law", "off_from", "off_to", "working", "estimated",
+                "days", "verified", "read_in", "source"}
+_NOTICE_DOC_KEYS = {"number", "date", "issuer", "subject"}
+_READ_IN = ("text", "reports")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One entry of the notices table: the days of one occasion and what decided them.
+
+    ``number`` is empty when the law alone fixes the days (``law`` says which article) or
+    when the notice's number was not found; ``estimated`` entries name days no notice
+    decides yet (the package's classification is kept and marked estimated).
+    """
+
+    year: int
+    occasion: str
+    off: tuple[date, ...] = ()
+    working: tuple[date, ...] = ()
+    number: str = ""
+    notice_date: date | None = None
+    issuer: str = ""
+    subject: str = ""
+    law: str = ""
+    estimated: bool = False
+    days: tuple[date, ...] = ()
+    verified: bool = False
+    read_in: str = ""
+    source: str = ""
+
+
+def _a_date(value: Any, where: str) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise ValueError(f"{where}: a date YYYY-MM-DD, not {value!r}")
+    return value
+
+
+def _a_text(entry: Mapping[str, Any], key: str, where: str, required: bool = False) -> str:
+    value = entry.get(key, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: {key} is text, not {value!r}")
+    if required and not value.strip():
+        raise ValueError(f"{where}: {key} is required")
+    return value.strip()
+
+
+def _notice_entry(year: int, index: int, entry: Any) -> Notice:
+    where = f"{year}[{index}]"
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"{where}: an entry is a mapping, not {entry!r}")
+    unknown = set(entry) - _NOTICE_KEYS
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+    occasion = _a_text(entry, "occasion", where, required=True)
+    where = f"{year} {occasion}"
+    verified = entry.get("verified")
+    if not isinstance(verified, bool):
+        raise ValueError(f"{where}: verified is true or false, not {verified!r}")
+    read_in = _a_text(entry, "read_in", where)
+    if verified and read_in not in _READ_IN:
+        raise ValueError(f"{where}: a verified entry says where it was read "
+                         f"(read_in: {' or '.join(_READ_IN)})")
+    source = _a_text(entry, "source", where, required=True)
+    estimated = entry.get("estimated", False)
+    if not isinstance(estimated, bool):
+        raise ValueError(f"{where}: estimated is true or false, not {estimated!r}")
+    if estimated:
+        if {"notice", "off_from", "off_to", "working"} & set(entry):
+            raise ValueError(f"{where}: an estimated entry names only its days")
+        days = tuple(_a_date(d, f"{where} days") for d in entry.get("days") or ())
+        if not days:
+            raise ValueError(f"{where}: an estimated entry names its days")
+        return Notice(year, occasion, estimated=True, days=days, verified=verified,
+                      read_in=read_in, source=source)
+    first = _a_date(entry.get("off_from"), f"{where} off_from")
+    last = _a_date(entry.get("off_to"), f"{where} off_to")
+    if last < first or (last - first).days > 31:
+        raise ValueError(f"{where}: off_from..off_to is a break of at most a month, "
+                         f"not {first}..{last}")
+    off = tuple(date.fromordinal(o) for o in range(first.toordinal(), last.toordinal() + 1))
+    working = tuple(_a_date(d, f"{where} working") for d in entry.get("working") or ())
+    if set(off) & set(working):
+        raise ValueError(f"{where}: a day cannot be both off and worked")
+    if all(d.year != year for d in off + working):
+        raise ValueError(f"{where}: none of its days is in {year}")
+    law = _a_text(entry, "law", where)
+    document = entry.get("notice")
+    if document is None:
+        if not law:
+            raise ValueError(f"{where}: say what decided the days (notice, or law)")
+        return Notice(year, occasion, off=off, working=working, law=law, verified=verified,
+                      read_in=read_in, source=source)
+    if not isinstance(document, Mapping) or set(document) - _NOTICE_DOC_KEYS:
+        raise ValueError(f"{where}: notice has number, date, issuer and subject")
+    notice_date = document.get("date")
+    if notice_date is not None:
+        notice_date = _a_date(notice_date, f"{where} notice date")
+    return Notice(year, occasion, off=off, working=working,
+                  number=_a_text(document, "number", where), notice_date=notice_date,
+                  issuer=_a_text(document, "issuer", where, required=True),
+                  subject=_a_text(document, "subject", where, required=True), law=law,
+                  verified=verified, read_in=read_in, source=source)
+
+
+class NoticeTable:
+    """The official notices, by day: which days they make off or worked, which they leave
+    estimated, and which years they cover at all."""
+
+    def __init__(self, notices: tuple[Notice, ...] = ()) -> None:
+        self.notices = tuple(notices)
+        self.years = frozenset(n.year for n in self.notices)
+        self._days: dict[int, tuple[bool, Notice]] = {}
+        self._estimated: dict[int, Notice] = {}
+        for notice in self.notices:
+            for day, working in ([(d, False) for d in notice.off]
+                                 + [(d, True) for d in notice.working]):
+                seen = self._days.get(day.toordinal())
+                if seen is not None and seen[0] != working:
+                    raise ValueError(f"{day}: {seen[1].occasion} ({seen[1].year}) and "
+                                     f"{notice.occasion} ({notice.year}) disagree")
+                self._days.setdefault(day.toordinal(), (working, notice))
+            for day in notice.days:
+                self._estimated[day.toordinal()] = notice
+        clash = set(self._days) & set(self._estimated)
+        if clash:
+            raise ValueError(f"{date.fromordinal(min(clash))} is both decided and estimated")
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> NoticeTable:
+        """The table from its YAML form: ``{year: [entry, ...]}`` (see holidays_vn.yaml)."""
+        if data is None:
+            return cls()
+        if not isinstance(data, Mapping):
+            raise ValueError("the notices table maps years to lists of entries")
+        notices: list[Notice] = []
+        for year, entries in data.items():
+            if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100:
+                raise ValueError(f"a year of the notices table, not {year!r}")
+            if not isinstance(entries, list):
+                raise ValueError(f"{year}: a list of entries")
+            notices.extend(_notice_entry(year, i, e) for i, e in enumerate(entries))
+        return cls(tuple(notices))
+
+    @classmethod
+    def load(cls, path: str | Path) -> NoticeTable:
+        return cls.from_mapping(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+
+    def decides(self, day: date) -> bool | None:
+        """True (worked) or False (off) when a notice decides ``day``, else None."""
+        seen = self._days.get(day.toordinal())
+        return None if seen is None else seen[0]
+
+    def decided_ordinals(self) -> dict[int, bool]:
+        """``{date ordinal: worked?}`` of every day a notice decides (a copy)."""
+        return {o: working for o, (working, _) in self._days.items()}
+
+    def notice_for(self, day: date) -> Notice | None:
+        """The entry that decides ``day`` or names it as estimated, if any."""
+        seen = self._days.get(day.toordinal())
+        return seen[1] if seen is not None else self._estimated.get(day.toordinal())
+
+    def names_estimated(self, day: date) -> bool:
+        return day.toordinal() in self._estimated
+
+
+@cache
+def official_notices() -> NoticeTable:
+    """The shipped table (``motcua/holidays_vn.yaml``), read and checked once."""
+    text = resources.files("motcua").joinpath(NOTICES_FILE).read_text(encoding="utf-8")
+    try:
+        return NoticeTable.from_mapping(yaml.safe_load(text))
+    except ValueError as e:
+        raise ValueError(f"{NOTICES_FILE}: {e}") from None
+
+
 class WorkingCalendar:
     """Working time of one agency: which days are worked and which hours of them.
 
@@ -178,8 +369,10 @@ class WorkingCalendar:
 
     def __init__(self, hours: WorkingHours = WorkingHours(),
                  overrides: Mapping[date, bool] | None = None,
-                 tz: str = "Asia/Ho_Chi_Minh") -> None:
+                 tz: str = "Asia/Ho_Chi_Minh", notices: NoticeTable | None = None) -> None:
+        """``notices``: the official notices table; None is the shipped one."""
         self.hours = hours
+        self.notices = official_notices() if notices is None else notices
         self.tz = ZoneInfo(tz)
         self._overrides: dict[int, bool] = {}
         for day, working in (overrides or {}).items():
@@ -205,9 +398,12 @@ class WorkingCalendar:
             first = date(year, 1, 1).toordinal()
             last = date(year, 12, 31).toordinal()
             working = []
+            decided = self.notices.decided_ordinals()
             for o in range(first, last + 1):
                 # date.fromordinal(o).weekday() == (o + 6) % 7
                 is_working = ((o + 6) % 7 < 5 and o not in days_off) or o in make_up
+                if o in decided:
+                    is_working = decided[o]
                 is_working = self._overrides.get(o, is_working)
                 if is_working:
                     working.append(o)
@@ -216,8 +412,34 @@ class WorkingCalendar:
         return cached
 
     def is_working_day(self, day: date) -> bool:
-        """Mon–Fri minus public holidays, plus make-up Saturdays, then the overrides."""
+        """Mon–Fri minus public holidays, plus make-up Saturdays (the package, then the
+        official notices), then the overrides."""
         return day.toordinal() in self._year(day.year)[0]
+
+    def is_estimated(self, day: date) -> bool:
+        """Is ``day``'s classification a guess, not an official notice's word?
+
+        Not estimated: a day an admin overrode, or one a notice decides. Estimated: every
+        day of a year the table has no notice for, a day the table names as estimated, and
+        a day of an announced year that the package alone makes a holiday or a make-up day.
+        """
+        o = day.toordinal()
+        if o in self._overrides:
+            return False
+        if day.year not in self.notices.years or self.notices.names_estimated(day):
+            return True
+        if self.notices.decides(day) is not None:
+            return False
+        days_off, make_up = _package_year(day.year)
+        weekday = day.weekday() < 5
+        return ((weekday and o not in days_off) or o in make_up) != weekday
+
+    def estimated_days(self, start: datetime, end: datetime) -> tuple[date, ...]:
+        """The estimated days from ``start``'s local date to ``end``'s, both included."""
+        first, last = self._local(start).date(), self._local(end).date()
+        return tuple(d for d in (date.fromordinal(o) for o in
+                                 range(first.toordinal(), last.toordinal() + 1))
+                     if self.is_estimated(d))
 
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after ``day``."""
@@ -398,11 +620,15 @@ class WorkingCalendar:
 
         * ``working_days N``: N × ``per_day`` of working time after ``counted_from``;
         * ``working_hours N``: N hours of working time;
-        * ``calendar_days N``: ``counted_from`` + N days, same time of day, moved to the
-          next working day if that date is not one (then normalised forward);
-        * ``same_day_cutoff``: received on a working day before both the cutoff and the end
-          of the day -> the end of that day's last period; otherwise the end of the next
-          working day.
+        * ``calendar_days N`` (Civil Code arts. 147–148): the day of ``counted_from`` is
+          not counted; the period ends at the end of its N-th day, and a last day that is
+          not a working day moves to the end of the next working day. "The end of the
+          day" is the end of the agency's last working period (17:00), the same end of
+          day as ``same_day_cutoff``: art. 148(5)'s 24:00 falls when the office is shut,
+          and an appointment is a working time;
+        * ``same_day_cutoff``: received on a working day up to the cutoff (exactly at it
+          counts as before: the rule says "after 15:00") and before the end of the day
+          -> the end of that day's last period; otherwise the end of the next working day.
         """
         local = self._local(received_at)
         counted = self._add_local(local, _ZERO)
@@ -411,14 +637,15 @@ class WorkingCalendar:
         elif sla.kind == "working_hours":
             due = self._add_local(counted, timedelta(hours=sla.amount))
         elif sla.kind == "calendar_days":
-            target = counted + timedelta(days=sla.amount)
-            if not self.is_working_day(target.date()):
-                target = datetime.combine(self.next_working_day(target.date()), target.time())
-            due = self._add_local(target, _ZERO)
+            last = counted.date() + timedelta(days=sla.amount)
+            if not self.is_working_day(last):
+                last = self.next_working_day(last)
+            due = datetime.combine(last, self._day_end)
         elif sla.kind == "same_day_cutoff":
             assert sla.cutoff is not None
             day = local.date()
-            if self.is_working_day(day) and local.time() < min(sla.cutoff, self._day_end):
+            clock = local.time()
+            if self.is_working_day(day) and clock <= sla.cutoff and clock < self._day_end:
                 due = datetime.combine(day, self._day_end)
             else:
                 due = datetime.combine(self.next_working_day(day), self._day_end)
@@ -426,3 +653,7 @@ class WorkingCalendar:
             raise ValueError(f"unknown SLA kind {sla.kind!r}")
         return Appointment(received_at=received_at, counted_from=self._aware(counted),
                            due_at=self._aware(due))
+
+
+# Read and check the table at start-up: a malformed table stops the process here.
+official_notices()

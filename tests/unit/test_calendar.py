@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import motcua
 from motcua.calendar import Appointment, Sla, WorkingCalendar, WorkingHours
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -26,8 +29,34 @@ def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
 
 # -- an independent reference: the working periods of 2024-12..2028-12 as a flat list ----
 
-def _oracle_working(day: date, vn: holidays.HolidayBase) -> bool:
+def _notice_days() -> dict[date, bool]:
+    """The official notices table read as plain YAML, not through motcua.calendar:
+    {day: worked?} for every day a notice decides."""
+    raw = yaml.safe_load((Path(motcua.__file__).parent / "holidays_vn.yaml").read_text())
+    days: dict[date, bool] = {}
+    for entries in raw.values():
+        for entry in entries:
+            if entry.get("estimated"):
+                continue
+            day = entry["off_from"]
+            while day <= entry["off_to"]:
+                days[day] = False
+                day += timedelta(days=1)
+            for worked in entry.get("working") or ():
+                days[worked] = True
+    return days
+
+
+NOTICE_DAYS = _notice_days()
+
+
+def _package_working(day: date, vn: holidays.HolidayBase) -> bool:
     return (day.weekday() < 5 and day not in vn) or day in vn.weekend_workdays
+
+
+def _oracle_working(day: date, vn: holidays.HolidayBase) -> bool:
+    """The notices where they speak, the package elsewhere."""
+    return NOTICE_DAYS.get(day, _package_working(day, vn))
 
 
 def _reference_intervals() -> tuple[list[datetime], list[datetime], list[timedelta]]:
@@ -114,7 +143,7 @@ def test_tet_2026():
     assert due == at(2026, 2, 23, 8)
 
 
-def test_is_working_day_agrees_with_the_package_2025_to_2027():
+def test_is_working_day_is_the_notices_where_they_speak_and_the_package_elsewhere():
     vn = holidays.country_holidays("VN", years=range(2025, 2028))
     day = date(2025, 1, 1)
     while day.year < 2028:
@@ -178,15 +207,31 @@ def test_working_time_between():
     assert CAL.working_time_between(at(2026, 11, 23, 14), at(2026, 11, 23, 11)) == timedelta(0)
     assert CAL.working_time_between(at(2026, 11, 21), at(2026, 11, 23)) == timedelta(0)
     assert CAL.working_time_between(at(2026, 2, 13), at(2026, 2, 24)) == 16 * H  # Tết
-    assert CAL.working_time_between(at(2025, 12, 31, 16), at(2026, 1, 2, 8)) == 2 * H
+    # Friday 2/1/2026 is off (12729/VPCP-KGVX, made up on Saturday 10/1): the package
+    # knows only 1/1, and once counted 2 h here.
+    assert CAL.working_time_between(at(2025, 12, 31, 16), at(2026, 1, 2, 8)) == H
+    assert CAL.working_time_between(at(2025, 12, 31, 16), at(2026, 1, 5, 8)) == 2 * H
+
+
+CUTOFF_15 = Sla("same_day_cutoff", cutoff=time(15, 0))
+
+
+def test_same_day_cutoff_a_receipt_at_exactly_the_cutoff_counts_as_before_it():
+    # the rule says "after 15:00": 15:00 itself is not after it
+    assert CAL.appointment(at(2026, 11, 23, 15), CUTOFF_15).due_at == at(2026, 11, 23, 17)
+
+
+def test_same_day_cutoff_a_receipt_after_the_cutoff_is_due_the_next_working_day():
+    # a second after 15:00; Tuesday 24/11 is off, so Wednesday
+    late = datetime(2026, 11, 23, 15, 0, 1, tzinfo=TZ)
+    assert CAL.appointment(late, CUTOFF_15).due_at == at(2026, 11, 25, 17)
+    assert CAL.appointment(at(2026, 11, 23, 15, 1), CUTOFF_15).due_at == at(2026, 11, 25, 17)
 
 
 def test_same_day_cutoff():
-    sla = Sla("same_day_cutoff", cutoff=time(15, 0))
+    sla = CUTOFF_15
     assert CAL.appointment(at(2026, 11, 23, 10), sla).due_at == at(2026, 11, 23, 17)
     assert CAL.appointment(at(2026, 11, 23, 6), sla).due_at == at(2026, 11, 23, 17)
-    # exactly at the cutoff is after it
-    assert CAL.appointment(at(2026, 11, 23, 15), sla).due_at == at(2026, 11, 25, 17)
     # Friday 16:00 before the observed Hùng Kings Monday (2026-04-27) -> Tuesday
     friday = CAL.appointment(at(2026, 4, 24, 16), sla)
     assert friday.counted_from == at(2026, 4, 24, 16)
@@ -196,19 +241,41 @@ def test_same_day_cutoff():
     # a cutoff after the end of the day never makes something due before it was received
     late = CAL.appointment(at(2026, 11, 23, 17, 30), Sla("same_day_cutoff", cutoff=time(18)))
     assert late.due_at == at(2026, 11, 25, 17)
+    # nor does a cutoff at the end of the day: a receipt at exactly 17:00 is after hours
+    closing = CAL.appointment(at(2026, 11, 23, 17), Sla("same_day_cutoff", cutoff=time(17)))
+    assert closing.due_at == at(2026, 11, 25, 17)
+
+
+def test_calendar_days_the_first_day_is_not_counted_and_the_period_ends_at_its_last_day_end():
+    # Civil Code art. 147: received Monday 2/11, day 1 is Tuesday 3/11; art. 148: 3 days end
+    # at the end of Thursday 5/11 (the end of the working day, 17:00), whatever the hour
+    # of receipt
+    for hour in (7, 9, 16):
+        due = CAL.appointment(at(2026, 11, 2, hour), Sla("calendar_days", 3)).due_at
+        assert due == at(2026, 11, 5, 17)
+
+
+def test_calendar_days_a_period_ending_on_a_day_off_ends_at_the_end_of_the_next_working_day():
+    # Wednesday 4/11 + 4 days = Sunday 8/11 -> the end of Monday 9/11
+    assert (CAL.appointment(at(2026, 11, 4, 10), Sla("calendar_days", 4)).due_at
+            == at(2026, 11, 9, 17))
+    # Friday 7/8 + 24 = Monday 31/8, off by 9441/TB-BNV (with 1/9, 2/9) -> Thursday 3/9
+    assert (CAL.appointment(at(2026, 8, 7, 9), Sla("calendar_days", 24)).due_at
+            == at(2026, 9, 3, 17))
 
 
 def test_calendar_days():
-    # Wednesday + 4 days = Sunday -> Monday, same time of day
-    assert (CAL.appointment(at(2026, 11, 4, 10), Sla("calendar_days", 4)).due_at
-            == at(2026, 11, 9, 10))
-    # landing on the Culture Day holiday -> the next day
+    # landing on the Culture Day holiday -> the end of the next day
     assert (CAL.appointment(at(2026, 11, 16, 9), Sla("calendar_days", 8)).due_at
-            == at(2026, 11, 25, 9))
-    # counted from the normalised receipt: Friday 18:00 -> Monday 07:00 + 7 days
+            == at(2026, 11, 25, 17))
+    # counted from the normalised receipt: Friday 18:00 -> Monday 07:00, not counted, + 7
     appointment = CAL.appointment(at(2026, 11, 20, 18), Sla("calendar_days", 7))
     assert appointment.counted_from == at(2026, 11, 23, 7)
-    assert appointment.due_at == at(2026, 11, 30, 7)
+    assert appointment.due_at == at(2026, 11, 30, 17)
+    # an agency's own hours end its day
+    short = WorkingCalendar(WorkingHours(((time(8), time(12)), (time(13), time(16)))))
+    assert (short.appointment(at(2026, 11, 2, 9), Sla("calendar_days", 3)).due_at
+            == at(2026, 11, 5, 16))
 
 
 def test_working_hours_sla():
@@ -382,9 +449,10 @@ def test_law_appointment_orders_its_instants(received, sla):
     elif sla.kind == "working_hours":
         assert appointment.due_at == CAL.add(received, sla.amount * H)
     elif sla.kind == "calendar_days":
-        assert appointment.due_at.date() >= (appointment.counted_from
-                                             + timedelta(days=sla.amount)).date()
-        assert appointment.due_at.time() == appointment.counted_from.time()
+        last = appointment.counted_from.date() + timedelta(days=sla.amount)
+        if not CAL.is_working_day(last):
+            last = CAL.next_working_day(last)
+        assert appointment.due_at == datetime.combine(last, time(17), TZ)
     else:
         assert appointment.due_at.time() == time(17)
         assert CAL.working_time_between(appointment.counted_from, appointment.due_at) <= 16 * H
