@@ -243,6 +243,20 @@ class HistoryEntrySchema(Open):
                      required=True)
 
 
+class DossierFormSchema(Open):
+    """A form of Circular 03/2025/TT-VPCP issued for the dossier, and where to print it."""
+
+    form = described(fields.String, "The form's number: 01 (receipt), 02 (supplement "
+                     "request, one per request), 03 (refusal), 04 (apology and new "
+                     "appointment), 05 (stop notice), 06 (control slip: officers and admins "
+                     "only).", required=True, validate=validate.OneOf(
+                         ("01", "02", "03", "04", "05", "06")))
+    title = described(fields.String, "Its title in Vietnamese, e.g. \"Phiếu yêu cầu bổ "
+                      "sung, hoàn thiện hồ sơ (lần 1)\".", required=True)
+    href = described(fields.String, "Its PDF, e.g. /api/v1/dossiers/{code}/"
+                     "supplement-request.pdf?number=1.", required=True)
+
+
 class DossierViewSchema(IntakeDossierSchema):
     """``GET /api/v1/dossiers/{code}``: intake's record with the other owners' parts.
 
@@ -278,6 +292,10 @@ class DossierViewSchema(IntakeDossierSchema):
                         "while still open (quá hạn).")
     finished_at = timestamp("When it was resolved, stopped, refused, withdrawn or "
                             "delivered; null while open.", allow_none=True)
+    forms = fields.List(fields.Nested(DossierFormSchema), required=True, metadata={
+        "description": "The forms issued for it, in form order: 01 and 06 once accepted, "
+                       "02 per supplement request (at reception and during processing), "
+                       "03 when refused, 04 per extension, 05 when stopped."})
 
 
 class DossierQueueItemSchema(Open):
@@ -362,6 +380,9 @@ class ProcedureSchema(Open):
     fee = fields.Nested(ProcedureFeeSchema, required=True)
     result_by_post = described(fields.Boolean, "Whether the result may be sent by post.",
                                required=True)
+    pause_for_payment = described(
+        fields.Boolean, "Whether waiting for a financial obligation (national status 6, "
+        "`request_payment`) stops the clock (default false).", required=True)
     documents = fields.List(fields.Nested(ComponentViewSchema), required=True)
     route = fields.List(fields.Nested(RouteStepViewSchema), required=True, metadata={
         "description": "Inter-agency steps; empty when one agency does everything."})

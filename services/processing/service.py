@@ -19,7 +19,7 @@ from motcua.contracts.commands import Command
 from motcua.contracts.events import Event
 from motcua.dependencies import Database, HealthCheck
 from motcua.messaging import consume_event
-from services.processing import cases, slips
+from services.processing import cases, notices, slips
 from services.processing.models import metadata
 
 # How often the overdue sweep runs (each replica; flags are set once whatever the count).
@@ -95,6 +95,13 @@ class ProcessingService(HealthCheck):
                          details: dict[str, Any] | None = None) -> str:
         """Form 06, base64 (RPC carries JSON)."""
         return base64.b64encode(slips.control_slip(self.db, code, agency_names,
+                                                   details)).decode()
+
+    @rpc
+    def notice_pdf(self, code: str, form: str, number: int | None,
+                   details: dict[str, Any]) -> str:
+        """Form 02, 04 or 05 issued during processing, base64; ``details`` is intake's part."""
+        return base64.b64encode(notices.notice_pdf(self.db, code, form, number,
                                                    details)).decode()
 
     # -- the overdue sweep ------------------------------------------------------------------

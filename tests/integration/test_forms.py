@@ -1,0 +1,120 @@
+"""Forms 02 to 05 through the gateway: each issued by the action that decides it, listed in
+the dossier's view, printed by its route for whoever may see the dossier."""
+
+import io
+from datetime import datetime, timedelta
+
+import pytest
+from pypdf import PdfReader
+
+from motcua.calendar import WorkingCalendar
+from tests.integration.test_processing import COMMUNE, birth_dossier
+from tests.integration.test_workflow import PDF, Desk
+from tests.support import sample_dossier, wait_for
+
+pytestmark = pytest.mark.broker
+
+JUSTICE = "000.00.15.H56"
+DESK_OFFICER = {"role": "officer", "sub": "cb-desk", "agency": COMMUNE, "name": "Lê Thị Thủy"}
+
+
+def text_of(response) -> str:
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def test_forms_02_04_05_are_issued_listed_and_printed(system):
+    """The desk asks for a supplement at reception (02, intake's), accepts, extends (04),
+    asks again during processing (02, processing's) and stops the dossier (05)."""
+    desk = Desk(system)
+    desk.code = system.http.post(system.url("/api/v1/dossiers"), json=birth_dossier(),
+                                 headers=system.headers()).json()["code"]
+
+    def act(**body):
+        return desk.post("/actions", body, **DESK_OFFICER)
+
+    assert act(action="request_supplement", missing=["Tờ khai có chữ ký"]).status_code == 200
+    supplement = {"documents": [{"code": "TK01", "filename": "tk.pdf",
+                                 "content_type": "application/pdf", "content_base64": PDF}]}
+    assert desk.post("/supplements", supplement, role="citizen",
+                     sub="citizen-1").status_code == 201
+    assert act(action="accept").status_code == 200
+    opened = desk.opened()
+    later = WorkingCalendar().add(datetime.fromisoformat(opened["due_at"]),
+                                  timedelta(hours=8))
+    assert act(action="extend", reason="Chờ xác minh cư trú",
+               new_due_at=later.isoformat()).status_code == 200
+    assert act(action="request_supplement",
+               missing=["Giấy xác nhận cư trú", "Bản sao CCCD của mẹ"]).status_code == 200
+    stopped = act(action="stop", reason="Người yêu cầu đề nghị dừng")
+    assert stopped.json()["status"] == "stopped"
+
+    base = f"/api/v1/dossiers/{desk.code}"
+    assert [(f["form"], f["href"]) for f in stopped.json()["forms"]] == [
+        ("01", f"{base}/receipt.pdf"),
+        ("02", f"{base}/supplement-request.pdf?number=1"),
+        ("02", f"{base}/supplement-request.pdf?number=2"),
+        ("04", f"{base}/apology.pdf?number=1"),
+        ("05", f"{base}/stop-notice.pdf?number=1"),
+        ("06", f"{base}/control-slip.pdf"),
+    ]
+    citizen_view = desk.get(role="citizen", sub="citizen-1").json()
+    assert citizen_view["forms"] == stopped.json()["forms"]
+    assert citizen_view["forms"][1]["title"] == (
+        "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (lần 1)")
+
+    at_reception = text_of(desk.get("/supplement-request.pdf?number=1",
+                                    role="citizen", sub="citizen-1"))
+    latest = text_of(desk.get("/supplement-request.pdf", role="admin", sub="a"))
+    apology = text_of(desk.get("/apology.pdf", role="citizen", sub="citizen-1"))
+    stop = text_of(desk.get("/stop-notice.pdf?number=1", **DESK_OFFICER))
+
+    assert "Mẫu số 02" in at_reception and "1. Tờ khai có chữ ký" in at_reception
+    assert "Hồ sơ chưa được tiếp nhận" in at_reception
+    assert "Lê Thị Thủy" in at_reception and "Kính gửi: Ông/Bà Hoàng Văn Lai" in at_reception
+    assert "1. Giấy xác nhận cư trú 2. Bản sao CCCD của mẹ" in latest
+    assert "Lần yêu cầu bổ sung: 02" in latest and "tạm dừng" in latest
+    assert "Thanh Hóa, ngày" in latest and "UBND TỈNH THANH HÓA" in latest
+    assert "Mẫu số 04" in apology and "Lý do: Chờ xác minh cư trú" in apology
+    assert "xin lỗi Ông/Bà" in apology and "Lê Thị Thủy" in apology
+    local = later.astimezone(datetime.fromisoformat(opened["due_at"]).tzinfo)
+    assert f"Thời gian hẹn trả kết quả mới: {local:%H} giờ {local:%M} phút" in apology
+    assert "Mẫu số 05" in stop and "Lý do: Người yêu cầu đề nghị dừng" in stop
+
+    assert desk.get("/supplement-request.pdf?number=3", role="admin",
+                    sub="a").status_code == 404
+    assert desk.get("/apology.pdf?number=2", role="admin", sub="a").status_code == 404
+    assert desk.get("/refusal.pdf", role="admin", sub="a").status_code == 404
+    assert desk.get("/supplement-request.pdf?number=0", role="admin",
+                    sub="a").status_code == 422
+    assert desk.get("/apology.pdf", role="citizen", sub="citizen-2").status_code == 404
+    assert desk.get("/stop-notice.pdf", role="officer", sub="x",
+                    agency=JUSTICE).status_code == 404
+
+
+def test_form_03_prints_the_refusal(system):
+    desk = Desk(system)
+    desk.code = system.http.post(system.url("/api/v1/dossiers"),
+                                 json=sample_dossier(agency=JUSTICE),
+                                 headers=system.headers()).json()["code"]
+    before = desk.get("/refusal.pdf", role="citizen", sub="citizen-1")
+    refused = desk.post("/actions", {"action": "refuse", "reason": "Hồ sơ giả mạo chữ ký"},
+                        role="officer", sub="cb-tp", agency=JUSTICE)
+    view = refused.json()
+    form = desk.get("/refusal.pdf", role="citizen", sub="citizen-1")
+
+    assert before.status_code == 404
+    assert view["status"] == "refused"
+    assert [f["form"] for f in view["forms"]] == ["03"]
+    assert view["forms"][0]["href"] == f"/api/v1/dossiers/{desk.code}/refusal.pdf"
+    text = text_of(form)
+    assert "Mẫu số 03" in text and "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ" in text
+    assert "Lý do: Hồ sơ giả mạo chữ ký" in text
+    assert "SỞ TƯ PHÁP" in text and "Thanh Hóa, ngày" in text
+    assert "cb-tp" in text  # no name claim: the officer's sub
+    assert "phieu-tu-choi" in form.headers["Content-Disposition"]
+    wait_for(lambda: desk.get(role="admin", sub="a").json()["status"] == "refused",
+             message="the refusal to settle")
+    assert desk.get("/supplement-request.pdf", role="admin", sub="a").status_code == 404
