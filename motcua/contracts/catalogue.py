@@ -92,6 +92,9 @@ class RouteStepSchema(Strict):
     share = fields.Float(required=True, validate=validate.Range(min=0, max=1,
                                                                 min_inclusive=False))
     step = fields.String(load_default="", validate=validate.Length(max=300))
+    # The agency of this step may hand the result to the citizen itself (besides the
+    # receiving desk, to which every result comes back).
+    hands_over_result = fields.Boolean(load_default=False)
 
     @validates_schema
     def _who(self, data: dict[str, Any], **_: Any) -> None:

@@ -78,6 +78,7 @@ class RouteStepData(Tolerant):
     agency = fields.String(load_default=None, allow_none=True)
     share = fields.Float(required=True)
     step = fields.String(load_default="")
+    hands_over_result = fields.Boolean(load_default=False)
 
 
 class DossierAcceptedData(Tolerant):

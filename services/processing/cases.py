@@ -106,6 +106,7 @@ def on_accepted(db: Db, event: Event) -> None:
         for seq, (step, due) in enumerate(zip(route, dues, strict=True)):
             uow.session.add(Step(dossier_code=case.dossier_code, seq=seq,
                                  name=step.get("step") or "", share=step["share"],
+                                 hands_over_result=step.get("hands_over_result", False),
                                  agency=step.get("agency") or case.agency, due_at=due,
                                  received_at=data["accepted_at"] if seq == 0 else None,
                                  given_by=data["accepted_by"] if seq == 0 else None))
@@ -238,7 +239,8 @@ def act(db: Db, code: str, action: str, body: dict[str, Any], actor: dict[str, A
         case = uow.session.get(Case, code, with_for_update=True)
         if case is None or not _reached_by(uow.session, case) & set(scope):
             raise NotFound(f"No dossier {code}.")
-        if case.current_agency not in scope:
+        if case.current_agency not in scope and not (
+                action == "return" and _hands_over_result_here(uow.session, case, scope)):
             raise Forbidden(f"Dossier {code} is with {case.current_agency} now; only its "
                             "officers act on it.")
         allowed = _allowed_actions(uow.session, case)
@@ -617,6 +619,13 @@ def _record(uow: UnitOfWork, case: Case, action: str, actor: str, agency: str | 
     digest = trail.row_hash(prev, row)
     uow.session.add(TrailRow(**row, prev_hash=prev, hash=digest))
     case.trail_seq, case.trail_hash = row["seq"], digest
+
+
+def _hands_over_result_here(session: Session, case: Case, scope: list[str]) -> bool:
+    """The agency that resolved the dossier returns it too where its route step says
+    the result is handed over there."""
+    step = _current_step(session, case)
+    return case.status == "resolved" and step.hands_over_result and step.agency in scope
 
 
 def _reached_by(session: Session, case: Case) -> set[str]:

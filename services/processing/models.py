@@ -83,6 +83,7 @@ class Step(Base):
     seq: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(300), default="")
     agency: Mapped[str] = mapped_column(String(20))
+    hands_over_result: Mapped[bool] = mapped_column(Boolean, default=False)
     share: Mapped[float] = mapped_column(default=1.0)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     received_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

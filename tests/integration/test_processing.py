@@ -476,3 +476,21 @@ def test_processing_counts_with_the_receiving_agencys_own_office_hours(db):
                                               "new_due_at": iso(2026, 12, 3, 11, 45)},
                          me, [COMMUNE], now=local(2026, 11, 25, 9))
     assert extended["due_at"] == iso(2026, 12, 3, 11, 45)  # lunch elsewhere, not here
+
+
+def test_the_resolving_agency_returns_the_result_only_where_the_route_says_so(db):
+    code = "000.17.22.H56-261123-0013"
+    route = [{"level": "commune", "share": 0.5, "step": "Tiếp nhận"},
+             {"agency": POLICE, "share": 0.5, "step": "Cấp căn cước",
+              "hands_over_result": True}]
+    deliver(db, "dossier.accepted",
+            accepted(code, local(2026, 11, 23, 9), local(2026, 12, 1, 9), route=route),
+            cases.on_accepted)
+    cases.act(db, code, "forward", {}, officer("cb-xa", COMMUNE), [COMMUNE],
+              now=local(2026, 11, 24, 9))
+    cases.act(db, code, "resolve", {"results": [{"name": "Thẻ căn cước"}]},
+              officer("ca-01", POLICE), [POLICE], now=local(2026, 11, 25, 9))
+
+    returned = cases.act(db, code, "return", {}, officer("ca-01", POLICE), [POLICE],
+                         now=local(2026, 11, 25, 10))
+    assert returned["status"] == "returned" and returned["current_agency"] == COMMUNE
