@@ -301,7 +301,11 @@ ROUTES: tuple[Route, ...] = (
         "What a dossier of this procedure received at `received_at` by `agency` would be "
         "promised: the same computation as acceptance (the agency's working hours, "
         "holidays and the days declared under /api/v1/calendar/overrides). Without "
-        "`agency`, the first agency that receives the procedure. Public: no token.",
+        "`agency`, the first agency that receives the procedure. Days off and make-up "
+        "Saturdays come from the official notices (motcua/holidays_vn.yaml) over the "
+        "`holidays` package, and the overrides over both; `estimated` is true when a day "
+        "up to `due_at` rests on no notice (e.g. a year not announced yet). Public: no "
+        "token.",
         "catalogue", AppointmentSchema, "The appointment.", path_params=PROCEDURE_CODE,
         query=AppointmentQuerySchema, query_notes={
             "agency": "The receiving agency, e.g. 000.00.15.H56.",
@@ -324,7 +328,8 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "PUT", "/api/v1/calendar/overrides/<string:day>", "setCalendarOverride",
         "Declare a day working or not (admin)",
-        "For an announcement newer than the installed calendar: `working` true makes the "
+        "For an announcement newer than the installed calendar and its notices table "
+        "(it wins over both): `working` true makes the "
         "day a working day, false a day off, null removes the override. Applies to "
         "appointments computed from now on.",
         "calendar", CalendarOverrideViewSchema, "The day as it now stands.",

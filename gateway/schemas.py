@@ -411,6 +411,12 @@ class AppointmentSchema(Open):
     counted_from = timestamp("When the time allowed starts to count: the next working "
                              "moment of the agency's calendar.", required=True)
     due_at = timestamp("The appointment.", required=True)
+    estimated = described(
+        fields.Boolean, "True when a day from `received_at` to `due_at` is classified "
+        "without an official notice: a year whose days off the Government has not "
+        "announced yet (the `holidays` package's estimate is used), or a holiday no notice "
+        "covers. Form 01 then marks the appointment \"dự kiến\". Days an admin declared "
+        "under /api/v1/calendar/overrides are not estimated.", required=True)
 
 
 class CalendarOverrideViewSchema(Open):

@@ -50,13 +50,28 @@ def appointment(db: Db, procedure_code: str, agency_code: str | None,
         if procedure is None:
             raise NotFound(f"No procedure {procedure_code}.")
         agency = _agency_for(session, procedure, agency_code)
-        result = compute(session, procedure, agency, moment)
-    return view(result)
+        calendar = calendar_for(session, agency)
+        result = calendar.appointment(moment, sla_of(procedure))
+    return view(result, calendar)
 
 
-def view(result: Appointment) -> dict[str, Any]:
+def view(result: Appointment, calendar: WorkingCalendar) -> dict[str, Any]:
+    """The appointment as the API answers it; ``estimated`` is true when a day from the
+    reception to the due date is classified without an official notice (a year the
+    notices table does not cover yet, or a holiday no notice announced)."""
     return {"received_at": local_iso(result.received_at),
-            "counted_from": local_iso(result.counted_from), "due_at": local_iso(result.due_at)}
+            "counted_from": local_iso(result.counted_from), "due_at": local_iso(result.due_at),
+            "estimated": bool(calendar.estimated_days(result.received_at, result.due_at))}
+
+
+def estimated_years(session: Session, agency: Agency, received_at: datetime | None,
+                    due_at: datetime | None) -> list[int]:
+    """The years whose days off between ``received_at`` and ``due_at`` are estimated (for
+    the receipt's "Ngày hẹn dự kiến" line); empty when every day rests on a notice."""
+    if received_at is None or due_at is None:
+        return []
+    days = calendar_for(session, agency).estimated_days(received_at, due_at)
+    return sorted({d.year for d in days})
 
 
 def list_overrides(db: Db) -> list[dict[str, Any]]:

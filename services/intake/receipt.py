@@ -12,7 +12,8 @@ The input dict (all strings unless said)::
     officer (name or sub; None for online), channel ("online"|"counter"|"postal"),
     delivery_method ("counter"|"online"|"postal"), delivery_address (or None),
     components [{name, copies (int, default 1), kind}], fee_amount (int VND),
-    tracking_url
+    tracking_url, estimated_years (list of int: years whose days off between reception
+    and the due date have no official notice yet; the due date is then marked "dự kiến")
 
 Times are shown in Asia/Ho_Chi_Minh; a time without an offset is taken as already local.
 """
@@ -136,6 +137,7 @@ class _Receipt:
         ]
         self.fee = format_vnd(data.get("fee_amount") or 0)
         self.tracking_url = text(data.get("tracking_url"))
+        self.estimated_years = sorted({int(y) for y in data.get("estimated_years") or ()})
 
     @property
     def delivery(self) -> str:
@@ -227,6 +229,9 @@ def _times_and_result(pdf: FPDF, r: _Receipt) -> None:
     line(pdf, "3. Thời gian nhận hồ sơ: ", format_time(r.received_at))
     due = format_time(r.due_at) if r.due_at else "theo thông báo của cơ quan giải quyết"
     line(pdf, "4. Thời gian trả kết quả: ", due, bold_value=r.due_at is not None)
+    if r.due_at and r.estimated_years:
+        years = ", ".join(str(y) for y in r.estimated_years)
+        line(pdf, "", f"Ngày hẹn dự kiến: lịch nghỉ năm {years} chưa có thông báo chính thức")
     line(pdf, "5. Hình thức nhận kết quả: ", r.delivery)
     line(pdf, "6. Phí, lệ phí: ", r.fee)
     pdf.ln(2)

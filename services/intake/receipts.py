@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from motcua.db import Db, local_iso
 from motcua.errors import Conflict, NotFound
+from services.intake.appointments import estimated_years
 from services.intake.models import Agency, Document, Dossier, Procedure
 from services.intake.receipt import render_receipt
 
@@ -49,5 +50,7 @@ def receipt_pdf(db: Db, code: str, base_url: str) -> bytes:
             "delivery_address": dossier.delivery.get("address"),
             "components": components, "fee_amount": dossier.fee_amount,
             "tracking_url": tracking_url(base_url, code),
+            "estimated_years": estimated_years(session, agency, dossier.decided_at,
+                                               dossier.appointment_at),
         }
     return render_receipt(data)

@@ -88,9 +88,10 @@ def test_the_appointment_skips_the_vietnamese_culture_day_holiday(system):
 
     answer = appointment(system, "2026-11-23T09:00:00+07:00").json()
 
+    # estimated: 24/11/2026 is the package's day off, announced by no notice yet
     assert answer == {"received_at": "2026-11-23T09:00:00+07:00",
                       "counted_from": "2026-11-23T09:00:00+07:00",
-                      "due_at": "2026-11-27T09:00:00+07:00"}
+                      "due_at": "2026-11-27T09:00:00+07:00", "estimated": True}
 
 
 def test_an_admins_override_moves_the_appointment(system):
