@@ -1,8 +1,13 @@
 """The appointment answer against the official notices table, through the gateway."""
 
-import pytest
+import io
+from datetime import datetime
 
-from tests.integration.test_intake import admin, appointment, put_procedure
+import pytest
+from pypdf import PdfReader
+
+from motcua.calendar import WorkingCalendar
+from tests.integration.test_intake import admin, appointment, officer, put_procedure, submit
 
 pytestmark = pytest.mark.broker
 
@@ -75,3 +80,32 @@ def test_a_same_day_receipt_at_exactly_the_cutoff_is_due_that_day(system):
 
     assert at_cutoff["due_at"] == "2026-11-23T17:00:00+07:00"
     assert after["due_at"] == "2026-11-25T17:00:00+07:00"
+
+
+
+def _receipt_text(system, sla):
+    put_procedure(system, sla=sla)
+    code = submit(system, procedure="9.000001").json()["code"]
+    accepted = system.http.post(system.url(f"/api/v1/dossiers/{code}/actions"),
+                                json={"action": "accept"}, headers=officer(system)).json()
+    pdf = system.http.get(system.url(f"/api/v1/dossiers/{code}/receipt.pdf"),
+                          headers=system.headers()).content
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    return accepted, text
+
+
+def test_form_01_marks_an_appointment_in_a_year_without_notices_as_estimated(system):
+    # accepted now (December 2026 or later): 60 days end in a year the table lacks
+    accepted, text = _receipt_text(system, {"kind": "calendar_days", "amount": 60})
+
+    year = datetime.fromisoformat(accepted["due_at"]).year
+    assert year >= 2027
+    assert f"Ngày hẹn dự kiến: lịch nghỉ năm {year} chưa có thông báo chính thức" in text
+
+
+def test_form_01_has_no_estimated_line_when_every_day_rests_on_a_notice(system):
+    accepted, text = _receipt_text(system, {"kind": "working_hours", "amount": 1})
+
+    estimated = WorkingCalendar().estimated_days(
+        datetime.fromisoformat(accepted["accepted_at"]), datetime.fromisoformat(accepted["due_at"]))
+    assert ("Ngày hẹn dự kiến" in text) == bool(estimated)
