@@ -83,6 +83,11 @@ def test_6150_tet_at_ty_2025_is_25_january_to_2_february_with_no_make_up_day():
             if d.weekday() >= 5 and CAL.is_working_day(d)] == []
 
 
+def test_the_law_alone_gio_to_2025_is_monday_7_april():
+    off(date(2025, 4, 7))
+    worked(date(2025, 4, 4), date(2025, 4, 8))
+
+
 def test_6150_swaps_friday_2_may_2025_for_saturday_26_april():
     off(date(2025, 4, 30), date(2025, 5, 1), date(2025, 5, 2))
     worked(date(2025, 4, 26), date(2025, 4, 29), date(2025, 5, 5))
