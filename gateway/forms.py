@@ -16,8 +16,8 @@ from marshmallow import Schema, ValidationError
 from werkzeug.wrappers import Request, Response
 
 from gateway.http import api
-from motcua.contracts.forms import FormQuerySchema
-from motcua.errors import Invalid, NotFound
+from motcua.contracts.forms import FormQuerySchema, RegisterQuerySchema
+from motcua.errors import Forbidden, Invalid, NotFound
 
 TITLES = {
     "01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
@@ -50,12 +50,15 @@ def query(schema: Schema, request: Request) -> dict[str, Any]:
 
 
 class FormRoutes:
-    """Forms 02 to 05 and the dossier view's list of forms."""
+    """Forms 02 to 05, the register (07) and the dossier view's list of forms."""
 
     services: Any
     auth: Any
 
     def _visible_dossier(self, actor: Any, code: str) -> dict[str, Any]:
+        raise NotImplementedError  # GatewayService's
+
+    def _scope(self, actor: Any) -> set[str]:
         raise NotImplementedError  # GatewayService's
 
     @api("GET", "/api/v1/dossiers/<string:code>/supplement-request.pdf")
@@ -106,6 +109,35 @@ class FormRoutes:
         pdf = self.services.call("processing", "notice_pdf", code, form, number,
                                  self._form_details(dossier))
         return pdf_response(pdf, f"{code}-{FILE_NAMES[form]}.pdf")
+
+    @api("GET", "/api/v1/registers/<string:agency>.pdf")
+    def register_pdf(self, request: Request, agency: str) -> Response:
+        """Form 07, the register of the dossiers ``agency`` received in the period."""
+        actor = self.auth.actor(request, "officer", "admin")
+        return self._register(actor, agency, query(RegisterQuerySchema(), request), "pdf")
+
+    @api("GET", "/api/v1/registers/<string:agency>.csv")
+    def register_csv(self, request: Request, agency: str) -> Response:
+        """Form 07 as CSV, for spreadsheets and the province's reports."""
+        actor = self.auth.actor(request, "officer", "admin")
+        return self._register(actor, agency, query(RegisterQuerySchema(), request), "csv")
+
+    def _register(self, actor: Any, agency: str, period: dict[str, Any],
+                  kind: str) -> Response:
+        """Officers of the agency or one above it, and admins; intake reads the rows,
+        processing says where each accepted one stands."""
+        if actor.role == "officer" and agency not in self._scope(actor):
+            raise Forbidden(f"{agency} is outside {actor.agency}'s agencies.")
+        start, end = period["start"].isoformat(), period["end"].isoformat()
+        codes = self.services.call("intake", "register_codes", agency, start, end)
+        progress = self.services.call("processing", "progress_of", codes) if codes else {}
+        encoded = self.services.call("intake", "register_file", agency, start, end,
+                                     progress, kind)
+        filename = f"so-theo-doi-ho-so-{agency}-{start}-{end}.{kind}"
+        content_type = "application/pdf" if kind == "pdf" else "text/csv; charset=utf-8"
+        return Response(base64.b64decode(encoded), content_type=content_type, headers={
+            "Content-Disposition": f'{"inline" if kind == "pdf" else "attachment"}; '
+                                   f'filename="{filename}"'})
 
     # -- what the routes share --------------------------------------------------------------
 

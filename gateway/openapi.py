@@ -55,7 +55,7 @@ from motcua.contracts.dossiers import (
     TrackQuerySchema,
     WithdrawSchema,
 )
-from motcua.contracts.forms import FormQuerySchema
+from motcua.contracts.forms import MAX_REGISTER_DAYS, FormQuerySchema, RegisterQuerySchema
 
 OPENAPI_VERSION = "3.0.3"
 TITLE = "motcua — một cửa điện tử"
@@ -125,6 +125,22 @@ class Route:
 DOSSIER_CODE = {"code": "Mã hồ sơ, e.g. 000.00.15.H56-261123-0001."}
 PROCEDURE_CODE = {"code": "Mã thủ tục (national format), e.g. 2.000635."}
 READ_ROLES = ("citizen", "officer", "admin")
+AGENCY_CODE = {"agency": "Mã cơ quan (the receiving agency), e.g. 000.00.15.H56."}
+REGISTER_PERIOD = {
+    "from": "The first day, YYYY-MM-DD, e.g. 2026-11-01 (local days, Asia/Ho_Chi_Minh).",
+    "to": f"The last day, included, e.g. 2026-11-30; at most {MAX_REGISTER_DAYS} days "
+          "after from.",
+}
+WHO_READS_A_REGISTER = ("For officers of the agency or of an agency above it, and "
+                        "admins.")
+REGISTER_ERRORS = (401, 403, 404, 422, 429, 503)
+REGISTER_ERROR_NOTES = {
+    403: "Not a role that reads registers, or an officer of an agency outside the tree "
+         "above this one.",
+    404: "No agency with this code.",
+    422: f"`from` or `to` missing or not a date, `to` before `from`, or a period longer "
+         f"than {MAX_REGISTER_DAYS} days.",
+}
 FORM_NUMBER = {"number": "Which one, from 1 in the order issued, e.g. 1; absent: the "
                           "latest."}
 WHO_SEES_A_DOSSIER = ("A citizen sees only its own dossiers; an officer those of its agency "
@@ -520,6 +536,31 @@ ROUTES: tuple[Route, ...] = (
         content_type="application/pdf", response_headers=("Content-Disposition",),
         errors=(401, 403, 404, 422, 429, 503),
         error_notes={404: "Unknown or invisible dossier, or it was not stopped."}),
+    Route(
+        "GET", "/api/v1/registers/<string:agency>.pdf", "getRegisterPdf",
+        "The register of dossiers received (sổ theo dõi hồ sơ, form 07) as a PDF",
+        "One row per dossier the agency received in the period, in the order received: "
+        "its code, procedure, applicant, contact, when it was received, the appointment, "
+        "its status now and notes (channel, reason for a refusal). E.g. "
+        "`/api/v1/registers/000.00.15.H56.pdf?from=2026-11-01&to=2026-11-30`. "
+        f"{WHO_READS_A_REGISTER}",
+        "dossiers", {"type": "string", "format": "binary"}, "The PDF (A4 landscape).",
+        roles=("officer", "admin"), path_params=AGENCY_CODE, query=RegisterQuerySchema,
+        query_notes=REGISTER_PERIOD, content_type="application/pdf",
+        response_headers=("Content-Disposition",), errors=REGISTER_ERRORS,
+        error_notes=REGISTER_ERROR_NOTES),
+    Route(
+        "GET", "/api/v1/registers/<string:agency>.csv", "getRegisterCsv",
+        "The register of dossiers received (sổ theo dõi hồ sơ, form 07) as CSV",
+        "The same rows as the PDF, UTF-8 with a BOM, one header line, times in ISO 8601 "
+        "(Asia/Ho_Chi_Minh), the national status as its code and its name. E.g. "
+        "`/api/v1/registers/000.00.15.H56.csv?from=2026-11-01&to=2026-11-30`. "
+        f"{WHO_READS_A_REGISTER}",
+        "dossiers", {"type": "string"}, "The CSV.",
+        roles=("officer", "admin"), path_params=AGENCY_CODE, query=RegisterQuerySchema,
+        query_notes=REGISTER_PERIOD, content_type="text/csv",
+        response_headers=("Content-Disposition",), errors=REGISTER_ERRORS,
+        error_notes=REGISTER_ERROR_NOTES),
     Route(
         "GET", "/api/v1/track/<string:code>", "trackDossier",
         "Track a dossier without an account (tra cứu)",

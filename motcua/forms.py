@@ -137,15 +137,16 @@ def _local(moment: datetime) -> datetime:
 
 
 def new_document(form_title: str, code: str, *, subject: str, author: str,
-                 created: datetime, left_margin: float) -> FPDF:
-    """An A4 portrait document with the fonts and metadata set, on its first page.
+                 created: datetime, left_margin: float, landscape: bool = False) -> FPDF:
+    """An A4 document (portrait, or landscape for the register's wide table) with the
+    fonts and metadata set, on its first page.
 
     ``form_title`` is the form's title in capitals; the document's title is it in
     sentence case followed by the dossier ``code``. ``created`` is fixed by the caller
     (e.g. the time the dossier was received), so that the output is a function of the
     data alone.
     """
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf = FPDF(orientation="L" if landscape else "P", unit="mm", format="A4")
     pdf.set_margins(left=left_margin, top=15, right=15)
     pdf.set_auto_page_break(auto=True, margin=15)
     for style, filename in FONT_FILES.items():

@@ -21,6 +21,7 @@ from services.intake import (
     catalogue,
     notices,
     receipts,
+    register_entries,
     results,
     submission,
 )
@@ -155,3 +156,15 @@ class IntakeService(HealthCheck):
     def refusal_pdf(self, code: str) -> str:
         """Form 03 of a refused dossier, base64."""
         return base64.b64encode(notices.refusal_pdf(self.db, code)).decode("ascii")
+
+    @rpc
+    def register_codes(self, agency: str, start: str, end: str) -> list[str]:
+        """The dossiers ``agency`` received from ``start`` to ``end`` (form 07's rows)."""
+        return register_entries.received_codes(self.db, agency, start, end)
+
+    @rpc
+    def register_file(self, agency: str, start: str, end: str,
+                      progress: dict[str, dict[str, Any]], kind: str) -> str:
+        """Form 07 as a PDF or CSV, base64; ``progress`` is processing's part per code."""
+        data = register_entries.register_file(self.db, agency, start, end, progress, kind)
+        return base64.b64encode(data).decode("ascii")

@@ -19,7 +19,7 @@ from motcua.contracts.commands import Command
 from motcua.contracts.events import Event
 from motcua.dependencies import Database, HealthCheck
 from motcua.messaging import consume_event
-from services.processing import cases, notices, slips
+from services.processing import cases, notices, progress, slips
 from services.processing.models import metadata
 
 # How often the overdue sweep runs (each replica; flags are set once whatever the count).
@@ -103,6 +103,11 @@ class ProcessingService(HealthCheck):
         """Form 02, 04 or 05 issued during processing, base64; ``details`` is intake's part."""
         return base64.b64encode(notices.notice_pdf(self.db, code, form, number,
                                                    details)).decode()
+
+    @rpc
+    def progress_of(self, codes: list[str]) -> dict[str, dict[str, Any]]:
+        """Status, appointment and end of each accepted dossier (form 07's columns)."""
+        return progress.progress(self.db, codes)
 
     # -- the overdue sweep ------------------------------------------------------------------
     @timer(interval=SWEEP_SECONDS)

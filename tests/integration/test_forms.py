@@ -1,6 +1,7 @@
 """Forms 02 to 05 through the gateway: each issued by the action that decides it, listed in
 the dossier's view, printed by its route for whoever may see the dossier."""
 
+import csv
 import io
 from datetime import datetime, timedelta
 
@@ -118,3 +119,57 @@ def test_form_03_prints_the_refusal(system):
     wait_for(lambda: desk.get(role="admin", sub="a").json()["status"] == "refused",
              message="the refusal to settle")
     assert desk.get("/supplement-request.pdf", role="admin", sub="a").status_code == 404
+
+
+def test_form_07_registers_what_an_agency_received_in_a_period(system):
+    """Three dossiers for the justice department (one accepted and taken, one refused, one
+    waiting) and one for a commune: the department's register lists its three in order."""
+    citizen = system.headers()
+    codes = [system.http.post(system.url("/api/v1/dossiers"), json=sample_dossier(
+        agency=JUSTICE, applicant=dict(sample_dossier()["applicant"], name=name)),
+        headers=citizen).json()["code"] for name in ("Hoàng Văn Lai", "Trần Thị Bình",
+                                                     "Lê Văn Cường")]
+    system.http.post(system.url("/api/v1/dossiers"), json=birth_dossier(), headers=citizen)
+    justice = {"role": "officer", "sub": "cb-tp", "agency": JUSTICE}
+    first, second = Desk(system, codes[0]), Desk(system, codes[1])
+    assert first.post("/actions", {"action": "accept"}, **justice).status_code == 200
+    first.opened()
+    assert first.post("/actions", {"action": "take"}, **justice).status_code == 200
+    assert second.post("/actions", {"action": "refuse", "reason": "Sai thẩm quyền"},
+                       **justice).status_code == 200
+    today = datetime.now(tz=datetime.fromisoformat(first.get(
+        role="admin", sub="a").json()["submitted_at"]).tzinfo).date()
+    period = {"from": (today - timedelta(days=30)).isoformat(), "to": today.isoformat()}
+
+    def register(kind, who=justice, agency=JUSTICE, **params):
+        return system.http.get(system.url(f"/api/v1/registers/{agency}.{kind}"),
+                               params=params or period, headers=system.headers(**who))
+
+    pdf, sheet = register("pdf"), register("csv")
+    text = text_of(pdf)
+    assert "Mẫu số 07" in text and "SỔ THEO DÕI HỒ SƠ" in text and "3 hồ sơ" in text
+    assert [text.index(code) for code in codes] == sorted(text.index(c) for c in codes)
+    assert "Đang xử lý" in text and "Không được tiếp nhận" in text and "Mới đăng ký" in text
+    assert COMMUNE not in text
+    assert sheet.status_code == 200 and sheet.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in sheet.headers["Content-Disposition"]
+    lines = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+    assert [line[1] for line in lines[1:]] == codes
+    assert [line[12] for line in lines[1:]] == ["4", "3", "1"]
+    assert [line[5] for line in lines[1:]] == ["Hoàng Văn Lai", "Trần Thị Bình",
+                                               "Lê Văn Cường"]
+
+    province = {"role": "officer", "sub": "cb-t", "agency": "000.00.00.H56"}
+    assert register("csv", province).status_code == 200  # an agency above it
+    assert register("pdf", {"role": "officer", "sub": "x",
+                            "agency": COMMUNE}).status_code == 403
+    assert register("pdf", {"role": "citizen", "sub": "citizen-1"}).status_code == 403
+    assert register("pdf", {"role": "admin", "sub": "a"},
+                    agency="999.99.99.H99").status_code == 404
+    too_long = register("pdf", **{"from": "2025-01-01", "to": "2026-01-02"})
+    backwards = register("csv", **{"from": "2026-11-30", "to": "2026-11-01"})
+    assert too_long.status_code == backwards.status_code == 422
+    assert "to" in too_long.json()["errors"]
+    assert register("pdf", **{"from": "2026-11-01"}).json()["errors"].keys() == {"to"}
+    empty = register("csv", **{"from": "2020-01-01", "to": "2020-12-31"})
+    assert empty.content.decode("utf-8-sig").count("\n") == 1  # the header alone

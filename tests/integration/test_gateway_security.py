@@ -2,6 +2,7 @@
 
 import inspect
 import json
+from datetime import date, timedelta
 
 import eventlet
 import pytest
@@ -36,6 +37,8 @@ PUBLIC = dict.fromkeys(CALLERS, 200)
 DOSSIER_READ = {"anonymous": 401, "citizen-own": 200, "citizen-foreign": 404,
                 "officer-own": 200, "officer-foreign": 404, "admin": 200, "postal": 403}
 
+REGISTER_READ = {"anonymous": 401, "citizen-own": 403, "citizen-foreign": 403,
+                 "officer-own": 200, "officer-foreign": 403, "admin": 200, "postal": 403}
 NO_SUCH_FORM = DOSSIER_READ | {"citizen-own": 404, "officer-own": 404, "admin": 404}
 ADMIN_ONLY = {"anonymous": 401, "citizen-own": 403, "citizen-foreign": 403,
               "officer-own": 403, "officer-foreign": 403, "admin": 200, "postal": 403}
@@ -72,6 +75,9 @@ MATRIX = {
     ("GET", "/api/v1/dossiers/<string:code>/refusal.pdf"): NO_SUCH_FORM,
     ("GET", "/api/v1/dossiers/<string:code>/apology.pdf"): NO_SUCH_FORM,
     ("GET", "/api/v1/dossiers/<string:code>/stop-notice.pdf"): NO_SUCH_FORM,
+    # form 07 of the justice department: its officers and the province's above it, admins
+    ("GET", "/api/v1/registers/<string:agency>.pdf"): REGISTER_READ,
+    ("GET", "/api/v1/registers/<string:agency>.csv"): REGISTER_READ,
     ("GET", "/api/v1/dossiers"): {  # a queue: each officer sees its own agencies'
         "anonymous": 401, "citizen-own": 403, "citizen-foreign": 403, "officer-own": 200,
         "officer-foreign": 200, "admin": 200, "postal": 403},
@@ -89,10 +95,15 @@ MATRIX = {
     ("POST", "/api/v1/dossiers/<string:code>/withdraw"): FOR_THE_CITIZEN | {"citizen-own": 200},
 }
 PROCEDURE = "2.000635"
+# a register's period around today (at most 366 days): it holds the matrix's dossier
+THIS_HALF_YEAR_AROUND = {"from": (date.today() - timedelta(days=180)).isoformat(),
+                         "to": (date.today() + timedelta(days=180)).isoformat()}
 QUERIES = {
     ("GET", "/api/v1/procedures/<string:code>/appointment"): {
         "received_at": "2026-11-23T09:00:00+07:00"},
     ("GET", "/api/v1/track/<string:code>"): {"phone": "0912345678"},
+    ("GET", "/api/v1/registers/<string:agency>.pdf"): THIS_HALF_YEAR_AROUND,
+    ("GET", "/api/v1/registers/<string:agency>.csv"): THIS_HALF_YEAR_AROUND,
 }
 
 
@@ -156,7 +167,7 @@ def test_the_authorisation_matrix(system):
     for (method, rule), row in MATRIX.items():
         target = PROCEDURE if rule.startswith("/api/v1/procedures/") else code
         path = rule.replace("<string:code>", target).replace("<string:day>", "2026-12-26") \
-            .replace("<int:number>", "1")
+            .replace("<int:number>", "1").replace("<string:agency>", JUSTICE)
         for caller in row:
             answer = system.http.request(method, system.url(path),
                                          json=request_body(system, method, rule, caller),
