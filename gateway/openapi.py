@@ -46,6 +46,7 @@ from motcua.contracts.dossiers import (
     ActionSchema,
     AppointmentQuerySchema,
     CalendarOverrideSchema,
+    CashPaymentSchema,
     DossierQuerySchema,
     DossierReceiptSchema,
     DossierSubmissionSchema,
@@ -56,6 +57,7 @@ from motcua.contracts.dossiers import (
     WithdrawSchema,
 )
 from motcua.contracts.forms import MAX_REGISTER_DAYS, FormQuerySchema, RegisterQuerySchema
+from motcua.contracts.payments import CallbackSchema
 
 OPENAPI_VERSION = "3.0.3"
 TITLE = "motcua — một cửa điện tử"
@@ -475,8 +477,8 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "GET", "/api/v1/dossiers/<string:code>/receipt.pdf", "getDossierReceipt",
         "The receipt and appointment (giấy tiếp nhận, form 01) as a PDF",
-        "Issued once the dossier is accepted, with a QR code of its tracking link "
-        f"(/api/v1/track/{{code}}). {WHO_SEES_A_DOSSIER}",
+        "Issued once the dossier is accepted, with a QR code of its tracking page "
+        f"(/track/{{code}} on MOTCUA_PUBLIC_URL). {WHO_SEES_A_DOSSIER}",
         "dossiers", {"type": "string", "format": "binary"}, "The PDF.", roles=READ_ROLES,
         path_params=DOSSIER_CODE, content_type="application/pdf",
         response_headers=("Content-Disposition",), errors=(401, 403, 404, 409, 429, 503),
@@ -562,6 +564,18 @@ ROUTES: tuple[Route, ...] = (
         response_headers=("Content-Disposition",), errors=REGISTER_ERRORS,
         error_notes=REGISTER_ERROR_NOTES),
     Route(
+        "GET", "/track/<string:code>", "trackingPage",
+        "The tracking page (tra cứu hồ sơ) for people, where form 01's QR code leads",
+        "A small self-contained HTML page (no outside scripts, styles or fonts) that asks "
+        "for the applicant's phone number, then shows the status, the appointment and the "
+        "delivery by asking /api/v1/track/{code} from its own script. Form 01 prints "
+        "this address on the configured public URL (MOTCUA_PUBLIC_URL), e.g. "
+        "https://dichvucong.thanhhoa.gov.vn/track/000.00.15.H56-261123-0001. Public: no "
+        "token.",
+        "dossiers", {"type": "string"}, "The page (it answers for any code: the phone "
+        "number decides what it shows).", path_params=DOSSIER_CODE,
+        content_type="text/html", errors=(429, 503)),
+    Route(
         "GET", "/api/v1/track/<string:code>", "trackDossier",
         "Track a dossier without an account (tra cứu)",
         "The applicant's phone number proves the interest; the answer has the status, "
@@ -578,11 +592,53 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "GET", "/api/v1/dossiers/<string:code>/payment", "getDossierPayment",
         "The fee payment of a dossier (lệ phí)",
-        f"The latest payment requested for the dossier's fee. {WHO_SEES_A_DOSSIER}",
+        "The latest payment requested of the dossier: a fee due at submission, a payment "
+        "an officer requested during processing, or a fee due with the result. While it is "
+        "pending, `qr` carries its VietQR payload (amount, the collecting agency's account "
+        "and a memo unique to this payment) and the address of its image. "
+        f"{WHO_SEES_A_DOSSIER}",
         "payments", PaymentSchema, "The payment.", roles=READ_ROLES,
         path_params=DOSSIER_CODE, errors=(401, 403, 404, 429, 503),
         error_notes={404: "Unknown or invisible dossier, or no payment for it (no fee "
                           "is due at intake)."}),
+    Route(
+        "POST", "/api/v1/dossiers/<string:code>/payment/cash", "payDossierInCash",
+        "Take the payment in cash at the counter (thu tiền mặt)",
+        "An officer of the receiving desk records the dossier's waiting payment as paid in "
+        "cash, against a receipt (biên lai). The amount must be the one asked.",
+        "payments", PaymentSchema, "Paid: the payment.", roles=("officer",),
+        path_params=DOSSIER_CODE, body=CashPaymentSchema,
+        body_example={"amount": 8000, "receipt_number": "BL-2026-000123"},
+        errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
+        error_notes={404: "Unknown or invisible dossier, or no payment waiting.",
+                     422: "Invalid fields, or not the amount asked (nothing is paid)."}),
+    Route(
+        "GET", "/api/v1/payments/<string:payment_id>/qr.png", "getPaymentQr",
+        "The VietQR image of a payment",
+        "The QR code of a pending payment's payload, for a phone's camera. No token: the "
+        "payment's id is an unguessable uuid, so a banking app or the portal's <img> loads "
+        "it as is.", "payments", {"type": "string", "format": "binary"}, "The PNG.",
+        path_params={"payment_id": "The payment's id (GET .../payment answers it)."},
+        content_type="image/png", errors=(404, 429, 503),
+        error_notes={404: "No such payment, or it is no longer waiting to be paid."}),
+    Route(
+        "POST", "/api/v1/payments/callback", "paymentCallback",
+        "The payment provider's callback",
+        "The provider reports a transfer. `X-Signature`: the hex HMAC-SHA256 of the raw "
+        "body with the provider secret (MOTCUA_PAYMENT_SECRET). A bad signature is a 401; "
+        "an amount that is not the one asked is a 422 and nothing is paid; a repeat of a "
+        "processed callback, a late or a reordered one, answers 200 and changes nothing "
+        "(a payment never moves backwards). A success makes the payment paid and the "
+        "dossier goes on (payment.paid).",
+        "payments", PaymentSchema, "The payment, after the callback.",
+        body=CallbackSchema,
+        body_example={"payment_id": "5f0b8c3e-1d2a-4a7e-9f3b-2c6d8e1a4b5c",
+                      "transaction_id": "FT26335123456", "amount": 8000,
+                      "status": "success", "paid_at": "2026-12-01T09:15:00+07:00"},
+        errors=(400, 401, 404, 409, 413, 422, 429, 503),
+        error_notes={401: "The X-Signature is missing or not the body's HMAC.",
+                     404: "No such payment.",
+                     409: "This transaction id already paid another payment."}),
     Route(
         "GET", "/api/v1/dossiers/<string:code>/notifications", "listDossierNotifications",
         "Messages sent about a dossier (thông báo)",

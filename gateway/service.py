@@ -34,6 +34,7 @@ from motcua.contracts.dossiers import (
     AppointmentQuerySchema,
     CalendarDaySchema,
     CalendarOverrideSchema,
+    CashPaymentSchema,
     DossierQuerySchema,
     DossierSubmissionSchema,
     ProcedureQuerySchema,
@@ -353,7 +354,8 @@ class GatewayService(FormRoutes):
         """The dossier as its owners see it: intake's content, processing's status,
         clock and history, payment's payment, postal's jobs, and the forms issued."""
         dossier["forms"] = self._forms(code, dossier)
-        dossier["payment"] = self._optional("payment", "payment_for_dossier", code)
+        dossier["payment"] = self._optional("payment", "payment_for_dossier", code,
+                                            public_url())
         dossier["postal_jobs"] = self.services.call("postal", "jobs_for_dossier", code)
         case = self._optional("processing", "get_case", code)
         dossier["history"], dossier["steps"] = [], []
@@ -372,7 +374,37 @@ class GatewayService(FormRoutes):
     def get_payment(self, request: Request, code: str) -> Response:
         actor = self.auth.actor(request, "citizen", "officer", "admin")
         self._visible_dossier(actor, code)
-        return json_response(self.services.call("payment", "payment_for_dossier", code))
+        return json_response(self.services.call("payment", "payment_for_dossier", code,
+                                                public_url()))
+
+    @api("POST", "/api/v1/dossiers/<string:code>/payment/cash")
+    def pay_cash(self, request: Request, code: str) -> Response:
+        """Thu tiền mặt: an officer of the desk takes the fee at the counter (biên lai)."""
+        actor = self.auth.actor(request, "officer")
+
+        def send(command: Command) -> Response:
+            body = validated(CashPaymentSchema(), read_json(request))
+            self._changeable_dossier(actor, code)
+            return json_response(self.services.call(
+                "payment", "cash", code, body["amount"], body["receipt_number"], actor.sub,
+                command))
+
+        return self._once(request, actor, send)
+
+    @api("GET", "/api/v1/payments/<string:payment_id>/qr.png")
+    def payment_qr(self, request: Request, payment_id: str) -> Response:
+        """The QR image of a pending payment. No token: its id is unguessable (a uuid), and
+        a banking app or an <img> on the portal loads it without one."""
+        png = self.services.call("payment", "qr_png", payment_id)
+        return Response(base64.b64decode(png), content_type="image/png")
+
+    @api("POST", "/api/v1/payments/callback")
+    def payment_callback(self, request: Request) -> Response:
+        """The payment provider (no token): the body's HMAC in X-Signature proves it."""
+        raw = request.get_data(cache=True)
+        return json_response(self.services.call(
+            "payment", "callback", base64.b64encode(raw).decode("ascii"),
+            request.headers.get("X-Signature")))
 
     @api("GET", "/api/v1/dossiers/<string:code>/notifications")
     def get_notifications(self, request: Request, code: str) -> Response:
@@ -407,10 +439,11 @@ class GatewayService(FormRoutes):
         except NotFound:
             return set()
 
-    def _optional(self, service: str, method: str, code: str) -> dict[str, Any] | None:
+    def _optional(self, service: str, method: str, code: str,
+                  *args: Any) -> dict[str, Any] | None:
         """A part that may not exist yet (the owner has not received the event): None."""
         try:
-            return self.services.call(service, method, code)
+            return self.services.call(service, method, code, *args)
         except NotFound:
             return None
 

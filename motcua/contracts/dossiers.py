@@ -195,6 +195,13 @@ class SupplementRequestSchema(Schema):
                           error_messages={"required": "List what is missing (form 02)."})
 
 
+class CashPaymentSchema(Strict):
+    """``POST /api/v1/dossiers/{code}/payment/cash``: the fee taken at the counter."""
+
+    amount = Amount(required=True, minimum=1)
+    receipt_number = fields.String(required=True, validate=validate.Length(min=1, max=50))
+
+
 class SupplementSchema(Strict):
     """``POST /api/v1/dossiers/{code}/supplements``: documents the citizen adds."""
 

@@ -230,6 +230,7 @@ class PaymentPaidData(Tolerant):
     dossier_code = fields.String(required=True)
     amount = fields.Integer(required=True)
     paid_at = fields.AwareDateTime(required=True)
+    method = fields.String(load_default=None, allow_none=True)  # vietqr | cash
 
 
 class PostalDeliveredData(Tolerant):

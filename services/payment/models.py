@@ -1,13 +1,13 @@
-"""Payment's database: payment requests per dossier (issue: VietQR, callbacks, refunds)."""
+"""Payment's database: one row per payment requested of a dossier (VietQR or cash)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from motcua.db import UtcDateTime, add_kernel_tables
+from motcua.db import BigId, UtcDateTime, add_kernel_tables
 
 
 class Base(DeclarativeBase):
@@ -19,10 +19,31 @@ add_kernel_tables(metadata)
 
 
 class Payment(Base):
+    """A payment request: what is owed, to which account, and what became of it."""
+
     __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("dossier_code", "number", name="uq_payments_dossier_number"),
+        UniqueConstraint("memo", name="uq_payments_memo"),
+        UniqueConstraint("transaction_id", name="uq_payments_transaction_id"),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     dossier_code: Mapped[str] = mapped_column(String(40), index=True)
-    amount: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(10))  # pending | paid | failed | expired | refunded
+    number: Mapped[int] = mapped_column(Integer, default=1)  # 1, 2, ... per dossier
+    # intake_fee (at submission), requested (during processing), result_fee (at result)
+    purpose: Mapped[str] = mapped_column(String(20), default="intake_fee")
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    amount: Mapped[int] = mapped_column(BigId)  # VND
+    status: Mapped[str] = mapped_column(String(10))  # see services/payment/domain.py
     memo: Mapped[str] = mapped_column(String(25))
+    agency: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    bank_bin: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    account: Mapped[str | None] = mapped_column(String(19), nullable=True)
+    account_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True,
+                                                        index=True)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    method: Mapped[str | None] = mapped_column(String(10), nullable=True)  # vietqr | cash
+    # The provider's transaction id, or the cash receipt number (biên lai).
+    transaction_id: Mapped[str | None] = mapped_column(String(100), nullable=True)

@@ -59,11 +59,19 @@ MATRIX = {
     ("GET", "/api/v1/calendar/overrides"): PUBLIC,
     ("PUT", "/api/v1/calendar/overrides/<string:day>"): ADMIN_ONLY,
     ("GET", "/api/v1/track/<string:code>"): PUBLIC,
+    ("GET", "/track/<string:code>"): PUBLIC,
     ("POST", "/api/v1/dossiers"): {
         "anonymous": 401, "citizen-own": 201, "citizen-foreign": 201, "officer-own": 201,
         "officer-foreign": 403, "admin": 403, "postal": 403},
     ("GET", "/api/v1/dossiers/<string:code>"): DOSSIER_READ,
     ("GET", "/api/v1/dossiers/<string:code>/payment"): DOSSIER_READ,
+    # the desk's officer reaches the payment, whose amount is not the one sent: 422
+    ("POST", "/api/v1/dossiers/<string:code>/payment/cash"): {
+        "anonymous": 401, "citizen-own": 403, "citizen-foreign": 403, "officer-own": 422,
+        "officer-foreign": 404, "admin": 403, "postal": 403},
+    # no token: an unguessable id (this one is unknown), and the provider's signature
+    ("GET", "/api/v1/payments/<string:payment_id>/qr.png"): dict.fromkeys(CALLERS, 404),
+    ("POST", "/api/v1/payments/callback"): dict.fromkeys(CALLERS, 401),
     ("GET", "/api/v1/dossiers/<string:code>/notifications"): DOSSIER_READ,
     ("GET", "/api/v1/dossiers/<string:code>/receipt.pdf"): DOSSIER_READ,
     # visible as the dossier is; this one has no result yet, so its number 1 is a 404
@@ -118,6 +126,8 @@ def request_body(system, method, rule, caller):
         return {"working": True, "note": "Làm bù"}
     if rule.endswith("/actions"):
         return {"action": "forward", "to_agency": CONSTRUCTION}
+    if rule.endswith("/payment/cash"):
+        return {"amount": 1, "receipt_number": "BL-1"}
     if rule.endswith("/supplements"):
         return {"documents": [{"code": "UQ01", "filename": "uq.pdf",
                                "content_type": "application/pdf",

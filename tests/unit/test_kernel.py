@@ -9,7 +9,6 @@ from motcua import tokens
 from motcua.config import ConfigError, check
 from motcua.contracts.events import InvalidEvent, build_event, parse_event
 from services.intake.domain import dossier_code, receipt_day
-from services.payment.payments import transfer_memo
 from tests.support import submitted_event_data
 
 
@@ -53,12 +52,6 @@ def test_dossier_codes_follow_the_national_pattern():
 def test_the_receipt_day_is_the_provinces_day():
     # 18:30 UTC on the 22nd is 01:30 on the 23rd in Hà Nội time
     assert receipt_day(datetime(2026, 11, 22, 18, 30, tzinfo=UTC)) == date(2026, 11, 23)
-
-
-def test_the_transfer_memo_is_short_ascii_and_finds_the_dossier():
-    memo = transfer_memo("000.00.15.H56-261123-0001")
-    assert memo == "MC H56 261123 0001 0015"
-    assert len(memo) <= 25 and memo.isascii()
 
 
 def test_tokens_carry_role_and_agency_and_expire():

@@ -1,0 +1,124 @@
+"""Payment through the gateway: VietQR requests, signed callbacks, cash at the counter."""
+
+import hashlib
+import hmac
+import json
+import subprocess
+
+import pytest
+
+from services.payment import domain, vietqr
+from tests.support import sample_dossier, wait_for
+
+pytestmark = pytest.mark.broker
+
+JUSTICE = "000.00.15.H56"
+
+
+def signed(system, body):
+    raw = json.dumps(body).encode()
+    secret = str(system.settings["MOTCUA"]["PAYMENT_SECRET"]).encode()
+    return raw, {"X-Signature": hmac.new(secret, raw, hashlib.sha256).hexdigest(),
+                 "Content-Type": "application/json"}
+
+
+def callback(system, body, headers=None):
+    raw, good = signed(system, body)
+    return system.http.post(system.url("/api/v1/payments/callback"), data=raw,
+                            headers=good if headers is None else headers)
+
+
+def submitted(system, **changes):
+    code = system.http.post(system.url("/api/v1/dossiers"), json=sample_dossier(**changes),
+                            headers=system.headers()).json()["code"]
+    payment = wait_for(lambda: (lambda r: r.json() if r.status_code == 200 else None)(
+        system.http.get(system.url(f"/api/v1/dossiers/{code}/payment"),
+                        headers=system.headers())), message="the payment request")
+    return code, payment
+
+
+def test_a_fee_due_at_intake_is_a_vietqr_request_the_citizen_can_scan(system, tmp_path):
+    code, payment = submitted(system)
+
+    scanned = vietqr.parse(payment["qr"]["payload"])
+    png = system.http.get(payment["qr"]["png_url"].replace(
+        system.settings["MOTCUA"].get("PUBLIC_URL", "http://127.0.0.1:8000"), system.base_url))
+    (tmp_path / "qr.png").write_bytes(png.content)
+    read = subprocess.run(["zbarimg", "--quiet", "--raw", str(tmp_path / "qr.png")],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+    assert (payment["status"], payment["amount"], payment["purpose"]) == (
+        "pending", 8000, "intake_fee")
+    assert payment["memo"] == domain.transfer_memo(code, 1) and len(payment["memo"]) <= 25
+    assert domain.read_memo(payment["memo"]) == (code, 1)
+    assert (scanned.amount, scanned.memo) == (8000, payment["memo"])
+    assert scanned.bank_bin == payment["beneficiary"]["bank_bin"] == "970415"
+    assert png.status_code == 200 and png.headers["Content-Type"] == "image/png"
+    assert read == payment["qr"]["payload"]
+
+
+def test_a_signed_callback_pays_once_and_nothing_moves_it_backwards(system):
+    code, payment = submitted(system)
+    success = {"payment_id": payment["id"], "transaction_id": "FT26335000001",
+               "amount": 8000, "status": "success", "paid_at": "2026-12-01T09:15:00+07:00"}
+
+    forged = callback(system, success, {"X-Signature": "00" * 32})
+    short = callback(system, success | {"amount": 7000})
+    still = system.http.get(system.url(f"/api/v1/dossiers/{code}/payment"),
+                            headers=system.headers()).json()
+    paid = callback(system, success)
+    again = callback(system, success)
+    late_failure = callback(system, success | {"status": "failed"})
+
+    assert forged.status_code == 401
+    assert short.status_code == 422 and still["status"] == "pending"
+    assert paid.status_code == 200 and paid.json()["status"] == "paid"
+    assert paid.json()["method"] == "vietqr" and paid.json()["qr"] is None
+    assert again.json() == late_failure.json() == paid.json()
+    assert system.query("payment", "SELECT count(*) FROM outbox "
+                                   "WHERE event_type = 'payment.paid'")[0][0] == 1
+    assert system.http.get(system.url(f"/api/v1/payments/{payment['id']}/qr.png")
+                           ).status_code == 404  # nothing left to pay
+
+
+def test_a_payment_requested_during_processing_is_paid_and_the_dossier_goes_on(system):
+    code, intake_fee = submitted(system, delivery={"method": "counter"}, pickup=None)
+    officer = system.headers("officer", "cb01", agency=JUSTICE)
+    actions = system.url(f"/api/v1/dossiers/{code}/actions")
+    system.http.post(actions, json={"action": "accept"}, headers=officer)
+    wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                     headers=officer).json()["steps"], message="the case")
+    asked = system.http.post(actions, json={"action": "request_payment", "amount": 50_000,
+                                            "reason": "Phí thẩm định"}, headers=officer)
+    assert asked.json()["national_status"] == 6
+    requested = wait_for(lambda: (lambda p: p if p["number"] == 2 else None)(
+        system.http.get(system.url(f"/api/v1/dossiers/{code}/payment"),
+                        headers=system.headers()).json()), message="the requested payment")
+
+    paid = callback(system, {"payment_id": requested["id"], "transaction_id": "FT2",
+                             "amount": 50_000, "status": "success"})
+    back = wait_for(lambda: (lambda v: v if v["national_status"] == 4 else None)(
+        system.http.get(system.url(f"/api/v1/dossiers/{code}"), headers=officer).json()),
+        message="processing to go on")
+
+    assert requested["purpose"] == "requested" and requested["reason"] == "Phí thẩm định"
+    assert requested["memo"] != intake_fee["memo"]  # one memo per payment
+    assert paid.json()["status"] == "paid" and back["status"] == "in_progress"
+
+
+def test_the_desk_takes_the_fee_in_cash(system):
+    code, payment = submitted(system)
+    desk = system.headers("officer", "cb01", agency=JUSTICE)
+
+    wrong = system.http.post(system.url(f"/api/v1/dossiers/{code}/payment/cash"),
+                             json={"amount": 5000, "receipt_number": "BL-1"}, headers=desk)
+    taken = system.http.post(system.url(f"/api/v1/dossiers/{code}/payment/cash"),
+                             json={"amount": 8000, "receipt_number": "BL-1"}, headers=desk)
+    by_citizen = system.http.post(system.url(f"/api/v1/dossiers/{code}/payment/cash"),
+                                  json={"amount": 8000, "receipt_number": "BL-2"},
+                                  headers=system.headers())
+
+    assert wrong.status_code == 422
+    assert taken.status_code == 200
+    assert (taken.json()["status"], taken.json()["method"]) == ("paid", "cash")
+    assert by_citizen.status_code == 403
