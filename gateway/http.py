@@ -18,6 +18,7 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from nameko import config
 from nameko.web.handlers import HttpRequestHandler
@@ -45,6 +46,10 @@ SECURITY_HEADERS = {
 
 
 UNLIMITED_PATHS = {"/healthz"}  # probes must never be refused
+# The access log keeps no query string of these (personal data: /track?phone=), and no
+# parameter named here on any route.
+UNLOGGED_QUERY_PATHS = ("/api/v1/track/",)
+UNLOGGED_PARAMETERS = {"access_token"}
 CORS_METHODS = "GET, POST, PUT, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-ID"
 CORS_EXPOSED = "X-Request-ID, Location, Retry-After, Idempotent-Replayed"
@@ -90,6 +95,16 @@ def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = N
     return json_response(problem, problem["status"], headers, "application/problem+json")
 
 
+def logged_query(request: Request) -> str:
+    """The query string as the access log may keep it: none for personal-data routes, and
+    never a credential."""
+    if not request.query_string or request.path.startswith(UNLOGGED_QUERY_PATHS):
+        return ""
+    kept = [(name, value) for name, value in request.args.items(multi=True)
+            if name.lower() not in UNLOGGED_PARAMETERS]
+    return urlencode(kept)
+
+
 def http_problem(exc: HTTPException) -> dict[str, Any]:
     """A werkzeug routing or protocol error as a problem (404, 405, 413, ...)."""
     code = exc.code or 400
@@ -126,7 +141,8 @@ class ProblemWsgiApp(WsgiApp):
             response.headers.add("Vary", "Origin")
         access_log.info(json.dumps({
             "request_id": request_id, "method": request.method, "path": request.path,
-            "status": response.status_code, "address": request.remote_addr,
+            "query": logged_query(request), "status": response.status_code,
+            "address": request.remote_addr,
             "ms": round((time.monotonic() - started) * 1000, 1),
         }))
         return response(environ, start_response)
@@ -164,6 +180,13 @@ class ProblemWebServer(WebServer):
 
     def get_wsgi_app(self) -> ProblemWsgiApp:
         return ProblemWsgiApp(self)
+
+    def get_wsgi_server(self, sock: Any, wsgi_app: Any, *args: Any, **kwargs: Any) -> Any:
+        """eventlet's server without its own access line: that line carries the raw query
+        string (``?phone=``, ``?access_token=``); ours (``motcua.access``) does not."""
+        server = super().get_wsgi_server(sock, wsgi_app, *args, **kwargs)
+        server.log_output = False
+        return server
 
     def context_data_from_headers(self, request: Request) -> dict[str, Any]:
         return {"correlation_id": request.environ[REQUEST_ID_ENVIRON]}

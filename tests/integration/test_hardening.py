@@ -269,6 +269,24 @@ def test_form_06_of_a_multi_agency_dossier_before_its_first_hand_over(system):
 
 
 @pytest.mark.broker
+def test_no_log_line_keeps_a_tracked_phone_number_or_an_access_token(system, caplog):
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        system.http.get(system.url("/api/v1/track/000.00.15.H56-261201-0001"),
+                        params={"phone": "0912345678"})
+        system.http.get(system.url("/api/v1/procedures"),
+                        params={"per_page": 5, "access_token": "tok-SECRET-42"})
+
+    server_side = [r for r in caplog.records if not r.name.startswith("urllib3")]  # not ours
+    text = "\n".join(record.getMessage() for record in server_side)
+    assert "0912345678" not in text and "tok-SECRET-42" not in text
+    access = [json.loads(r.getMessage()) for r in caplog.records if r.name == "motcua.access"]
+    assert [(line["path"], line["query"]) for line in access] == [
+        ("/api/v1/track/000.00.15.H56-261201-0001", ""), ("/api/v1/procedures", "per_page=5")]
+
+
+@pytest.mark.broker
 def test_links_use_the_configured_public_url_never_the_host_header(
         start_system, motcua_settings):
     import io
