@@ -287,6 +287,26 @@ def test_no_log_line_keeps_a_tracked_phone_number_or_an_access_token(system, cap
 
 
 @pytest.mark.broker
+def test_an_expected_4xx_is_one_log_line_with_the_request_id(system, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="nameko.containers"):
+        missing = system.http.get(system.url("/api/v1/dossiers/000.00.15.H56-261201-9999"),
+                                  headers=system.headers() | {"X-Request-ID": "trace-404"})
+        invalid = system.http.post(system.url("/api/v1/dossiers"), json={"procedure": 1},
+                                   headers=system.headers() | {"X-Request-ID": "trace-422"})
+
+    assert (missing.status_code, invalid.status_code) == (404, 422)
+    gateway = [r for r in caplog.records
+               if r.name == "nameko.containers" and "gateway." in r.getMessage()
+               and ("error" in r.getMessage() or "request_id" in r.getMessage())]
+    assert [r.exc_info for r in gateway] == [None, None]
+    lines = [r.getMessage() for r in gateway]
+    assert "404" in lines[0] and "trace-404" in lines[0] and "\n" not in lines[0]
+    assert "422" in lines[1] and "trace-422" in lines[1]
+
+
+@pytest.mark.broker
 def test_links_use_the_configured_public_url_never_the_host_header(
         start_system, motcua_settings):
     import io
