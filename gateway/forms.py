@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError
 from werkzeug.wrappers import Request, Response
 
 from gateway.http import api
+from gateway.tracking import CONTENT_SECURITY_POLICY, tracking_page
 from motcua.contracts.forms import FormQuerySchema, RegisterQuerySchema
 from motcua.errors import Forbidden, Invalid, NotFound
 
@@ -50,7 +51,8 @@ def query(schema: Schema, request: Request) -> dict[str, Any]:
 
 
 class FormRoutes:
-    """Forms 02 to 05, the register (07) and the dossier view's list of forms."""
+    """Forms 02 to 05, the register (07), form 01's tracking page and the dossier
+    view's list of forms."""
 
     services: Any
     auth: Any
@@ -109,6 +111,13 @@ class FormRoutes:
         pdf = self.services.call("processing", "notice_pdf", code, form, number,
                                  self._form_details(dossier))
         return pdf_response(pdf, f"{code}-{FILE_NAMES[form]}.pdf")
+
+    @api("GET", "/track/<string:code>")
+    def tracking(self, request: Request, code: str) -> Response:
+        """Where form 01's QR code and printed link lead (MOTCUA_PUBLIC_URL/track/{code}):
+        a page for a person that asks for the phone number, then shows the status."""
+        return Response(tracking_page(code), content_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
 
     @api("GET", "/api/v1/registers/<string:agency>.pdf")
     def register_pdf(self, request: Request, agency: str) -> Response:

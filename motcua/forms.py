@@ -40,6 +40,7 @@ __all__ = [
     "LOCAL_TZ",
     "MOTTO",
     "NATION",
+    "NATIONAL_STATUSES",
     "SUPPLEMENT_TITLE",
     "agency_heading",
     "applicant_blocks",
@@ -68,6 +69,15 @@ FONT_FILES = {"": "DejaVuSerif.ttf", "B": "DejaVuSerif-Bold.ttf", "I": "DejaVuSe
 
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
+
+# The national portal's status names (DOMAIN.md): the register's "Tình trạng", the
+# tracking page's answer.
+NATIONAL_STATUSES = {
+    1: "Mới đăng ký", 2: "Được tiếp nhận", 3: "Không được tiếp nhận", 4: "Đang xử lý",
+    5: "Yêu cầu bổ sung giấy tờ", 6: "Yêu cầu thực hiện nghĩa vụ tài chính",
+    7: "Công dân yêu cầu rút hồ sơ", 8: "Dừng xử lý", 9: "Đã xử lý xong",
+    10: "Đã trả kết quả",
+}
 
 BODY_PT = 11  # running text
 LINE_MM = 6.0  # its line height
@@ -240,18 +250,26 @@ def form_label(pdf: FPDF, number: str) -> float:
 
 
 def document_heading(pdf: FPDF, number: str, province_name: str, agency_name: str,
-                     default: str, dated: datetime | None, left_w: float = 72.0) -> float:
+                     default: str, dated: datetime | None, left_w: float = 72.0,
+                     agency_note: str = "") -> float:
     """The top of a form: its "Mẫu số" label, the People's Committee and agency on the
-    left, the national heading on the right with the place and date under it.
+    left (with ``agency_note`` in small type under them, e.g. the agency's code), the
+    national heading on the right with the place and date under it.
 
     The date line reads "Thanh Hóa, ngày 05 tháng 02 năm 2026" (the province's name as
-    :func:`place_name` gives it); without ``dated`` there is no date line (form 06).
+    :func:`place_name` gives it); without ``dated`` there is no date line (form 07).
     Returns the y below both blocks.
     """
     top = form_label(pdf, number)
     right_x = pdf.l_margin + left_w
     right_w = pdf.w - pdf.r_margin - right_x
     left_bottom = agency_heading(pdf, left_w, province_name, agency_name, default, top)
+    if agency_note:
+        pdf.set_xy(pdf.l_margin, left_bottom)
+        pdf.set_font(FONT, "", 8.5)
+        pdf.cell(left_w, 4.5, agency_note, align=Align.C, new_x=XPos.LMARGIN,
+                 new_y=YPos.NEXT)
+        left_bottom = pdf.get_y()
     national_heading(pdf, right_x, right_w, top)
     right_bottom = pdf.get_y() + 1.6
     if dated is not None:

@@ -100,6 +100,8 @@ class Dossier(Base):
     # Acceptance (form 01) or refusal (form 03), by an officer.
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # Their full name (the token's name claim), printed on forms 01 and 03; else the sub.
+    decided_by_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     counted_from: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     appointment_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     refusal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)

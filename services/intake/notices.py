@@ -47,7 +47,8 @@ def refusal_pdf(db: Db, code: str) -> bytes:
             raise NotFound(f"Dossier {code} was not refused: it has no form 03.")
         data = _letter_data(session, dossier) | {
             "submitted_at": local_iso(dossier.submitted_at),
-            "refused_at": local_iso(dossier.decided_at), "officer": dossier.decided_by,
+            "refused_at": local_iso(dossier.decided_at),
+            "officer": dossier.decided_by_name or dossier.decided_by,
             "reason": dossier.refusal_reason}
     return render_refusal(data)
 

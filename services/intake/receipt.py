@@ -31,11 +31,9 @@ from motcua.forms import (
     BODY_PT,
     FONT,
     LINE_MM,
-    agency_heading,
-    format_date,
+    document_heading,
     format_time,
     line,
-    national_heading,
     new_document,
     parse_time,
     text,
@@ -85,18 +83,6 @@ def format_vnd(amount: int) -> str:
     if amount < 0:
         raise ValueError("fee_amount must not be negative")
     return f"{amount:,}".replace(",", ".") + " đồng"
-
-
-def _place(province_name: str) -> str:
-    """``"Tỉnh Thanh Hóa"`` or ``"UBND tỉnh Thanh Hóa"`` -> ``"Thanh Hóa"``."""
-    place = province_name
-    for prefixes in (("ubnd ", "ủy ban nhân dân ", "uỷ ban nhân dân "),
-                     ("thành phố ", "tỉnh ", "tp. ", "tp ")):
-        for prefix in prefixes:
-            if place.casefold().startswith(prefix):
-                place = place[len(prefix):]
-                break
-    return place.strip()
 
 
 class _Receipt:
@@ -154,28 +140,12 @@ class _Receipt:
 
 
 def _heading(pdf: FPDF, r: _Receipt) -> None:
-    """Agency on the left, national heading on the right, each with a short rule."""
-    left_w = 72.0
-    right_x = pdf.l_margin + left_w
-    right_w = pdf.w - pdf.r_margin - right_x
-
-    left_bottom = agency_heading(pdf, left_w, r.province_name, r.agency_name,
-                                 "CƠ QUAN TIẾP NHẬN")
-    if r.agency_code:
-        pdf.set_xy(pdf.l_margin, left_bottom)
-        pdf.set_font(FONT, "", 8.5)
-        pdf.cell(left_w, 4.5, f"Mã định danh: {r.agency_code}", align=Align.C,
-                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        left_bottom = pdf.get_y()
-
-    national_heading(pdf, right_x, right_w)
-    pdf.set_xy(right_x, pdf.get_y() + 3)
-    pdf.set_font(FONT, "I", 10.5)
-    place = _place(r.province_name)
-    dated = f"{place}, {format_date(r.received_at)}" if place else format_date(r.received_at)
-    pdf.cell(right_w, 5.5, dated, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    pdf.set_y(max(left_bottom, pdf.get_y()) + 7)
+    """"Mẫu số 01", the agency (under its People's Committee) on the left, the national
+    heading and "Thanh Hóa, ngày ..." on the right (:func:`motcua.forms.document_heading`)."""
+    bottom = document_heading(pdf, "01", r.province_name, r.agency_name, "CƠ QUAN TIẾP NHẬN",
+                              r.received_at, agency_note=f"Mã định danh: {r.agency_code}"
+                              if r.agency_code else "")
+    pdf.set_y(bottom + 7)
 
 
 def _heading_line(pdf: FPDF, caption: str) -> None:

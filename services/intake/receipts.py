@@ -15,7 +15,9 @@ from services.intake.receipt import render_receipt
 
 
 def tracking_url(base_url: str, code: str) -> str:
-    return f"{base_url.rstrip('/')}/api/v1/track/{code}"
+    """The tracking page for people (``/track/{code}``, asks for the phone number), on the
+    configured public address the gateway passes (never the request's Host)."""
+    return f"{base_url.rstrip('/')}/track/{code}"
 
 
 def receipt_pdf(db: Db, code: str, base_url: str) -> bytes:
@@ -45,7 +47,8 @@ def receipt_pdf(db: Db, code: str, base_url: str) -> bytes:
             "applicant": {key: dossier.applicant.get(key) or ""
                           for key in ("name", "id_number", "phone", "address")},
             "received_at": local_iso(dossier.decided_at),
-            "due_at": local_iso(dossier.appointment_at), "officer": dossier.decided_by,
+            "due_at": local_iso(dossier.appointment_at),
+            "officer": dossier.decided_by_name or dossier.decided_by,
             "channel": dossier.channel, "delivery_method": dossier.delivery["method"],
             "delivery_address": dossier.delivery.get("address"),
             "components": components, "fee_amount": dossier.fee_amount,

@@ -24,18 +24,19 @@ from typing import Any
 from fpdf import FontFace
 from fpdf.enums import Align, TableCellFillMode, VAlign, XPos, YPos
 
-from motcua.forms import FONT, LOCAL_TZ, document_heading, new_document, parse_time, text
+from motcua.forms import (
+    FONT,
+    LOCAL_TZ,
+    NATIONAL_STATUSES,
+    document_heading,
+    new_document,
+    parse_time,
+    text,
+)
 
 __all__ = ["COLUMNS", "NATIONAL_STATUSES", "TITLE", "register_csv", "render_register_pdf"]
 
 TITLE = "SỔ THEO DÕI HỒ SƠ"
-# The national portal's status names (DOMAIN.md), as the register's "Tình trạng".
-NATIONAL_STATUSES = {
-    1: "Mới đăng ký", 2: "Được tiếp nhận", 3: "Không được tiếp nhận", 4: "Đang xử lý",
-    5: "Yêu cầu bổ sung giấy tờ", 6: "Yêu cầu thực hiện nghĩa vụ tài chính",
-    7: "Công dân yêu cầu rút hồ sơ", 8: "Dừng xử lý", 9: "Đã xử lý xong",
-    10: "Đã trả kết quả",
-}
 CHANNELS = {"counter": "Trực tiếp", "online": "Trực tuyến", "postal": "Bưu chính"}
 # The PDF's columns (mm; A4 landscape with 15 mm margins leaves 267).
 COLUMNS = (

@@ -89,14 +89,17 @@ class IntakeService(HealthCheck):
         return submission.get(self.db, code)
 
     @rpc
-    def accept_dossier(self, code: str, officer: str,
-                       command: Command | None = None) -> dict[str, Any]:
-        return submission.accept(self.db, code, officer, command=command)
+    def accept_dossier(self, code: str, officer: str, command: Command | None = None,
+                       officer_name: str | None = None) -> dict[str, Any]:
+        return submission.accept(self.db, code, officer, command=command,
+                                 officer_name=officer_name)
 
     @rpc
     def refuse_dossier(self, code: str, officer: str, reason: str,
-                       command: Command | None = None) -> dict[str, Any]:
-        return submission.refuse(self.db, code, officer, reason, command=command)
+                       command: Command | None = None,
+                       officer_name: str | None = None) -> dict[str, Any]:
+        return submission.refuse(self.db, code, officer, reason, command=command,
+                                 officer_name=officer_name)
 
     @rpc
     def withdraw_dossier(self, code: str, actor: dict[str, Any], reason: str = "",

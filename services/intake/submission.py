@@ -51,6 +51,9 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
     the counter is accepted at once (2) and gets its appointment (form 01). With a
     ``command`` (the caller's Idempotency-Key), a repeat returns the same dossier.
     """
+    recorded = db.recorded(command)  # a retry: answered as the first time, not re-judged
+    if recorded is not None:
+        return recorded
     try:
         data = DossierSubmissionSchema().load(payload)
     except ValidationError as exc:
@@ -82,7 +85,8 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
         _add_documents(uow.session, code, data["documents"], contents, digests)
         uow.emit("dossier.submitted", _submitted_event(dossier, national_status))
         if status == "accepted":  # events in the order they happened
-            _accept(uow, dossier, procedure, str(actor.get("sub", "")), received_at)
+            _accept(uow, dossier, procedure, str(actor.get("sub", "")), received_at,
+                    actor.get("name"))
         uow.session.flush()
         return view(dossier, _document_rows(uow.session, code))
 
@@ -90,20 +94,23 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
 
 
 def accept(db: Db, code: str, officer: str, now: datetime | None = None,
-           command: Command | None = None) -> dict[str, Any]:
-    """Tiếp nhận: the appointment is counted from now, by the agency's calendar."""
+           command: Command | None = None,
+           officer_name: str | None = None) -> dict[str, Any]:
+    """Tiếp nhận: the appointment is counted from now, by the agency's calendar; the
+    officer's full name (when the token has one) is printed on form 01."""
 
     def change(uow: UnitOfWork) -> dict[str, Any]:
         dossier = _for_action(uow.session, code, "accept")
         procedure = uow.session.get(Procedure, dossier.procedure)
-        _accept(uow, dossier, procedure, officer, now or utcnow())
+        _accept(uow, dossier, procedure, officer, now or utcnow(), officer_name)
         return _full_view(uow.session, dossier)
 
     return db.execute("intake.accept_dossier", command, change)
 
 
 def refuse(db: Db, code: str, officer: str, reason: str,
-           now: datetime | None = None, command: Command | None = None) -> dict[str, Any]:
+           now: datetime | None = None, command: Command | None = None,
+           officer_name: str | None = None) -> dict[str, Any]:
     """Không tiếp nhận (form 03): the reason is required and told to the citizen."""
     if not reason or not reason.strip():
         raise Invalid.from_messages({"reason": ["A refusal needs its reason (form 03)."]})
@@ -113,6 +120,7 @@ def refuse(db: Db, code: str, officer: str, reason: str,
         moment = now or utcnow()
         dossier.status, dossier.national_status = "refused", 3
         dossier.decided_at, dossier.decided_by = moment, officer
+        dossier.decided_by_name = officer_name
         dossier.refusal_reason = reason.strip()
         uow.emit("dossier.refused", {
             "code": code, "agency": dossier.agency, "refused_at": moment,
@@ -195,6 +203,9 @@ def supplement(db: Db, files: FileStore, code: str, actor: dict[str, Any],
     Before acceptance intake decides (the desk asked for one: status 5 here); after it,
     processing's status decides and the gateway asks processing first.
     """
+    recorded = db.recorded(command)  # a redelivery: the status has moved on since
+    if recorded is not None:
+        return recorded
     try:
         documents = DocumentSchema(many=True).load(payload.get("documents") or [])
     except ValidationError as exc:
@@ -267,11 +278,12 @@ def view(dossier: Dossier, documents: list[dict[str, Any]],
 
 
 def _accept(uow: Any, dossier: Dossier, procedure: Procedure, officer: str,
-            moment: datetime) -> None:
+            moment: datetime, officer_name: str | None = None) -> None:
     agency = uow.session.get(Agency, dossier.agency)
     promise = appointments.compute(uow.session, procedure, agency, moment)
     dossier.status, dossier.national_status = "accepted", 2
     dossier.decided_at, dossier.decided_by = moment, officer
+    dossier.decided_by_name = officer_name
     dossier.counted_from, dossier.appointment_at = promise.counted_from, promise.due_at
     uow.emit("dossier.accepted", {
         "code": dossier.code, "procedure": procedure.code, "agency": dossier.agency,

@@ -26,10 +26,9 @@ from fpdf.enums import Align, CellBordersLayout, TableCellFillMode, VAlign, XPos
 
 from motcua.forms import (
     FONT,
-    agency_heading,
+    document_heading,
     format_time,
     line,
-    national_heading,
     new_document,
     parse_time,
     text,
@@ -160,16 +159,11 @@ class _Slip:
 
 
 def _heading(pdf: FPDF, s: _Slip) -> None:
-    """The agency on the left, the national heading on the right (as form 01)."""
-    left_w = 80.0
-    right_x = pdf.l_margin + left_w
-    right_w = pdf.w - pdf.r_margin - right_x
-
-    left_bottom = agency_heading(pdf, left_w, s.province_name, s.agency_name,
-                                 "CƠ QUAN GIẢI QUYẾT")
-    national_heading(pdf, right_x, right_w)
-
-    pdf.set_xy(pdf.l_margin, max(left_bottom, pdf.get_y() + 1.6) + 8)
+    """"Mẫu số 06", the agency on the left, the national heading and the place and date
+    on the right (as form 01: :func:`motcua.forms.document_heading`)."""
+    bottom = document_heading(pdf, "06", s.province_name, s.agency_name,
+                              "CƠ QUAN GIẢI QUYẾT", s.received_at, left_w=80.0)
+    pdf.set_xy(pdf.l_margin, bottom + 8)
     title_block(pdf, TITLE, s.code)
     pdf.set_font(FONT, "I", 10.5)
     pdf.cell(0, 5.5, "(Kèm theo Giấy tiếp nhận hồ sơ và hẹn trả kết quả cùng mã hồ sơ)",

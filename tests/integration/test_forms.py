@@ -3,6 +3,8 @@ the dossier's view, printed by its route for whoever may see the dossier."""
 
 import csv
 import io
+import shutil
+import subprocess
 from datetime import datetime, timedelta
 
 import pytest
@@ -71,6 +73,8 @@ def test_forms_02_04_05_are_issued_listed_and_printed(system):
     latest = text_of(desk.get("/supplement-request.pdf", role="admin", sub="a"))
     apology = text_of(desk.get("/apology.pdf", role="citizen", sub="citizen-1"))
     stop = text_of(desk.get("/stop-notice.pdf?number=1", **DESK_OFFICER))
+    receipt = text_of(desk.get("/receipt.pdf", role="citizen", sub="citizen-1"))
+    slip = text_of(desk.get("/control-slip.pdf", **DESK_OFFICER))
 
     assert "Mẫu số 02" in at_reception and "1. Tờ khai có chữ ký" in at_reception
     assert "Hồ sơ chưa được tiếp nhận" in at_reception
@@ -83,6 +87,9 @@ def test_forms_02_04_05_are_issued_listed_and_printed(system):
     local = later.astimezone(datetime.fromisoformat(opened["due_at"]).tzinfo)
     assert f"Thời gian hẹn trả kết quả mới: {local:%H} giờ {local:%M} phút" in apology
     assert "Mẫu số 05" in stop and "Lý do: Người yêu cầu đề nghị dừng" in stop
+    assert "Mẫu số 01" in receipt and "Lê Thị Thủy" in receipt  # the token's name claim
+    assert "UBND TỈNH THANH HÓA" in receipt and "Thanh Hóa, ngày" in receipt
+    assert "Mẫu số 06" in slip and "Thanh Hóa, ngày" in slip
 
     assert desk.get("/supplement-request.pdf?number=3", role="admin",
                     sub="a").status_code == 404
@@ -102,7 +109,7 @@ def test_form_03_prints_the_refusal(system):
                                  headers=system.headers()).json()["code"]
     before = desk.get("/refusal.pdf", role="citizen", sub="citizen-1")
     refused = desk.post("/actions", {"action": "refuse", "reason": "Hồ sơ giả mạo chữ ký"},
-                        role="officer", sub="cb-tp", agency=JUSTICE)
+                        role="officer", sub="cb-tp", agency=JUSTICE, name="Trần Văn Nam")
     view = refused.json()
     form = desk.get("/refusal.pdf", role="citizen", sub="citizen-1")
 
@@ -114,7 +121,7 @@ def test_form_03_prints_the_refusal(system):
     assert "Mẫu số 03" in text and "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ" in text
     assert "Lý do: Hồ sơ giả mạo chữ ký" in text
     assert "SỞ TƯ PHÁP" in text and "Thanh Hóa, ngày" in text
-    assert "cb-tp" in text  # no name claim: the officer's sub
+    assert "Trần Văn Nam" in text and "cb-tp" not in text  # the token's name claim
     assert "phieu-tu-choi" in form.headers["Content-Disposition"]
     wait_for(lambda: desk.get(role="admin", sub="a").json()["status"] == "refused",
              message="the refusal to settle")
@@ -173,3 +180,44 @@ def test_form_07_registers_what_an_agency_received_in_a_period(system):
     assert register("pdf", **{"from": "2026-11-01"}).json()["errors"].keys() == {"to"}
     empty = register("csv", **{"from": "2020-01-01", "to": "2020-12-31"})
     assert empty.content.decode("utf-8-sig").count("\n") == 1  # the header alone
+
+
+@pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("zbarimg")),
+                    reason="needs poppler-utils and zbar-tools")
+def test_form_01_s_qr_code_leads_to_the_tracking_page_on_the_public_url(
+        start_system, motcua_settings, tmp_path):
+    """Even when the request names another host, the QR code and the printed link are
+    MOTCUA_PUBLIC_URL/track/{code}; that address is a page that asks for the phone."""
+    motcua_settings["MOTCUA"]["PUBLIC_URL"] = "https://dichvucong.thanhhoa.gov.vn/"
+    system = start_system()
+    desk = Desk(system)
+    desk.code = system.http.post(system.url("/api/v1/dossiers"),
+                                 json=sample_dossier(agency=JUSTICE),
+                                 headers=system.headers()).json()["code"]
+    assert desk.post("/actions", {"action": "accept"}, role="officer", sub="cb-tp",
+                     agency=JUSTICE).status_code == 200
+    receipt = system.http.get(system.url(f"/api/v1/dossiers/{desk.code}/receipt.pdf"),
+                              headers=system.headers() | {"Host": "evil.example"})
+    (tmp_path / "r.pdf").write_bytes(receipt.content)
+    subprocess.run(["pdftoppm", "-png", "-r", "100", "-singlefile", str(tmp_path / "r.pdf"),
+                    str(tmp_path / "r")], check=True)
+    decoded = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "r.png")],
+                             capture_output=True, text=True, check=True).stdout.splitlines()
+    page = system.http.get(system.url(f"/track/{desk.code}"), headers={"Host": "evil.example"})
+
+    address = f"https://dichvucong.thanhhoa.gov.vn/track/{desk.code}"
+    assert decoded == [address]
+    printed = "".join(text_of(receipt).split())
+    assert address in printed and "evil" not in printed
+    assert "cb-tp" in printed  # no name claim: the officer's sub
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    html = page.text
+    assert f'data-code="{desk.code}"' in html and 'type="tel"' in html
+    assert "Số điện thoại của người nộp hồ sơ" in html
+    assert "<script src" not in html and "<link" not in html and "http" not in html
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src 'sha256-" in policy
+    assert "/api/v1/track/" in html  # what its script asks, with the phone typed in
+    answer = system.http.get(system.url(f"/api/v1/track/{desk.code}"),
+                             params={"phone": "0912345678"})
+    assert answer.json()["national_status"] == 2

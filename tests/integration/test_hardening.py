@@ -333,7 +333,7 @@ def test_links_use_the_configured_public_url_never_the_host_header(
     assert "evil.example" not in docs
     text = "".join("".join(page.extract_text().split())
                    for page in PdfReader(io.BytesIO(receipt.content)).pages)
-    assert f"https://dichvucong.thanhhoa.gov.vn/api/v1/track/{code}" in text
+    assert f"https://dichvucong.thanhhoa.gov.vn/track/{code}" in text
     assert "evil" not in text
 
 

@@ -141,3 +141,12 @@ def test_page_one_renders(tmp_path):
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile",
                     str(pdf), str(tmp_path / "page")], check=True)
     assert (tmp_path / "page.png").stat().st_size > 10_000
+
+
+def test_the_slip_has_its_label_and_the_place_and_date_line():
+    text = _text(render_control_slip(SAMPLE))
+    assert text.startswith("Mẫu số 06")
+    assert "Thanh Hóa, ngày 23 tháng 11 năm 2026" in text
+    assert "ỦY BAN NHÂN DÂN TỈNH THANH HÓA" in text
+    own = _text(render_control_slip(_sample(agency_name="Ủy ban nhân dân tỉnh Thanh Hóa")))
+    assert own.count("ỦY BAN NHÂN DÂN TỈNH THANH HÓA") == 1  # no parent line above it

@@ -252,3 +252,11 @@ def test_dates_follow_decree_30_leading_zeros():
 def test_rejects_bad_input(changes):
     with pytest.raises(ValueError):
         render_receipt(_sample(**changes))
+
+
+def test_the_form_s_label_and_date_line_follow_the_circular(pdf):
+    """"Mẫu số 01" above the headings; the place on the date line is the province's name."""
+    page = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    first_line = page.strip().splitlines()[0].strip()
+    assert first_line == "Mẫu số 01"
+    assert "Mã định danh: 000.00.15.H56" in _text(pdf)
