@@ -35,6 +35,8 @@ from gateway.schemas import (
     IntakeDossierSchema,
     NotificationSchema,
     PaymentSchema,
+    PostalJobPageSchema,
+    PostalJobSchema,
     ProblemSchema,
     ProcedurePageSchema,
     ProcedureSchema,
@@ -58,6 +60,7 @@ from motcua.contracts.dossiers import (
 )
 from motcua.contracts.forms import MAX_REGISTER_DAYS, FormQuerySchema, RegisterQuerySchema
 from motcua.contracts.payments import CallbackSchema
+from motcua.contracts.postal import PostalJobQuerySchema, PostalUpdateSchema
 
 OPENAPI_VERSION = "3.0.3"
 TITLE = "motcua — một cửa điện tử"
@@ -91,6 +94,8 @@ TAGS = [
                                         "and tracking dossiers."},
     {"name": "payments", "description": "Lệ phí: the fee payment of a dossier."},
     {"name": "notifications", "description": "Thông báo: messages sent about a dossier."},
+    {"name": "postal", "description": "Bưu chính công ích: the operators' jobs (Decision "
+                                      "45/2016/QĐ-TTg)."},
 ]
 
 
@@ -612,6 +617,33 @@ ROUTES: tuple[Route, ...] = (
         errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
         error_notes={404: "Unknown or invisible dossier, or no payment waiting.",
                      422: "Invalid fields, or not the amount asked (nothing is paid)."}),
+    Route(
+        "GET", "/api/v1/postal/jobs", "listPostalJobs", "A postal operator's jobs",
+        "The operator's own jobs (its token's `operator` claim): pickups of paper dossiers "
+        "and deliveries of results, oldest change first; `since` returns only the jobs "
+        "changed after that time, so a puller keeps the last `updated_at` it saw.",
+        "postal", PostalJobPageSchema, "A page of jobs.", roles=("postal",),
+        query=PostalJobQuerySchema, query_notes={
+            "status": "Only jobs in this status, e.g. created (new work).",
+            "since": "Only jobs changed after this time (ISO 8601 with its offset).",
+            "page": "The page, from 1.", "per_page": "Jobs per page (at most 200)."},
+        errors=(401, 403, 422, 429, 503),
+        error_notes={403: "Not a postal token, or one without its operator claim."}),
+    Route(
+        "POST", "/api/v1/postal/jobs/<string:job_id>/events", "reportPostalJob",
+        "An operator's update on a job",
+        "What happened to the parcel: accepted, picked_up, in_transit, delivered (with "
+        "`recipient_name`, kept as the proof of delivery), failed (tried again up to "
+        "postal.MAX_ATTEMPTS times) or returned. A repeated update, or one older than what "
+        "the job already knows, is answered 200 with the job as it is; another operator's "
+        "job is a 404. A delivered result counts the dossier returned (national 10).",
+        "postal", PostalJobSchema, "The job after the update.", roles=("postal",),
+        path_params={"job_id": "The job's id."}, body=PostalUpdateSchema,
+        body_example={"status": "delivered", "at": "2026-12-03T10:20:00+07:00",
+                      "waybill": "EB123456789VN", "recipient_name": "Hoàng Văn Lai"},
+        errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
+        error_notes={404: "No such job for this operator.",
+                     409: "Not a next status of the job; `allowed_statuses` lists them."}),
     Route(
         "GET", "/api/v1/payments/<string:payment_id>/qr.png", "getPaymentQr",
         "The VietQR image of a payment",

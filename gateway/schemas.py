@@ -17,7 +17,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from motcua.contracts.catalogue import LEVELS, SLA_KINDS
 from motcua.contracts.dossiers import INTAKE_ACTIONS, PROCESSING_ACTIONS, FeeSchema
 
-PAYMENT_STATUSES = ["pending", "paid", "failed", "expired", "refunded"]
+PAYMENT_STATUSES = ["pending", "paid", "failed", "expired", "cancelled", "refunded"]
 CHANNELS = ["online", "counter", "postal"]
 DELIVERY_METHODS = ["counter", "online", "postal"]
 NOTIFICATION_CHANNELS = ["sms", "email", "zalo"]
@@ -93,14 +93,43 @@ class AgencySchema(Open):
                        required=True, allow_none=True)
 
 
+class QrSchema(Open):
+    payload = described(fields.String, "The VietQR payload (EMVCo/NAPAS, with its "
+                        "CRC): what a banking app reads.", required=True)
+    png_url = described(fields.String, "Its image, for a phone's camera.", required=True)
+
+
+class BeneficiarySchema(Open):
+    bank_bin = described(fields.String, "The beneficiary bank's 6-digit BIN (NAPAS).",
+                         required=True, allow_none=True)
+    account = described(fields.String, "The collecting agency's account.", required=True,
+                        allow_none=True)
+    name = described(fields.String, "The account's name.", required=True, allow_none=True)
+
+
 class PaymentSchema(Open):
-    """The fee payment of a dossier (lệ phí), paid by bank transfer (VietQR)."""
+    """A payment of a dossier (lệ phí, phí), paid by bank transfer (VietQR) or in cash."""
 
     id = fields.String(required=True)
+    dossier_code = fields.String(required=True)
+    number = described(fields.Integer, "1, 2, ... per dossier.", required=True)
+    purpose = described(fields.String, "intake_fee (due at submission), requested (asked "
+                        "for during processing) or result_fee (due with the result).",
+                        required=True)
+    reason = fields.String(required=True)
     amount = described(fields.Integer, "VND.", required=True)
     status = fields.String(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
-    memo = described(fields.String, "The transfer memo that identifies the dossier.",
-                     required=True)
+    memo = described(fields.String, "The transfer memo (ASCII, at most 25 characters, "
+                     "unique): the dossier code and the payment's number.", required=True)
+    beneficiary = fields.Nested(BeneficiarySchema, required=True)
+    expires_at = timestamp("Until when the QR code may be paid.", required=True,
+                           allow_none=True)
+    paid_at = timestamp("When it was paid.", required=True, allow_none=True)
+    method = described(fields.String, "vietqr or cash, once paid.", required=True,
+                       allow_none=True)
+    qr = fields.Nested(QrSchema, required=True, allow_none=True, metadata={
+        "description": "The VietQR code while the payment is pending (null otherwise, or "
+                       "when no account is configured)."})
 
 
 class RecipientSchema(Open):
@@ -117,9 +146,24 @@ class PostalJobSchema(Open):
     dossier_code = fields.String(required=True)
     recipient = fields.Nested(RecipientSchema, required=True)
     cod_amount = described(fields.Integer, "Cash to collect on delivery, VND.", required=True)
-    status = fields.String(required=True)
+    status = described(fields.String, "created, accepted, picked_up, in_transit, failed, "
+                       "delivered or returned.", required=True)
     waybill = described(fields.String, "The operator's tracking number, once known.",
                         required=True, allow_none=True)
+    operator = described(fields.String, "The postal operator the job is for.",
+                         required=True)
+    attempts = described(fields.Integer, "Failed delivery attempts so far.", required=True)
+    updated_at = timestamp("Its last change.", required=True, allow_none=True)
+    note = fields.String(required=True)
+    proof = fields.Dict(required=True, allow_none=True, metadata={
+        "description": "Proof of delivery: the recipient's name and the time."})
+
+
+class PostalJobPageSchema(Open):
+    items = fields.List(fields.Nested(PostalJobSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
 
 
 class NotificationSchema(Open):
@@ -361,6 +405,10 @@ class RouteStepViewSchema(Open):
     share = described(fields.Float, "Its share of the time allowed; the shares add up "
                       "to 1.", required=True)
     step = described(fields.String, "What is done at this step.", required=True)
+    hands_over_result = described(
+        fields.Boolean, "Whether this step's agency may hand the result to the citizen "
+        "itself (every result also comes back to the receiving desk, which may).",
+        load_default=False)
 
 
 class ProcedureSchema(Open):

@@ -42,6 +42,7 @@ from motcua.contracts.dossiers import (
     TrackQuerySchema,
     WithdrawSchema,
 )
+from motcua.contracts.postal import PostalJobQuerySchema, PostalUpdateSchema
 from motcua.dependencies import Database
 from motcua.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 
@@ -181,6 +182,8 @@ class GatewayService(FormRoutes):
     def _act(self, request: Request, actor: Actor, code: str, command: Command) -> Response:
         body = validated(ActionSchema(), read_json(request))
         dossier = self._visible_dossier(actor, code)
+        if self._recorded(command, "intake", "processing"):  # a retry of what was done
+            return json_response(self._composed(code, self._intake_dossier(code)[0]))
         action = body.pop("action")
         if dossier["status"] in INTAKE_STATUSES:  # intake decides until acceptance
             allowed = dossier.get("allowed_actions", [])
@@ -189,13 +192,14 @@ class GatewayService(FormRoutes):
                                f"allowed: {', '.join(allowed) or 'none'}.",
                                {"allowed_actions": allowed})
             if action == "accept":
-                self.services.call("intake", "accept_dossier", code, actor.sub, command)
+                self.services.call("intake", "accept_dossier", code, actor.sub, command,
+                                   actor.name)
             elif action == "request_supplement":
                 self.services.call("intake", "request_supplement", code, actor.sub,
                                    body.get("missing"), body["note"], command, actor.name)
             else:
                 self.services.call("intake", "refuse_dossier", code, actor.sub,
-                                   body["reason"] or body["note"], command)
+                                   body["reason"] or body["note"], command, actor.name)
         else:  # processing's table decides, accept and refuse included (a 409 if not)
             if self._case_after_acceptance(code) is None:
                 raise Conflict(f"Dossier {code} was just accepted and processing is "
@@ -242,6 +246,9 @@ class GatewayService(FormRoutes):
         def send(command: Command) -> Response:
             body = validated(SupplementSchema(), read_json(request))
             self._changeable_dossier(actor, code)
+            found = self._recorded(command, "intake")
+            if found:  # a retry of a supplement taken: its answer, whatever the status now
+                return json_response({k: v for k, v in found.items() if k != "owner"}, 201)
             case = self._case_after_acceptance(code)
             if case and case["status"] != "awaiting_supplement":
                 raise Conflict(f"Dossier {code} is {case['status']} (national status "
@@ -265,6 +272,8 @@ class GatewayService(FormRoutes):
             raw = request.get_data(cache=True)
             body = validated(WithdrawSchema(), read_json(request) if raw.strip() else {})
             self._changeable_dossier(actor, code)
+            if self._recorded(command, "intake", "processing"):  # withdrawn by this retry
+                return json_response(self._composed(code, self._intake_dossier(code)[0]))
             if self._case_after_acceptance(code):
                 self.services.call("processing", "withdraw", code, body["reason"],
                                    actor.as_dict(), command)
@@ -274,6 +283,18 @@ class GatewayService(FormRoutes):
             return json_response(self._composed(code, self._intake_dossier(code)[0]))
 
         return self._once(request, actor, send)
+
+    def _recorded(self, command: Command, *services: str) -> dict[str, Any] | None:
+        """The answer an owner recorded for a client's keyed retry, asked before routing
+        by the dossier's state: after an unknown outcome the state has moved on, and
+        only the service that carried the command out knows it did."""
+        if not command["id"].startswith("key:"):
+            return None  # a fresh command: nobody can have it yet
+        for service in services:
+            answer = self.services.call(service, "recorded_command", command)
+            if answer is not None:
+                return answer
+        return None
 
     def _changeable_dossier(self, actor: Actor, code: str) -> dict[str, Any]:
         """A dossier its citizen, or an officer of its receiving desk, may change."""
@@ -390,6 +411,38 @@ class GatewayService(FormRoutes):
                 command))
 
         return self._once(request, actor, send)
+
+    # -- postal operators (bưu chính công ích) --------------------------------------------
+    @api("GET", "/api/v1/postal/jobs")
+    def postal_jobs(self, request: Request) -> Response:
+        """An operator pulls its own jobs (pickups, deliveries), oldest change first."""
+        operator = self._operator(request)
+        args = query(PostalJobQuerySchema(), request)
+        return json_response(self.services.call(
+            "postal", "list_jobs", operator, args["status"],
+            args["since"].isoformat() if args["since"] else None, args["page"],
+            args["per_page"]))
+
+    @api("POST", "/api/v1/postal/jobs/<string:job_id>/events")
+    def postal_event(self, request: Request, job_id: str) -> Response:
+        """An operator reports what happened to a parcel (never moving a job backwards)."""
+        actor = self.auth.actor(request, "postal")
+        operator = self._operator(request)
+
+        def send(command: Command) -> Response:
+            update = validated(PostalUpdateSchema(), read_json(request))
+            if update["at"]:
+                update["at"] = update["at"].isoformat()
+            return json_response(self.services.call("postal", "report", job_id, operator,
+                                                    update, command))
+
+        return self._once(request, actor, send)
+
+    def _operator(self, request: Request) -> str:
+        actor = self.auth.actor(request, "postal")
+        if not actor.operator:
+            raise Forbidden("A postal token needs its operator claim.")
+        return actor.operator
 
     @api("GET", "/api/v1/payments/<string:payment_id>/qr.png")
     def payment_qr(self, request: Request, payment_id: str) -> Response:

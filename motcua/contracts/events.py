@@ -233,6 +233,16 @@ class PaymentPaidData(Tolerant):
     method = fields.String(load_default=None, allow_none=True)  # vietqr | cash
 
 
+class HandedToPostData(Tolerant):
+    """``dossier.handed_to_post``: the desk gave the result to the post (still 9): postal
+    makes the delivery job."""
+
+    code = fields.String(required=True)
+    agency = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+    by = fields.String(load_default="")
+
+
 class PostalDeliveredData(Tolerant):
     """``postal.delivered`` (from the postal service): the result reached the citizen."""
 
@@ -272,6 +282,7 @@ CONTRACTS: dict[str, Contract] = {
     "dossier.due_soon": Contract(1, DossierDueData),
     "calendar.override_set": Contract(1, CalendarOverrideData),
     "payment.paid": Contract(1, PaymentPaidData),
+    "dossier.handed_to_post": Contract(1, HandedToPostData),
     "postal.delivered": Contract(1, PostalDeliveredData),
 }
 

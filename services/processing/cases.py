@@ -394,6 +394,8 @@ def _return(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime) ->
         uow.emit("dossier.returned", {"code": case.dossier_code, "agency": case.agency,
                                       "returned_at": now, "method": case.delivery_method})
         return body.get("note", "")
+    uow.emit("dossier.handed_to_post", {"code": case.dossier_code, "agency": case.agency,
+                                        "at": now, "by": who})
     return body.get("note") or "Chuyển kết quả cho bưu chính công ích"
 
 

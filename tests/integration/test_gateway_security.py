@@ -72,6 +72,11 @@ MATRIX = {
     # no token: an unguessable id (this one is unknown), and the provider's signature
     ("GET", "/api/v1/payments/<string:payment_id>/qr.png"): dict.fromkeys(CALLERS, 404),
     ("POST", "/api/v1/payments/callback"): dict.fromkeys(CALLERS, 401),
+    ("GET", "/api/v1/postal/jobs"): dict.fromkeys(CALLERS, 403) | {"anonymous": 401,
+                                                                  "postal": 200},
+    # an operator's update of a job it does not have: 404, whoever else asks is refused
+    ("POST", "/api/v1/postal/jobs/<string:job_id>/events"): dict.fromkeys(CALLERS, 403) | {
+        "anonymous": 401, "postal": 404},
     ("GET", "/api/v1/dossiers/<string:code>/notifications"): DOSSIER_READ,
     ("GET", "/api/v1/dossiers/<string:code>/receipt.pdf"): DOSSIER_READ,
     # visible as the dossier is; this one has no result yet, so its number 1 is a 404
@@ -126,6 +131,8 @@ def request_body(system, method, rule, caller):
         return {"working": True, "note": "Làm bù"}
     if rule.endswith("/actions"):
         return {"action": "forward", "to_agency": CONSTRUCTION}
+    if rule.endswith("/events"):
+        return {"status": "accepted"}
     if rule.endswith("/payment/cash"):
         return {"amount": 1, "receipt_number": "BL-1"}
     if rule.endswith("/supplements"):
