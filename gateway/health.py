@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import eventlet
 from eventlet.semaphore import Semaphore
 from nameko import config
 from werkzeug.wrappers import Request, Response
@@ -52,15 +53,19 @@ class HealthProbe(ServiceCalls):
                 return self._last[1], self._last[2]
             services = self.services({})
             pending, report, down = {}, {}, []
+            # One deadline for the whole fan-out, publishing included (a broker that takes
+            # the connection but stalls must not hold the probe).
+            deadline = time.monotonic() + self.health_timeout
             for name in SERVICES:
                 try:
-                    pending[name] = services.start(name, "health")
-                except Problem:
+                    with eventlet.Timeout(max(0.01, deadline - time.monotonic())):
+                        pending[name] = services.start(name, "health")
+                except (Problem, eventlet.Timeout):
                     report[name] = "down"
                     down.append(name)
             for name, call in pending.items():
                 try:
-                    services.collect(call, name, self.health_timeout)
+                    services.collect(call, name, max(0.01, deadline - time.monotonic()))
                     report[name] = "ok"
                 except Problem:
                     report[name] = "down"

@@ -65,7 +65,9 @@ def once(db: Db, request: Request, scope: str, run: Callable[[Command], Response
     try:
         response = run(commands.keyed(scope, key, request_fingerprint))
     except Problem as problem:
-        if problem.status < 500 and claim == CLAIMED:
+        if problem.retry_after and problem.status < 500 and claim == CLAIMED:
+            _release(db, scope, key)  # "retry in a moment": nothing was done; not kept
+        elif problem.status < 500 and claim == CLAIMED:
             _store(db, scope, key, problem_response(problem.problem()), keep_for)
         raise  # a 5xx: the outcome is unknown; the lease runs out and the owner decides
     if claim == CLAIMED:
@@ -120,6 +122,17 @@ def _store(db: Db, scope: str, key: str, response: Response, keep_for: timedelta
                         expires_at=utcnow() + keep_for))
     except SQLAlchemyError as exc:  # the owner has the record; a retry asks it
         log.warning("could not keep the answer for an %s (%s)", HEADER, exc)
+
+
+def _release(db: Db, scope: str, key: str) -> None:
+    """Give the key back: only for an answer that says nothing was done."""
+    table = IdempotencyKey.__table__
+    try:
+        with db.unit_of_work() as uow:
+            uow.session.execute(delete(table).where(
+                table.c.scope == scope, table.c.key == key, table.c.state == "pending"))
+    except SQLAlchemyError as exc:  # the lease runs out instead
+        log.warning("could not release an %s (%s)", HEADER, exc)
 
 
 def _replay(row: IdempotencyKey) -> Response:

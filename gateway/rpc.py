@@ -11,7 +11,7 @@ import eventlet
 from nameko import config
 from nameko.amqp.publish import get_connection
 from nameko.constants import AMQP_SSL_CONFIG_KEY
-from nameko.exceptions import UnknownService
+from nameko.exceptions import ReplyQueueExpiredWithPendingReplies, UnknownService
 from nameko.rpc import Client, ClusterRpc, ReplyListener
 
 from motcua.amqp import CONNECTION_ERRORS, SafeAcks
@@ -39,11 +39,13 @@ class Services:
 
     def __init__(self, client: Any, timeout: float,
                  scopes: dict[str, tuple[float, set[str]]] | None = None,
-                 forget: Callable[[str], Any] | None = None) -> None:
+                 forget: Callable[[str], Any] | None = None,
+                 last_registered: Callable[[], str | None] | None = None) -> None:
         self.client = client
         self.timeout = timeout
         self._scopes = scopes if scopes is not None else {}
         self._forget = forget or (lambda correlation_id: None)
+        self._last_registered = last_registered or (lambda: None)
 
     def agency_scope(self, agency: str) -> set[str]:
         """An agency and all below it; kept a minute, as the tree changes rarely."""
@@ -64,10 +66,16 @@ class Services:
         try:
             return self.client[service][method].call_async(*args)
         except UnknownService:
+            unsent = self._last_registered()
+            if unsent:
+                self._forget(unsent)
             raise Unavailable(f"The {service} service is not running.",
                               {"service": service}) from None
         except CONNECTION_ERRORS as exc:
             log.warning("could not send a call to %s: %s", service, exc)
+            unsent = self._last_registered()  # registered for a reply that cannot come
+            if unsent:
+                self._forget(unsent)
             raise Unavailable("The message broker cannot be reached now.",
                               {"service": service}) from None
 
@@ -101,6 +109,23 @@ class DeclaredReplyListener(ReplyListener):
         with get_connection(self.amqp_uri, config.get(AMQP_SSL_CONFIG_KEY)) as connection:
             self.queue(connection.channel()).declare()
 
+    def check_for_lost_replies(self) -> None:
+        """After a broker restart the reply queue (and every reply in it) may be gone.
+        nameko raises, the consumer thread dies and the gateway with it; here the calls
+        still waiting are answered "unavailable" (a 503: the caller retries with its
+        Idempotency-Key and the owner answers what it recorded), and the consumer goes
+        on, declaring the queue again."""
+        try:
+            super().check_for_lost_replies()
+        except ReplyQueueExpiredWithPendingReplies:
+            waiting = list(self.pending.items())
+            self.pending.clear()
+            log.warning("the reply queue was lost with the broker; %d call(s) answered "
+                        "unavailable", len(waiting))
+            for _, reply in waiting:
+                reply.send_exception(Unavailable(
+                    "The message broker restarted before the service answered."))
+
 
 class ServiceCalls(ClusterRpc):
     """A cluster RPC client with deadlines; requests expire in the queue after 30 s when
@@ -124,7 +149,13 @@ class ServiceCalls(ClusterRpc):
 
     def services(self, context_data: dict[str, Any]) -> Services:
         """A client for one request (or, outside any worker, for the health probe)."""
-        client = Client(self.publisher.publish, self.reply_listener.register_for_reply,
-                        context_data)
+        registered: list[str] = []
+
+        def register(correlation_id: str) -> Any:
+            registered.append(correlation_id)
+            return self.reply_listener.register_for_reply(correlation_id)
+
+        client = Client(self.publisher.publish, register, context_data)
         return Services(client, self.timeout, self.scopes,
-                        forget=lambda cid: self.reply_listener.pending.pop(cid, None))
+                        forget=lambda cid: self.reply_listener.pending.pop(cid, None),
+                        last_registered=lambda: registered[-1] if registered else None)

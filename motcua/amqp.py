@@ -46,6 +46,11 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
     sqlalchemy.exc.DisconnectionError, sqlalchemy.exc.TimeoutError)
+# What a handler may meet when a server it needs is away: a 503 for its caller. Not any
+# OSError (a missing file is a bug to see, not a reason to retry for ever).
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    *DATABASE_UNAVAILABLE, ConnectionError, TimeoutError, amqp.exceptions.ConnectionError,
+    OperationalError)
 
 
 class SafeAcks:
@@ -93,8 +98,7 @@ class ResilientRpc(Rpc):
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any,
                       exc_info: Any) -> Any:
-        if exc_info is not None and isinstance(exc_info[1],
-                                               DATABASE_UNAVAILABLE + CONNECTION_ERRORS):
+        if exc_info is not None and isinstance(exc_info[1], UNAVAILABLE):
             problem = Unavailable(f"The {self.container.service_name} service cannot reach "
                                   "its database now; try again shortly.",
                                   {"service": self.container.service_name})

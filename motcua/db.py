@@ -280,6 +280,13 @@ class Db:
         if uow.emitted and self._on_commit:
             self._on_commit()
 
+    def recorded(self, command: dict[str, str] | None) -> Any | None:
+        """The answer recorded for ``command`` (409 for another fingerprint), or None."""
+        if not command:
+            return None
+        with self.session() as session:
+            return UnitOfWork(session, self.source, None).replay(command)
+
     def execute(self, name: str, command: dict[str, str] | None,
                 change: Callable[[UnitOfWork], T]) -> T:
         """Carry out a state-changing command once (DESIGN.md: idempotent at the owner).
@@ -305,8 +312,7 @@ class Db:
                     raise
                 log.info("%s lost a race on a unique key; running it again", name)
             except Problem:
-                with self.session() as session:
-                    recorded = UnitOfWork(session, self.source, None).replay(command)
+                recorded = self.recorded(command)
                 if recorded is None:
                     raise
                 return recorded

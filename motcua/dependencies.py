@@ -72,6 +72,13 @@ class HealthCheck:
         self.db.ping()
         return {"status": "ok", "outbox": self.db.outbox_backlog()}
 
+    @rpc
+    def recorded_command(self, command: dict[str, str]) -> Any | None:
+        """What this service answered to ``command``, if it carried it out (else None):
+        the gateway asks before it routes a client's retry by the dossier's state, so a
+        retry after an unknown outcome reaches the service that holds the record."""
+        return self.db.recorded(command)
+
     @timer(interval=3600)
     def purge_commands(self) -> int:
         """A command id is answered from its record for as long as a client may retry

@@ -90,6 +90,7 @@ class OutboxRelay:
                                    retry_policy=PUBLISH_RETRY_POLICY)
         self._wakeups: LightQueue = LightQueue(maxsize=1)
         self._running = False
+        self._warned_types: set[str] = set()
 
     def wake(self) -> None:
         """Called after a commit that stored events: publish now, not at the next poll."""
@@ -239,9 +240,12 @@ class OutboxRelay:
     def _park(self, row_id: int, event_type: str) -> None:
         """No queue is bound for the event: stop trying it until a probe or a replay."""
         error = f"no queue is bound for {event_type}"
-        log.warning("outbox event %s parked: %s; it is retried when a queue is bound "
-                    "(probed every %gs) or on `motcua outbox replay`",
-                    row_id, error, self.probe_seconds)
+        first = event_type not in self._warned_types  # one line per type, not per event
+        self._warned_types.add(event_type)
+        log.log(logging.WARNING if first else logging.DEBUG,
+                "outbox event %s parked: %s; events of this type are retried when a queue "
+                "is bound (probed every %gs) or on `motcua outbox replay`",
+                row_id, error, self.probe_seconds)
         with self.engine.begin() as connection:
             connection.execute(update(self.outbox).where(self.outbox.c.id == row_id).values(
                 attempts=self.outbox.c.attempts + 1, last_error=error, parked_at=utcnow(),

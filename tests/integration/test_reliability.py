@@ -286,3 +286,41 @@ def test_healthz_answers_while_every_gateway_worker_is_busy(start_system, runner
 
     assert health.status_code == 200 and health.json()["status"] == "ok"
     assert [answer.status_code for answer in answers] == [201] * 4
+
+
+def test_a_retried_action_reaches_the_service_that_did_it_whatever_the_state_now(system):
+    """accept commits at intake, then the answer is lost (the gateway's record with it).
+    The retry finds the dossier accepted, which would route it to processing, which never
+    saw that command: it must get intake's recorded answer, not a 409."""
+    code = post(system, "/api/v1/dossiers", sample_dossier(), key="s-r").json()["code"]
+    officer = {"role": "officer", "sub": "cb01", "agency": "000.00.15.H56"}
+    first = post(system, f"/api/v1/dossiers/{code}/actions", {"action": "accept"},
+                 key="a-r", **officer)
+    system.execute("gateway", "DELETE FROM idempotency_keys")
+    wait_for(lambda: count(system, "processing",
+                           "SELECT count(*) FROM cases WHERE status = 'accepted'"))
+
+    again = post(system, f"/api/v1/dossiers/{code}/actions", {"action": "accept"},
+                 key="a-r", **officer)
+
+    assert first.status_code == again.status_code == 200
+    assert again.json()["status"] == "accepted"
+    assert count(system, "intake", "SELECT count(*) FROM outbox "
+                                   "WHERE event_type = 'dossier.accepted'") == 1
+
+
+def test_a_retry_in_a_moment_is_not_kept_for_the_key(system):
+    """A 409 with Retry-After says nothing was done: the same key, retried, is tried."""
+    code = post(system, "/api/v1/dossiers", sample_dossier(), key="s-m").json()["code"]
+    officer = {"role": "officer", "sub": "cb01", "agency": "000.00.15.H56"}
+    actions = f"/api/v1/dossiers/{code}/actions"
+    post(system, actions, {"action": "accept"}, key="a-m", **officer)
+    answers = []
+    for _ in range(100):  # take at once: processing may not have opened the case yet
+        answers.append(post(system, actions, {"action": "take"}, key="t-m", **officer))
+        if answers[-1].status_code == 200:
+            break
+        assert answers[-1].status_code == 409 and answers[-1].headers["Retry-After"]
+        eventlet.sleep(0.05)
+
+    assert answers[-1].status_code == 200 and answers[-1].json()["status"] == "in_progress"

@@ -84,3 +84,22 @@ def test_every_rpc_of_every_process_is_the_resilient_one():
     assert found, "no RPC entrypoint found"
     assert {kind for _, _, kind in found} == {ResilientRpc}, [
         f for f in found if f[2] is not ResilientRpc]
+
+
+def test_a_lost_reply_queue_answers_the_waiting_calls_instead_of_killing_the_gateway():
+    from eventlet.event import Event
+    from nameko.exceptions import ReplyQueueExpiredWithPendingReplies
+
+    from gateway.rpc import DeclaredReplyListener
+    from motcua.errors import Unavailable
+
+    listener = DeclaredReplyListener()
+    waiting = Event()
+    listener.pending = {"c-1": waiting}
+    with mock.patch("nameko.rpc.ReplyListener.check_for_lost_replies",
+                    side_effect=ReplyQueueExpiredWithPendingReplies("lost")):
+        listener.check_for_lost_replies()  # does not raise
+
+    assert listener.pending == {}
+    with pytest.raises(Unavailable):
+        waiting.wait()
