@@ -267,6 +267,11 @@ def verify(verdict: Verdict, system: DrillSystem, load: Load, snap: Snapshot,
                       + f" ... ({len(failed)} keys)")
     verdict.add("every client finished (no key stuck, no final 4xx)", not stuck and not failed,
                 "\n".join(detail))
+    # A keyed retry of an accept that was carried out gets its first answer, never a 409
+    # (the owner recorded the command; the gateway asks it before routing by state).
+    via_409 = [r.key for r in load.results if getattr(r, "accepted_via_409", False)]
+    verdict.add("no retried accept answered 409 for a change it had made", not via_409,
+                _sample(via_409))
 
     # 2. one dossier per key; every dossier received by some client
     if snap.errors:

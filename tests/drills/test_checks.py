@@ -230,3 +230,12 @@ def test_the_key_is_read_back_from_the_summary():
     assert key_of(dossier_body("broker-1a2b3c-0042")["summary"]) == "broker-1a2b3c-0042"
     assert key_of("Xin cấp bản sao") is None
     assert key_of(None) is None
+
+
+def test_a_retried_accept_answered_409_is_found():
+    load = finished_load()
+    load.results[1].accepted_via_409 = True
+
+    verdict = check(load, clean_snapshot(load))
+
+    assert failed(verdict) == {"no retried accept answered 409 for a change it had made"}
