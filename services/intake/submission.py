@@ -140,7 +140,7 @@ def withdraw(db: Db, code: str, actor: dict[str, Any], reason: str = "",
         _changeable(db, session, code, actor)
 
     def change(uow: UnitOfWork) -> dict[str, Any]:
-        dossier = _changeable(db, uow.session, code, actor)
+        dossier = _changeable(db, uow.session, code, actor, lock=True)
         if dossier.status not in ("submitted", "awaiting_supplement", "accepted"):
             raise Conflict(f"Dossier {code} is {dossier.status}; it can no longer be "
                            "withdrawn.", {"allowed_actions": []})
@@ -221,7 +221,7 @@ def supplement(db: Db, files: FileStore, code: str, actor: dict[str, Any],
     moment = now or utcnow()
 
     def change(uow: UnitOfWork) -> dict[str, Any]:
-        dossier = _changeable(db, uow.session, code, actor)
+        dossier = _changeable(db, uow.session, code, actor, lock=True)
         _check_takes_supplement(dossier)
         if dossier.status == "awaiting_supplement":  # asked at reception: back to the desk
             dossier.status, dossier.national_status = "submitted", 1
@@ -318,10 +318,12 @@ def _loaded(schema: Any, data: dict[str, Any]) -> dict[str, Any]:
         raise Invalid.from_messages(exc.messages) from None
 
 
-def _changeable(db: Db, session: Session, code: str, actor: dict[str, Any]) -> Dossier:
+def _changeable(db: Db, session: Session, code: str, actor: dict[str, Any],
+                lock: bool = False) -> Dossier:
     """The dossier if ``actor`` may supplement or withdraw it; 404 otherwise (as if it did
-    not exist): its citizen, or an officer of the receiving agency or one above it."""
-    dossier = session.get(Dossier, code)
+    not exist): its citizen, or an officer of the receiving agency or one above it.
+    With ``lock`` the row is locked (a withdrawal and an acceptance cannot both win)."""
+    dossier = session.get(Dossier, code, with_for_update=lock)
     if dossier is None:
         raise NotFound(f"No dossier {code}.")
     if identity.owned_by(dossier.owner_role, dossier.owner, dossier.applicant_id_number, actor):
