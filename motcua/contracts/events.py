@@ -90,6 +90,7 @@ class DossierAcceptedData(Tolerant):
     channel = fields.String(required=True)
     accepted_at = fields.AwareDateTime(required=True)
     accepted_by = fields.String(required=True)
+    accepted_by_name = fields.String(load_default=None, allow_none=True)  # printed on forms
     counted_from = fields.AwareDateTime(required=True)
     due_at = fields.AwareDateTime(required=True)
     sla = fields.Nested(SlaData, required=True)

@@ -56,6 +56,17 @@ QR_SIZE_MM = 30.0
 SMALL_PT = 9.5
 
 
+def statutory_time(kind: str, amount: int, cutoff: str | None) -> str:
+    """The time the law allows, as form 01 states it (e.g. "03 ngày làm việc")."""
+    if kind == "working_days":
+        return f"{amount:02d} ngày làm việc"
+    if kind == "working_hours":
+        return f"{amount} giờ làm việc"
+    if kind == "calendar_days":
+        return f"{amount:02d} ngày"
+    return f"trong ngày làm việc (hồ sơ nhận trước {cutoff or '15:00'})"
+
+
 def render_receipt(receipt: dict[str, Any]) -> bytes:
     """Form 01 for one dossier, as the bytes of a PDF (A4, usually one page)."""
     r = _Receipt(receipt)
@@ -106,6 +117,7 @@ class _Receipt:
         due = data.get("due_at")
         self.due_at = parse_time(due, "due_at") if due else None
         self.officer = text(data.get("officer"))
+        self.statutory_time = text(data.get("statutory_time"))
         self.channel = text(data.get("channel")) or "counter"
         if self.channel not in CHANNELS:
             raise ValueError(f"unknown channel {self.channel!r}")
@@ -197,6 +209,8 @@ def _components(pdf: FPDF, r: _Receipt) -> None:
 def _times_and_result(pdf: FPDF, r: _Receipt) -> None:
     line(pdf, "2. Số lượng hồ sơ: ", "01 (bộ)")
     line(pdf, "3. Thời gian nhận hồ sơ: ", format_time(r.received_at))
+    if r.statutory_time:
+        line(pdf, "    Thời hạn giải quyết theo quy định: ", r.statutory_time)
     due = format_time(r.due_at) if r.due_at else "theo thông báo của cơ quan giải quyết"
     line(pdf, "4. Thời gian trả kết quả: ", due, bold_value=r.due_at is not None)
     if r.due_at and r.estimated_years:

@@ -11,7 +11,7 @@ from motcua.db import Db, local_iso
 from motcua.errors import Conflict, NotFound
 from services.intake.appointments import estimated_years
 from services.intake.models import Agency, Document, Dossier, Procedure
-from services.intake.receipt import render_receipt
+from services.intake.receipt import render_receipt, statutory_time
 
 
 def tracking_url(base_url: str, code: str) -> str:
@@ -49,6 +49,8 @@ def receipt_pdf(db: Db, code: str, base_url: str) -> bytes:
             "received_at": local_iso(dossier.decided_at),
             "due_at": local_iso(dossier.appointment_at),
             "officer": dossier.decided_by_name or dossier.decided_by,
+            "statutory_time": statutory_time(procedure.sla_kind, procedure.sla_amount,
+                                             procedure.sla_cutoff),
             "channel": dossier.channel, "delivery_method": dossier.delivery["method"],
             "delivery_address": dossier.delivery.get("address"),
             "components": components, "fee_amount": dossier.fee_amount,

@@ -288,6 +288,7 @@ def _accept(uow: Any, dossier: Dossier, procedure: Procedure, officer: str,
     uow.emit("dossier.accepted", {
         "code": dossier.code, "procedure": procedure.code, "agency": dossier.agency,
         "channel": dossier.channel, "accepted_at": moment, "accepted_by": officer,
+        "accepted_by_name": dossier.decided_by_name,
         "counted_from": promise.counted_from, "due_at": promise.due_at,
         "sla": {"kind": procedure.sla_kind, "amount": procedure.sla_amount,
                 "cutoff": procedure.sla_cutoff},

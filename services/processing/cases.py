@@ -98,6 +98,7 @@ def on_accepted(db: Db, event: Event) -> None:
         case.fee_amount, case.fee_collect_at = data["fee"]["amount"], data["fee"]["collect_at"]
         case.delivery_method = data["delivery_method"]
         case.pause_for_payment = data["pause_for_payment"]
+        _remember_name(case, data["accepted_by"], data.get("accepted_by_name"))
         case.working_hours = data["working_hours"]
         route = data["route"] or [{"level": "receiving", "share": 1.0, "step": ""}]
         dues = domain.step_due_times(calendar(uow.session, case), data["counted_from"],
@@ -255,6 +256,7 @@ def act(db: Db, code: str, action: str, body: dict[str, Any], actor: dict[str, A
             raise Conflict(f"Dossier {code} is {case.status}: '{action}' is not allowed; "
                            f"allowed: {', '.join(allowed) or 'none'}.",
                            {"allowed_actions": allowed}) from None
+        _remember_name(case, who, actor.get("name"))
         for move, target in planned:  # an implicit take first, then the action
             asked = move == action
             due_before = case.due_at
@@ -628,6 +630,11 @@ def _hands_over_result_here(session: Session, case: Case, scope: list[str]) -> b
     the result is handed over there."""
     step = _current_step(session, case)
     return case.status == "resolved" and step.hands_over_result and step.agency in scope
+
+
+def _remember_name(case: Case, sub: str, name: str | None) -> None:
+    if name and (case.officer_names or {}).get(sub) != name:
+        case.officer_names = {**(case.officer_names or {}), sub: name}
 
 
 def _reached_by(session: Session, case: Case) -> set[str]:

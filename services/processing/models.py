@@ -54,6 +54,9 @@ class Case(Base):
     # From the procedure and the receiving agency, as intake accepted the dossier:
     pause_for_payment: Mapped[bool] = mapped_column(Boolean, default=False)
     working_hours: Mapped[list[list[str]] | None] = mapped_column(JSON, nullable=True)
+    # The full names of the officers who acted (sub → name, from their tokens' name
+    # claim), printed on form 06; the hash-chained trail keeps the subs.
+    officer_names: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     supplement_requests: Mapped[int] = mapped_column(Integer, default=0)
     extended: Mapped[bool] = mapped_column(Boolean, default=False)
     overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

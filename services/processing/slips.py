@@ -50,6 +50,12 @@ def handovers(case: Case, steps: list[Step], rows: list[TrailRow],
     def name(agency: str | None) -> str:
         return agency_names.get(agency or "", agency or "")
 
+    officers = case.officer_names or {}
+
+    def who(sub: str) -> str:
+        """The officer's full name where the token gave it, else the sub."""
+        return officers.get(sub, sub)
+
     desk = name(case.agency)
     lines: list[dict[str, Any]] = []
     index = 0  # the route step holding the dossier
@@ -66,25 +72,25 @@ def handovers(case: Case, steps: list[Step], rows: list[TrailRow],
     for row in rows:
         step = steps[index] if index < len(steps) else None
         if row.action == "accept":
-            line("", CITIZEN, row.actor, desk, row.at, step.name if step else "",
+            line("", CITIZEN, who(row.actor), desk, row.at, step.name if step else "",
                  step.due_at if step else case.due_at, None, "Tiếp nhận hồ sơ")
         elif row.action == "take":
             if lines and not lines[-1]["received_by"]:
-                lines[-1]["received_by"] = row.actor  # who received what was handed over
+                lines[-1]["received_by"] = who(row.actor)  # who received what was handed over
         elif row.action in ("forward", "send_back") and step is not None:
             index += 1 if row.action == "forward" else -1
             target = steps[index]
             forward = row.action == "forward"
-            line(row.actor, name(step.agency), "", name(target.agency), row.at, step.name,
+            line(who(row.actor), name(step.agency), "", name(target.agency), row.at, step.name,
                  step.due_at, row.at <= step.due_at if forward else None,
                  "" if forward else f"Trả lại: {row.note}".strip(": "))
         elif row.action == "resolve" and step is not None:
-            line(row.actor, name(step.agency), "", desk, row.at, step.name, step.due_at,
+            line(who(row.actor), name(step.agency), "", desk, row.at, step.name, step.due_at,
                  row.at <= step.due_at, "Có kết quả, chuyển Bộ phận một cửa")
         elif row.action in ("return", "delivered"):
             due = case.first_due_at or case.due_at
             to_post = row.to_status == "awaiting_delivery"
-            line(row.actor, desk, "", POST if to_post else CITIZEN, row.at, "Trả kết quả", due,
+            line(who(row.actor), desk, "", POST if to_post else CITIZEN, row.at, "Trả kết quả", due,
                  row.at <= due if due else None,
                  "Trả kết quả" if row.action == "return" else "Bưu chính đã phát")
     return lines

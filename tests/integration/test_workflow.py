@@ -33,7 +33,7 @@ class Desk:
 
     def act(self, agency, **body):
         return self.post("/actions", body, role="officer", sub=f"cb-{agency[-6:-4]}",
-                         agency=agency)
+                         agency=agency, name=f"Cán bộ {agency[-6:-4]}")
 
     def opened(self):
         return wait_for(lambda: (lambda v: v if v.get("steps") else None)(
@@ -77,7 +77,9 @@ def test_a_lien_thong_dossier_shows_every_hand_over_on_form_06(system):
     assert "Hoàng Văn Lai" in text
     assert text.count("Giao:") == 7  # accept, forward, send back, forward ×2, resolve, return
     assert "Trả lại" in text and "Thiếu xác nhận cư trú" in text
-    assert "Trả kết quả" in text and "Người nhận: cb-21" in text  # who took it
+    assert "Trả kết quả" in text
+    assert "Người nhận: Cán bộ 21" in text  # who took it, by the name in its token
+    assert "Người giao: Cán bộ 23" in text  # who resolved it
 
 
 def test_a_counter_dossier_belongs_to_its_citizen_not_to_the_officer_who_typed_it(system):

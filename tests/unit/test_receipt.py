@@ -39,6 +39,7 @@ SAMPLE = {
     "received_at": "2026-11-23T09:00:00+07:00",
     "due_at": "2026-11-27T09:00:00+07:00",
     "officer": "Lê Thị Thủy",
+    "statutory_time": "03 ngày làm việc",
     "channel": "counter",
     "delivery_method": "postal",
     "delivery_address": "Số 12 đường Lê Lợi, phường Hạc Thành, tỉnh Thanh Hóa",
@@ -88,6 +89,7 @@ def test_text_has_the_exact_vietnamese_strings(pdf):
         "Thanh Hóa, ngày 23 tháng 11 năm 2026",
         "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
         "Mã hồ sơ: 000.00.15.H56-261123-0001",
+        "Thời hạn giải quyết theo quy định: 03 ngày làm việc",
         "Ông/Bà: Hoàng Văn Lai",
         "Địa chỉ: Thôn Trần Phú, xã Minh Xuân, tỉnh Thanh Hóa",
         "Số điện thoại: 0912345678",
@@ -260,3 +262,15 @@ def test_the_form_s_label_and_date_line_follow_the_circular(pdf):
     first_line = page.strip().splitlines()[0].strip()
     assert first_line == "Mẫu số 01"
     assert "Mã định danh: 000.00.15.H56" in _text(pdf)
+
+
+@pytest.mark.parametrize(("kind", "amount", "cutoff", "said"), [
+    ("working_days", 3, None, "03 ngày làm việc"),
+    ("working_hours", 8, None, "8 giờ làm việc"),
+    ("calendar_days", 15, None, "15 ngày"),
+    ("same_day_cutoff", 0, "15:00", "trong ngày làm việc (hồ sơ nhận trước 15:00)"),
+])
+def test_the_statutory_time_line_says_what_the_procedure_allows(kind, amount, cutoff, said):
+    from services.intake.receipt import statutory_time
+
+    assert statutory_time(kind, amount, cutoff) == said
