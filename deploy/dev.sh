@@ -231,18 +231,20 @@ ensure_rabbitmq_management() {
         || die "the management plugin is enabled but 127.0.0.1:15672 did not open within 30 s: check /var/log/rabbitmq/, or restart RabbitMQ"
 }
 
-# --- Tools the tests run: pdftoppm renders the legal forms, zbarimg reads their QR codes ---
+# --- Tools the tests run: pdftoppm renders the legal forms, zbarimg reads their QR codes,
+# node runs the tracking page's script ----------------------------------------------------
 
 ensure_test_tools() {
     local missing=()
     command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
     command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
     [ ${#missing[@]} -eq 0 ] && return 0
     if apt_install "${missing[@]}" && command -v pdftoppm >/dev/null 2>&1 \
-            && command -v zbarimg >/dev/null 2>&1; then
+            && command -v zbarimg >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then
         return 0
     fi
-    local message="the form tests need pdftoppm and zbarimg; install ${missing[*]} (as root: apt-get install ${missing[*]}) and run again"
+    local message="the form and page tests need pdftoppm, zbarimg and node; install ${missing[*]} (as root: apt-get install ${missing[*]}) and run again"
     case "${CI:-}" in
         ""|0|[Ff]alse|[Nn]o) say "warning: $message; without them those tests are skipped" ;;
         *) die "$message (with CI set, a skipped test fails the run)" ;;
