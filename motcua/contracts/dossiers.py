@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+import unicodedata
 from datetime import date, datetime
 from typing import Any
 
@@ -77,10 +79,46 @@ class ApplicantSchema(Strict):
                             validate=validate.Length(max=500))
 
 
+def safe_filename(name: str) -> str:
+    """The name a document is kept under: its base name (no folder, by ``/`` or ``\\``),
+    NFC, without control or format characters (bidirectional overrides such as U+202E
+    make ``exe.pdf`` look like ``fdp.exe``), leading dots or surrounding spaces."""
+    base = re.split(r"[/\\]", name)[-1]
+    kept = "".join(c for c in unicodedata.normalize("NFC", base)
+                   if unicodedata.category(c)[0] != "C")
+    return kept.strip().lstrip(".").strip()[:255]
+
+
+class FileName(fields.String):
+    """A document's file name, reduced to a safe base name (``safe_filename``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        name = safe_filename(super()._deserialize(value, attr, data, **kwargs))
+        if not name:
+            raise ValidationError("A file name, e.g. to-khai.pdf (no folders or control "
+                                  "characters).")
+        return name
+
+
+MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+
+
+class MediaType(fields.String):
+    """A declared content type as its bare media type: lower case, parameters stripped
+    (``Application/PDF; charset=binary`` is ``application/pdf``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        media_type = text.split(";")[0].strip().lower()
+        if not MEDIA_TYPE.fullmatch(media_type):
+            raise ValidationError("A media type, e.g. application/pdf.")
+        return media_type
+
+
 class DocumentSchema(Strict):
     code = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    content_type = fields.String(required=True, validate=validate.Length(min=3, max=100))
+    filename = FileName(required=True, validate=validate.Length(min=1, max=255))
+    content_type = MediaType(required=True, validate=validate.Length(min=3, max=100))
     content_base64 = fields.String(required=True, validate=validate.Length(min=1))
 
     @validates_schema

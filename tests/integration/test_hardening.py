@@ -307,6 +307,21 @@ def test_an_expected_4xx_is_one_log_line_with_the_request_id(system, caplog):
 
 
 @pytest.mark.broker
+def test_a_documents_name_and_type_are_stored_as_a_safe_base_name_and_a_media_type(system):
+    from tests.support import sample_dossier
+
+    body = sample_dossier()
+    body["documents"][0].update(filename="..\\..\\tờ-khai\u202efdp.exe.pdf",
+                                content_type="Application/PDF; charset=binary")
+    receipt = system.http.post(system.url("/api/v1/dossiers"), json=body,
+                               headers=system.headers())
+
+    assert receipt.status_code == 201, receipt.text
+    stored = system.query("intake", "SELECT filename, content_type FROM documents")
+    assert [tuple(row) for row in stored] == [("tờ-khaifdp.exe.pdf", "application/pdf")]
+
+
+@pytest.mark.broker
 def test_links_use_the_configured_public_url_never_the_host_header(
         start_system, motcua_settings):
     import io
