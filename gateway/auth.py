@@ -43,6 +43,21 @@ class Authenticator:
         self.issuer = issuer or None  # None: the iss claim is not checked
         self.max_lifetime = max_lifetime
 
+    @classmethod
+    def from_settings(cls) -> Authenticator:
+        options = settings()
+        hours = float(options.get("JWT_MAX_LIFETIME_HOURS") or 12)
+        return cls(options["JWT_SECRET"], options.get("JWT_ISSUER"), timedelta(hours=hours))
+
+    def caller(self, request: Request) -> str | None:
+        """``role:sub`` of a valid token, else None: what rate limits count per caller
+        (however the token is spelt)."""
+        try:
+            actor = self.actor(request)
+        except Unauthorized:
+            return None
+        return actor.scope
+
     def actor(self, request: Request, *roles: str) -> Actor:
         """The caller, if its token is valid and its role one of ``roles``; else 401/403."""
         header = request.headers.get("Authorization", "")
@@ -76,10 +91,7 @@ def _id_number(claims: dict[str, Any]) -> str | None:
 
 class Auth(DependencyProvider):
     def setup(self) -> None:
-        options = settings()
-        hours = float(options.get("JWT_MAX_LIFETIME_HOURS") or 12)
-        self.authenticator = Authenticator(options["JWT_SECRET"], options.get("JWT_ISSUER"),
-                                           timedelta(hours=hours))
+        self.authenticator = Authenticator.from_settings()
 
     def get_dependency(self, worker_ctx) -> Authenticator:
         return self.authenticator

@@ -26,7 +26,8 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from gateway.ratelimit import RateLimiter
+from gateway.auth import Authenticator
+from gateway.ratelimit import RateLimiter, client_address
 from motcua.errors import Forbidden, Problem, RateLimited, TooLarge
 
 log = logging.getLogger("motcua.gateway")
@@ -48,7 +49,8 @@ SECURITY_HEADERS = {
 UNLIMITED_PATHS = {"/healthz"}  # probes must never be refused
 # The access log keeps no query string of these (personal data: /track?phone=), and no
 # parameter named here on any route.
-UNLOGGED_QUERY_PATHS = ("/api/v1/track/",)
+TRACK_PATH = "/api/v1/track/"  # tighter limits of its own, no query string logged
+UNLOGGED_QUERY_PATHS = (TRACK_PATH,)
 UNLOGGED_PARAMETERS = {"access_token"}
 CORS_METHODS = "GET, POST, PUT, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-ID"
@@ -77,11 +79,6 @@ def public_url() -> str:
     """
     value = config.get("MOTCUA", {}).get("PUBLIC_URL") or DEFAULT_PUBLIC_URL
     return str(value).rstrip("/")
-
-
-def bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None,
@@ -116,6 +113,7 @@ class ProblemWsgiApp(WsgiApp):
     def __init__(self, server: WebServer) -> None:
         super().__init__(server)
         self.limiter = RateLimiter.from_config(options())
+        self.authenticator = Authenticator.from_settings()
         self.origins = allowed_origins()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -158,7 +156,13 @@ class ProblemWsgiApp(WsgiApp):
         if direct and request.method in ("GET", "HEAD"):
             return direct(request)  # answered without waiting for a worker
         if request.path not in UNLIMITED_PATHS:
-            wait = self.limiter.retry_after(bearer_token(request), request.remote_addr)
+            address = client_address(request.remote_addr,
+                                     request.headers.get("X-Forwarded-For"),
+                                     self.limiter.trusted_proxies)
+            extra = (self.limiter.track_limits(request.path.rsplit("/", 1)[-1], address)
+                     if request.path.startswith(TRACK_PATH) else [])
+            wait = self.limiter.retry_after(self.authenticator.caller(request), address,
+                                            extra)
             if wait is not None:
                 problem = RateLimited(f"Too many requests; try again in {wait} s.").problem()
                 return problem_response(problem, {"Retry-After": str(wait)})

@@ -321,6 +321,58 @@ def test_a_documents_name_and_type_are_stored_as_a_safe_base_name_and_a_media_ty
     assert [tuple(row) for row in stored] == [("tờ-khaifdp.exe.pdf", "application/pdf")]
 
 
+def limited_system(start_system, motcua_settings, **limits):
+    motcua_settings["gateway"].update(limits)
+    return start_system()
+
+
+@pytest.mark.broker
+def test_the_per_caller_limit_counts_the_identity_however_the_token_is_spelt(
+        start_system, motcua_settings):
+    system = limited_system(start_system, motcua_settings, RATE_LIMIT_PER_TOKEN=3)
+    token = system.token("citizen", "citizen-rl")
+    spellings = [token, token + "=", token, token + "="]  # "=" still verifies
+    url = system.url("/api/v1/agencies")
+
+    statuses = [system.http.get(url, headers={"Authorization": f"Bearer {t}"}).status_code
+                for t in spellings]
+
+    assert statuses[:3] == [200, 200, 200] and statuses[3] == 429, statuses
+
+
+@pytest.mark.broker
+def test_the_per_address_limit_believes_only_trusted_proxies(start_system, motcua_settings):
+    system = limited_system(start_system, motcua_settings, RATE_LIMIT_PER_ADDRESS=2,
+                            TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8")
+    url = system.url("/api/v1/agencies")
+
+    def get(forwarded_for):
+        return system.http.get(url, headers={"X-Forwarded-For": forwarded_for}).status_code
+
+    # two citizens behind the same ingress (127.0.0.1) are two addresses
+    assert [get("203.0.113.5"), get("203.0.113.5, 10.1.2.3"), get("203.0.113.5")] == [
+        200, 200, 429]
+    assert get("198.51.100.7") == 200
+    # an address the client wrote itself, left of the one the proxy saw, changes nothing
+    assert get("192.0.2.1, 203.0.113.5") == 429
+
+
+@pytest.mark.broker
+def test_tracking_has_its_own_limits_per_code_and_per_address(start_system, motcua_settings):
+    system = limited_system(start_system, motcua_settings, RATE_LIMIT_TRACK_PER_CODE=2,
+                            RATE_LIMIT_TRACK_PER_ADDRESS=3)
+
+    def track(code):
+        return system.http.get(system.url(f"/api/v1/track/{code}"),
+                               params={"phone": "0912345678"}).status_code
+
+    one, two, three = (f"000.00.15.H56-261201-000{n}" for n in (1, 2, 3))
+    assert [track(one), track(one), track(one)] == [404, 404, 429]  # per code
+    assert track(two) == 429  # and the address has asked 3 times
+    assert system.http.get(system.url("/api/v1/agencies")).status_code == 200
+    del three
+
+
 @pytest.mark.broker
 def test_links_use_the_configured_public_url_never_the_host_header(
         start_system, motcua_settings):
