@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -102,6 +103,22 @@ def logged_query(request: Request) -> str:
     return urlencode(kept)
 
 
+def buffer_chunked_body(environ: dict[str, Any], limit: int) -> None:
+    """Read a chunked body here, up to ``limit`` (413 past it), and hand it on with its
+    Content-Length: werkzeug reads a body without one as empty."""
+    stream, body = environ["wsgi.input"], bytearray()
+    while len(body) <= limit:
+        chunk = stream.read(min(64 * 1024, limit + 1 - len(body)))
+        if not chunk:
+            break
+        body += chunk
+    if len(body) > limit:
+        raise TooLarge(f"The body exceeds {limit} bytes.")
+    environ["wsgi.input"] = io.BytesIO(bytes(body))
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+
+
 def http_problem(exc: HTTPException) -> dict[str, Any]:
     """A werkzeug routing or protocol error as a problem (404, 405, 413, ...)."""
     code = exc.code or 400
@@ -166,6 +183,8 @@ class ProblemWsgiApp(WsgiApp):
             if wait is not None:
                 problem = RateLimited(f"Too many requests; try again in {wait} s.").problem()
                 return problem_response(problem, {"Retry-After": str(wait)})
+        if "chunked" in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            buffer_chunked_body(request.environ, max_body_bytes())
         length = request.content_length
         if length is not None and length > max_body_bytes():
             raise TooLarge(f"The body is {length} bytes; the limit is "

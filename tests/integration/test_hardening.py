@@ -321,6 +321,28 @@ def test_a_documents_name_and_type_are_stored_as_a_safe_base_name_and_a_media_ty
     assert [tuple(row) for row in stored] == [("tờ-khaifdp.exe.pdf", "application/pdf")]
 
 
+def chunks(body: bytes, size: int = 1000):
+    for start in range(0, len(body), size):
+        yield body[start:start + size]
+
+
+@pytest.mark.broker
+def test_a_chunked_body_is_read_and_held_to_the_body_limit(system):
+    from tests.support import sample_dossier
+
+    headers = system.headers() | {"Content-Type": "application/json"}
+    url = system.url("/api/v1/dossiers")
+    body = json.dumps(sample_dossier()).encode()
+    limit = system.settings["gateway"]["MAX_BODY_BYTES"]
+
+    accepted = system.http.post(url, data=chunks(body), headers=headers)
+    too_large = system.http.post(url, data=chunks(b" " * (limit + 10) + body, 64 * 1024),
+                                 headers=headers)
+
+    assert accepted.status_code == 201, accepted.text
+    assert_problem(too_large, 413)
+
+
 def limited_system(start_system, motcua_settings, **limits):
     motcua_settings["gateway"].update(limits)
     return start_system()
