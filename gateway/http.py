@@ -21,9 +21,10 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
+from eventlet import wsgi
 from nameko import config
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
@@ -194,6 +195,29 @@ class ProblemWsgiApp(WsgiApp):
         return provider.handle_request(request)
 
 
+class ProblemProtocol(HttpOnlyProtocol):
+    """eventlet's HTTP protocol, but headers over its limits (8 KiB a line, 64 KiB in
+    all) get a problem+json 431 instead of a bare 400 with no body."""
+
+    def parse_request(self) -> bool:
+        try:
+            return super().parse_request()
+        except (wsgi.HeaderLineTooLong, wsgi.HeadersTooLarge):
+            body = json.dumps({
+                "type": "https://motcua.dev/problems/http-431",
+                "title": "Request header fields too large", "status": 431,
+                "detail": f"A header line is limited to {wsgi.MAX_HEADER_LINE} bytes and "
+                          f"all headers to {wsgi.MAX_TOTAL_HEADER_SIZE} bytes."}).encode()
+            head = ("HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                    "Content-Type: application/problem+json\r\n"
+                    f"{REQUEST_ID_HEADER}: {uuid.uuid4()}\r\n"
+                    "X-Content-Type-Options: nosniff\r\n"
+                    f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n")
+            self.wfile.write(head.encode() + body)
+            self.close_connection = 1
+            return False
+
+
 class ProblemWebServer(WebServer):
     """nameko's web server with our WSGI app, and routes answered outside the pool."""
 
@@ -207,6 +231,7 @@ class ProblemWebServer(WebServer):
     def get_wsgi_server(self, sock: Any, wsgi_app: Any, *args: Any, **kwargs: Any) -> Any:
         """eventlet's server without its own access line: that line carries the raw query
         string (``?phone=``, ``?access_token=``); ours (``motcua.access``) does not."""
+        kwargs.setdefault("protocol", ProblemProtocol)
         server = super().get_wsgi_server(sock, wsgi_app, *args, **kwargs)
         server.log_output = False
         return server

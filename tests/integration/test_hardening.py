@@ -343,6 +343,17 @@ def test_a_chunked_body_is_read_and_held_to_the_body_limit(system):
     assert_problem(too_large, 413)
 
 
+@pytest.mark.broker
+def test_headers_over_the_servers_limits_are_a_431_problem(system):
+    url = system.url("/api/v1/agencies")
+    long_line = system.http.get(url, headers={"X-Long": "x" * 9000})
+    many = system.http.get(url, headers={f"X-Many-{n}": "y" * 7000 for n in range(10)})
+
+    for response in (long_line, many):
+        assert "431" in assert_problem(response, 431)["type"]
+    assert system.http.get(url).status_code == 200
+
+
 def limited_system(start_system, motcua_settings, **limits):
     motcua_settings["gateway"].update(limits)
     return start_system()
