@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import zipfile
 from datetime import date, datetime
+from io import BytesIO
 
 from motcua.contracts.dossiers import INTAKE_STATUSES
 from motcua.db import LOCAL_TZ
@@ -50,6 +52,45 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "application/msword": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
     "application/vnd.ms-excel": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
 }
+
+
+# Office Open XML documents are ZIP archives: what each must hold, and how far all its
+# parts may expand (a 200 KB file expanding to 200 MiB is a zip bomb, not a tờ khai).
+OOXML_PARTS = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "word/",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xl/",
+}
+MAX_EXPANDED_BYTES = 64 * 1024 * 1024
+MAX_ARCHIVE_ENTRIES = 2000
+
+
+def archive_problem(content_type: str, content: bytes) -> str | None:
+    """Why an OOXML document is not what it says (read whole, every part expanded up to
+    MAX_EXPANDED_BYTES, sizes counted as read rather than as declared), or None."""
+    folder = OOXML_PARTS.get(content_type.split(";")[0].strip().lower())
+    if folder is None:
+        return None
+    try:
+        with zipfile.ZipFile(BytesIO(content)) as archive:
+            entries = archive.infolist()
+            names = {entry.filename for entry in entries}
+            if len(entries) > MAX_ARCHIVE_ENTRIES:
+                return f"it holds more than {MAX_ARCHIVE_ENTRIES} parts"
+            if "[Content_Types].xml" not in names or not any(
+                    name.startswith(folder) for name in names):
+                return f"it is a ZIP archive without [Content_Types].xml and {folder}"
+            expanded = 0
+            for entry in entries:
+                with archive.open(entry) as part:
+                    while chunk := part.read(1024 * 1024):
+                        expanded += len(chunk)
+                        if expanded > MAX_EXPANDED_BYTES:
+                            return (f"it expands to more than {MAX_EXPANDED_BYTES // 2**20} "
+                                    "MiB")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+            NotImplementedError, RuntimeError):
+        return "it is not a readable ZIP archive"
+    return None
 
 
 def content_matches(content_type: str, content: bytes) -> bool:

@@ -354,6 +354,32 @@ def test_headers_over_the_servers_limits_are_a_431_problem(system):
     assert system.http.get(url).status_code == 200
 
 
+@pytest.mark.broker
+def test_a_docx_that_expands_past_the_limit_is_a_422_and_nothing_is_stored(system):
+    import base64
+    import io
+    import zipfile
+
+    from services.intake.domain import MAX_EXPANDED_BYTES
+    from tests.support import sample_dossier
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        archive.writestr("word/document.xml", b"\0" * (MAX_EXPANDED_BYTES + 1))
+    body = sample_dossier()
+    body["documents"][0].update(
+        filename="to-khai.docx", content_base64=base64.b64encode(buffer.getvalue()).decode(),
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+    answer = system.http.post(system.url("/api/v1/dossiers"), json=body,
+                              headers=system.headers())
+
+    messages = assert_problem(answer, 422)["errors"]["documents.0.content_base64"]
+    assert any("expands to more than" in message for message in messages)
+    assert system.query("intake", "SELECT count(*) FROM dossiers")[0][0] == 0
+
+
 def limited_system(start_system, motcua_settings, **limits):
     motcua_settings["gateway"].update(limits)
     return start_system()
