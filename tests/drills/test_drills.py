@@ -120,7 +120,12 @@ def kill_the_broker(system: DrillSystem) -> Fault:
     pid = system.broker.kill9()
     time.sleep(BROKER_DOWN_SECONDS)
     system.broker.start()
+    # The node recovers its durable queues a moment after it answers: ask again for a while.
+    deadline = time.monotonic() + 30
     canary = system.broker.queues(system.vhost).get(CANARY)
+    while canary is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        canary = system.broker.queues(system.vhost).get(CANARY)
     return Fault(notes=[f"beam.smp {pid} killed; the node started again on the same data "
                         f"after {BROKER_DOWN_SECONDS:.0f}s"],
                  checks=[Check("the broker came back with its data (a durable queue's "
