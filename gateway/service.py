@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 from nameko import config
 from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
@@ -44,7 +44,7 @@ from motcua.contracts.dossiers import (
 )
 from motcua.contracts.postal import PostalJobQuerySchema, PostalUpdateSchema
 from motcua.dependencies import Database
-from motcua.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from motcua.errors import BadRequest, Conflict, Forbidden, NotFound, validated
 
 
 def read_json(request: Request) -> Any:
@@ -60,14 +60,6 @@ def read_json(request: Request) -> Any:
         raise BadRequest("The body is nested too deeply.") from None
     except ValueError:  # an integer past sys.get_int_max_str_digits() (4,300 digits)
         raise BadRequest("The body has a number too long to read.") from None
-
-
-def validated(schema: Schema, data: Any) -> dict[str, Any]:
-    """``data`` loaded by ``schema``, or a 422 naming each wrong field."""
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        raise Invalid.from_messages(exc.messages) from None
 
 
 def query(schema: Schema, request: Request) -> dict[str, Any]:
@@ -183,7 +175,7 @@ class GatewayService(FormRoutes):
         body = validated(ActionSchema(), read_json(request))
         dossier = self._visible_dossier(actor, code)
         if self._recorded(command, "intake", "processing"):  # a retry of what was done
-            return json_response(self._composed(code, self._intake_dossier(code)[0]))
+            return json_response(self._dossier_view(code))
         action = body.pop("action")
         if dossier["status"] in INTAKE_STATUSES:  # intake decides until acceptance
             allowed = dossier.get("allowed_actions", [])
@@ -201,14 +193,15 @@ class GatewayService(FormRoutes):
                 self.services.call("intake", "refuse_dossier", code, actor.sub,
                                    body["reason"] or body["note"], command, actor.name)
         else:  # processing's table decides, accept and refuse included (a 409 if not)
-            if self._case_after_acceptance(code) is None:
+            case = self._case_after_acceptance(code)
+            if case is None:
                 raise Conflict(f"Dossier {code} was just accepted and processing is "
                                "opening it; retry in a moment.", retry_after=1)
             if action == "resolve" and body.get("documents"):
-                body = self._with_stored_results(code, body, actor, command)
+                body = self._with_stored_results(code, case, body, actor, command)
             self.services.call("processing", "act", code, action, body, actor.as_dict(),
                                sorted(self._scope(actor)), command)
-        return json_response(self._composed(code, self._intake_dossier(code)[0]))
+        return json_response(self._dossier_view(code))
 
     @api("GET", "/api/v1/dossiers")
     def list_dossiers(self, request: Request) -> Response:
@@ -273,14 +266,14 @@ class GatewayService(FormRoutes):
             body = validated(WithdrawSchema(), read_json(request) if raw.strip() else {})
             self._changeable_dossier(actor, code)
             if self._recorded(command, "intake", "processing"):  # withdrawn by this retry
-                return json_response(self._composed(code, self._intake_dossier(code)[0]))
+                return json_response(self._dossier_view(code))
             if self._case_after_acceptance(code):
                 self.services.call("processing", "withdraw", code, body["reason"],
                                    actor.as_dict(), command)
             else:
                 self.services.call("intake", "withdraw_dossier", code, actor.as_dict(),
                                    body["reason"], command)
-            return json_response(self._composed(code, self._intake_dossier(code)[0]))
+            return json_response(self._dossier_view(code))
 
         return self._once(request, actor, send)
 
@@ -309,14 +302,13 @@ class GatewayService(FormRoutes):
         case = self._optional("processing", "get_case", code)
         return case if case and case["status"] != "submitted" else None
 
-    def _with_stored_results(self, code: str, body: dict[str, Any], actor: Actor,
-                             command: Command) -> dict[str, Any]:
+    def _with_stored_results(self, code: str, case: dict[str, Any], body: dict[str, Any],
+                             actor: Actor, command: Command) -> dict[str, Any]:
         """Result documents are content, so intake keeps them; processing resolves with
         their references. Stored only if this officer may resolve now (else processing's
         answer, without storing anything)."""
-        case = self._case_after_acceptance(code)
         documents = body.pop("documents")
-        if not case or "resolve" not in case["allowed_actions"] or \
+        if "resolve" not in case["allowed_actions"] or \
                 case["current_agency"] not in self._scope(actor):
             return body
         stored = self.services.call("intake", "store_results", code, documents,
@@ -370,6 +362,10 @@ class GatewayService(FormRoutes):
     def get_dossier(self, request: Request, code: str) -> Response:
         actor = self.auth.actor(request, "citizen", "officer", "admin")
         return json_response(self._composed(code, self._visible_dossier(actor, code)))
+
+    def _dossier_view(self, code: str) -> dict[str, Any]:
+        """The dossier as it is after a change: intake's record, composed afresh."""
+        return self._composed(code, self._intake_dossier(code)[0])
 
     def _composed(self, code: str, dossier: dict[str, Any]) -> dict[str, Any]:
         """The dossier as its owners see it: intake's content, processing's status,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from marshmallow import Schema, ValidationError
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -111,3 +112,11 @@ class Unavailable(Problem):
 
     status, title = 503, "Service unavailable"
     retry_after = 5
+
+
+def validated(schema: Schema, data: Any) -> dict[str, Any]:
+    """``data`` loaded by ``schema``, or a 422 naming each wrong field."""
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise Invalid.from_messages(exc.messages) from None

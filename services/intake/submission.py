@@ -25,7 +25,7 @@ from motcua.contracts.dossiers import (
 )
 from motcua.contracts.events import Event
 from motcua.db import Db, UnitOfWork, local_iso, utcnow
-from motcua.errors import Conflict, Forbidden, Invalid, NotFound
+from motcua.errors import Conflict, Forbidden, Invalid, NotFound, validated
 from services.intake import agencies, appointments, domain
 from services.intake.catalogue import offers, valid_on
 from services.intake.filestore import FileStore
@@ -175,7 +175,7 @@ def request_supplement(db: Db, code: str, officer: str, missing: list[str], note
 
     The dossier goes back to the desk (1) when the citizen sends the supplement.
     """
-    missing = _loaded(SupplementRequestSchema(), {"missing": missing})["missing"]
+    missing = validated(SupplementRequestSchema(), {"missing": missing})["missing"]
 
     def change(uow: UnitOfWork) -> dict[str, Any]:
         dossier = _for_action(uow.session, code, "request_supplement")
@@ -310,13 +310,6 @@ def _for_action(session: Session, code: str, action: str) -> Dossier:
                        f"allowed: {', '.join(allowed) or 'none here'}.",
                        {"allowed_actions": list(allowed)})
     return dossier
-
-
-def _loaded(schema: Any, data: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        raise Invalid.from_messages(exc.messages) from None
 
 
 def _changeable(db: Db, session: Session, code: str, actor: dict[str, Any],

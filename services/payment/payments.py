@@ -32,10 +32,6 @@ from services.payment.models import Payment
 DEFAULT_EXPIRY_HOURS = 72
 
 
-def transfer_memo(dossier_code: str, number: int = 1) -> str:
-    return domain.transfer_memo(dossier_code, number)
-
-
 def request(uow: UnitOfWork, code: str, agency: str | None, amount: int, purpose: str,
             accounts: dict[str, Any], now: datetime, expiry: timedelta,
             reason: str = "") -> Payment:

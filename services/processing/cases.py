@@ -11,7 +11,6 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,7 @@ from motcua.contracts.commands import Command
 from motcua.contracts.dossiers import SupplementRequestSchema
 from motcua.contracts.events import Event
 from motcua.db import Db, UnitOfWork, local_iso, utcnow
-from motcua.errors import Conflict, Forbidden, Invalid, NotFound
+from motcua.errors import Conflict, Forbidden, Invalid, NotFound, validated
 from services.processing import domain, trail
 from services.processing.models import CalendarOverride, Case, Notice, Step, TrailRow
 
@@ -344,10 +343,7 @@ def _send_back(uow: UnitOfWork, case: Case, body: dict, who: str, now: datetime)
 
 def _request_supplement(uow: UnitOfWork, case: Case, body: dict, who: str,
                         now: datetime) -> str:
-    try:
-        missing = SupplementRequestSchema().load({"missing": body.get("missing")})["missing"]
-    except ValidationError as exc:
-        raise Invalid.from_messages(exc.messages) from None
+    missing = validated(SupplementRequestSchema(), {"missing": body.get("missing")})["missing"]
     case.paused_at = now
     case.supplement_requests += 1
     uow.emit("dossier.supplement_requested", {
