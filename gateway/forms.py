@@ -12,13 +12,12 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from marshmallow import Schema, ValidationError
 from werkzeug.wrappers import Request, Response
 
-from gateway.http import api
+from gateway.http import api, query
 from gateway.tracking import CONTENT_SECURITY_POLICY, tracking_page
 from motcua.contracts.forms import FormQuerySchema, RegisterQuerySchema
-from motcua.errors import Forbidden, Invalid, NotFound
+from motcua.errors import Forbidden, NotFound
 
 TITLES = {
     "01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
@@ -39,15 +38,6 @@ def pdf_response(encoded: str, filename: str) -> Response:
     """A PDF that came over RPC as base64, shown inline with its file name."""
     return Response(base64.b64decode(encoded), content_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{filename}"'})
-
-
-def query(schema: Schema, request: Request) -> dict[str, Any]:
-    """The query string loaded by ``schema``, or a 422 naming each wrong parameter (as
-    ``gateway.service.query``, which this module cannot import: it is imported by it)."""
-    try:
-        return schema.load(request.args.to_dict())
-    except ValidationError as exc:
-        raise Invalid.from_messages(exc.messages) from None
 
 
 class FormRoutes:

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from eventlet import wsgi
+from marshmallow import Schema
 from nameko import config
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
@@ -30,7 +31,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.auth import Authenticator
 from gateway.ratelimit import RateLimiter, client_address
-from motcua.errors import Forbidden, Problem, RateLimited, TooLarge
+from motcua.errors import BadRequest, Forbidden, Problem, RateLimited, TooLarge, validated
 
 log = logging.getLogger("motcua.gateway")
 access_log = logging.getLogger("motcua.access")
@@ -92,6 +93,26 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
 
 def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return json_response(problem, problem["status"], headers, "application/problem+json")
+
+
+def read_json(request: Request) -> Any:
+    """The body as JSON; 400 if it is not (never ``request.get_json()``: NAMEKO.md trap 7)."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise BadRequest("The request needs a JSON body.")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"The body is not valid UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest("The body is nested too deeply.") from None
+    except ValueError:  # an integer past sys.get_int_max_str_digits() (4,300 digits)
+        raise BadRequest("The body has a number too long to read.") from None
+
+
+def query(schema: Schema, request: Request) -> dict[str, Any]:
+    """The query string loaded by ``schema``, or a 422 naming each wrong parameter."""
+    return validated(schema, request.args.to_dict())
 
 
 def logged_query(request: Request) -> str:

@@ -22,8 +22,10 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from jinja2 import Environment, StrictUndefined
-from marshmallow import EXCLUDE, Schema
+from marshmallow import EXCLUDE
 
+from gateway import notifications, payments, postal
+from gateway.apidoc import DOSSIER_CODE, PROCEDURE_CODE, READ_ROLES, WHO_SEES_A_DOSSIER, Route
 from gateway.http import REQUEST_ID_HEADER, VALID_REQUEST_ID, max_body_bytes
 from gateway.schemas import (
     AgencySchema,
@@ -33,10 +35,6 @@ from gateway.schemas import (
     DossierViewSchema,
     HealthSchema,
     IntakeDossierSchema,
-    NotificationSchema,
-    PaymentSchema,
-    PostalJobPageSchema,
-    PostalJobSchema,
     ProblemSchema,
     ProcedurePageSchema,
     ProcedureSchema,
@@ -48,7 +46,6 @@ from motcua.contracts.dossiers import (
     ActionSchema,
     AppointmentQuerySchema,
     CalendarOverrideSchema,
-    CashPaymentSchema,
     DossierQuerySchema,
     DossierReceiptSchema,
     DossierSubmissionSchema,
@@ -59,16 +56,12 @@ from motcua.contracts.dossiers import (
     WithdrawSchema,
 )
 from motcua.contracts.forms import MAX_REGISTER_DAYS, FormQuerySchema, RegisterQuerySchema
-from motcua.contracts.payments import CallbackSchema
-from motcua.contracts.postal import PostalJobQuerySchema, PostalUpdateSchema
 
 OPENAPI_VERSION = "3.0.3"
 TITLE = "motcua — một cửa điện tử"
 PROBLEM_TYPE = "application/problem+json"
 SECURITY_SCHEME = "bearerAuth"
 
-# A response body: a marshmallow schema (class or instance) or a plain OpenAPI schema.
-Body = type[Schema] | Schema | dict[str, Any]
 
 ERRORS: dict[int, str] = {
     400: "Malformed request: the body is not UTF-8 JSON.",
@@ -99,39 +92,6 @@ TAGS = [
 ]
 
 
-@dataclass(frozen=True)
-class Route:
-    """One documented operation: a werkzeug rule and method, as ``@api`` declares it."""
-
-    method: str
-    rule: str
-    operation_id: str
-    summary: str
-    description: str
-    tag: str
-    response: Body
-    response_description: str
-    roles: tuple[str, ...] = ()  # empty: no token needed
-    path_params: Mapping[str, str] = field(default_factory=dict)  # name → description
-    query: type[Schema] | None = None  # the contract's schema of the query string
-    query_notes: Mapping[str, str] = field(default_factory=dict)  # its fields → description
-    body: type[Schema] | None = None
-    body_example: Mapping[str, Any] | None = None
-    # Several named examples instead (name → (summary, body)), e.g. one per action.
-    body_examples: Mapping[str, tuple[str, Mapping[str, Any]]] = field(default_factory=dict)
-    body_required: bool = True
-    idempotency_key: bool = False  # accepts Idempotency-Key (every POST does anyway)
-    status: int = 200
-    content_type: str = "application/json"
-    response_headers: tuple[str, ...] = ()  # names of components/headers
-    errors: tuple[int, ...] = ()  # answered with a problem (ERRORS says what each means)
-    error_notes: Mapping[int, str] = field(default_factory=dict)  # this route's wording
-    also: Mapping[int, str] = field(default_factory=dict)  # other statuses, same body
-
-
-DOSSIER_CODE = {"code": "Mã hồ sơ, e.g. 000.00.15.H56-261123-0001."}
-PROCEDURE_CODE = {"code": "Mã thủ tục (national format), e.g. 2.000635."}
-READ_ROLES = ("citizen", "officer", "admin")
 AGENCY_CODE = {"agency": "Mã cơ quan (the receiving agency), e.g. 000.00.15.H56."}
 REGISTER_PERIOD = {
     "from": "The first day, YYYY-MM-DD, e.g. 2026-11-01 (local days, Asia/Ho_Chi_Minh).",
@@ -150,10 +110,6 @@ REGISTER_ERROR_NOTES = {
 }
 FORM_NUMBER = {"number": "Which one, from 1 in the order issued, e.g. 1; absent: the "
                           "latest."}
-WHO_SEES_A_DOSSIER = ("A citizen sees only its own dossiers; an officer those of its agency "
-                      "and the agencies under it, and those whose route (liên thông) passes "
-                      "through them; an admin every dossier. A dossier the caller may not "
-                      "see is a 404, as if it did not exist.")
 
 SAMPLE_SUBMISSION = {
     "procedure": "2.000635", "agency": "000.00.15.H56", "channel": "online",
@@ -262,7 +218,7 @@ processing opening the case, any action is a 409 with Retry-After: 1. Officers a
 dossiers of their agency and the agencies under it, and on those whose route passes \
 through them; others are a 404. A dossier held at another agency's step is a 403."""
 
-ROUTES: tuple[Route, ...] = (
+CORE_ROUTES: tuple[Route, ...] = (
     Route(
         "GET", "/healthz", "health", "Health of every service",
         "Asks every service for its health within a short deadline "
@@ -594,90 +550,11 @@ ROUTES: tuple[Route, ...] = (
         error_notes={404: "No dossier with this code and phone number (the answer does "
                           "not say which is wrong).",
                      422: "`phone` missing or not a Vietnamese mobile number."}),
-    Route(
-        "GET", "/api/v1/dossiers/<string:code>/payment", "getDossierPayment",
-        "The fee payment of a dossier (lệ phí)",
-        "The latest payment requested of the dossier: a fee due at submission, a payment "
-        "an officer requested during processing, or a fee due with the result. While it is "
-        "pending, `qr` carries its VietQR payload (amount, the collecting agency's account "
-        "and a memo unique to this payment) and the address of its image. "
-        f"{WHO_SEES_A_DOSSIER}",
-        "payments", PaymentSchema, "The payment.", roles=READ_ROLES,
-        path_params=DOSSIER_CODE, errors=(401, 403, 404, 429, 503),
-        error_notes={404: "Unknown or invisible dossier, or no payment for it (no fee "
-                          "is due at intake)."}),
-    Route(
-        "POST", "/api/v1/dossiers/<string:code>/payment/cash", "payDossierInCash",
-        "Take the payment in cash at the counter (thu tiền mặt)",
-        "An officer of the receiving desk records the dossier's waiting payment as paid in "
-        "cash, against a receipt (biên lai). The amount must be the one asked.",
-        "payments", PaymentSchema, "Paid: the payment.", roles=("officer",),
-        path_params=DOSSIER_CODE, body=CashPaymentSchema,
-        body_example={"amount": 8000, "receipt_number": "BL-2026-000123"},
-        errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
-        error_notes={404: "Unknown or invisible dossier, or no payment waiting.",
-                     422: "Invalid fields, or not the amount asked (nothing is paid)."}),
-    Route(
-        "GET", "/api/v1/postal/jobs", "listPostalJobs", "A postal operator's jobs",
-        "The operator's own jobs (its token's `operator` claim): pickups of paper dossiers "
-        "and deliveries of results, oldest change first; `since` returns only the jobs "
-        "changed after that time, so a puller keeps the last `updated_at` it saw.",
-        "postal", PostalJobPageSchema, "A page of jobs.", roles=("postal",),
-        query=PostalJobQuerySchema, query_notes={
-            "status": "Only jobs in this status, e.g. created (new work).",
-            "since": "Only jobs changed after this time (ISO 8601 with its offset).",
-            "page": "The page, from 1.", "per_page": "Jobs per page (at most 200)."},
-        errors=(401, 403, 422, 429, 503),
-        error_notes={403: "Not a postal token, or one without its operator claim."}),
-    Route(
-        "POST", "/api/v1/postal/jobs/<string:job_id>/events", "reportPostalJob",
-        "An operator's update on a job",
-        "What happened to the parcel: accepted, picked_up, in_transit, delivered (with "
-        "`recipient_name`, kept as the proof of delivery), failed (tried again up to "
-        "postal.MAX_ATTEMPTS times) or returned. A repeated update, or one older than what "
-        "the job already knows, is answered 200 with the job as it is; another operator's "
-        "job is a 404. A delivered result counts the dossier returned (national 10).",
-        "postal", PostalJobSchema, "The job after the update.", roles=("postal",),
-        path_params={"job_id": "The job's id."}, body=PostalUpdateSchema,
-        body_example={"status": "delivered", "at": "2026-12-03T10:20:00+07:00",
-                      "waybill": "EB123456789VN", "recipient_name": "Hoàng Văn Lai"},
-        errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
-        error_notes={404: "No such job for this operator.",
-                     409: "Not a next status of the job; `allowed_statuses` lists them."}),
-    Route(
-        "GET", "/api/v1/payments/<string:payment_id>/qr.png", "getPaymentQr",
-        "The VietQR image of a payment",
-        "The QR code of a pending payment's payload, for a phone's camera. No token: the "
-        "payment's id is an unguessable uuid, so a banking app or the portal's <img> loads "
-        "it as is.", "payments", {"type": "string", "format": "binary"}, "The PNG.",
-        path_params={"payment_id": "The payment's id (GET .../payment answers it)."},
-        content_type="image/png", errors=(404, 429, 503),
-        error_notes={404: "No such payment, or it is no longer waiting to be paid."}),
-    Route(
-        "POST", "/api/v1/payments/callback", "paymentCallback",
-        "The payment provider's callback",
-        "The provider reports a transfer. `X-Signature`: the hex HMAC-SHA256 of the raw "
-        "body with the provider secret (MOTCUA_PAYMENT_SECRET). A bad signature is a 401; "
-        "an amount that is not the one asked is a 422 and nothing is paid; a repeat of a "
-        "processed callback, a late or a reordered one, answers 200 and changes nothing "
-        "(a payment never moves backwards). A success makes the payment paid and the "
-        "dossier goes on (payment.paid).",
-        "payments", PaymentSchema, "The payment, after the callback.",
-        body=CallbackSchema,
-        body_example={"payment_id": "5f0b8c3e-1d2a-4a7e-9f3b-2c6d8e1a4b5c",
-                      "transaction_id": "FT26335123456", "amount": 8000,
-                      "status": "success", "paid_at": "2026-12-01T09:15:00+07:00"},
-        errors=(400, 401, 404, 409, 413, 422, 429, 503),
-        error_notes={401: "The X-Signature is missing or not the body's HMAC.",
-                     404: "No such payment.",
-                     409: "This transaction id already paid another payment."}),
-    Route(
-        "GET", "/api/v1/dossiers/<string:code>/notifications", "listDossierNotifications",
-        "Messages sent about a dossier (thông báo)",
-        f"SMS, e-mail and Zalo messages about the dossier, oldest first. {WHO_SEES_A_DOSSIER}",
-        "notifications", {"type": "array", "items": NotificationSchema}, "The messages.",
-        roles=READ_ROLES, path_params=DOSSIER_CODE, errors=(401, 403, 404, 429, 503)),
 )
+
+
+ROUTES: tuple[Route, ...] = CORE_ROUTES + payments.DOCUMENTED + postal.DOCUMENTED \
+    + notifications.DOCUMENTED
 
 
 def documented_routes() -> set[tuple[str, str]]:

@@ -7,13 +7,11 @@ each part of it (DESIGN.md rule 9).
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from marshmallow import Schema
 from nameko import config
 from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
@@ -22,9 +20,12 @@ from gateway import idempotency
 from gateway.auth import Actor, Auth
 from gateway.forms import FormRoutes
 from gateway.health import HealthProbe
-from gateway.http import api, json_response, public_url
+from gateway.http import api, json_response, public_url, query, read_json
 from gateway.models import metadata
+from gateway.notifications import NotificationRoutes
 from gateway.openapi import build_spec, docs_html
+from gateway.payments import PaymentRoutes
+from gateway.postal import PostalRoutes
 from gateway.rpc import ServiceCalls
 from motcua import identity
 from motcua.contracts.commands import Command
@@ -34,7 +35,6 @@ from motcua.contracts.dossiers import (
     AppointmentQuerySchema,
     CalendarDaySchema,
     CalendarOverrideSchema,
-    CashPaymentSchema,
     DossierQuerySchema,
     DossierSubmissionSchema,
     ProcedureQuerySchema,
@@ -42,32 +42,13 @@ from motcua.contracts.dossiers import (
     TrackQuerySchema,
     WithdrawSchema,
 )
-from motcua.contracts.postal import PostalJobQuerySchema, PostalUpdateSchema
 from motcua.dependencies import Database
-from motcua.errors import BadRequest, Conflict, Forbidden, NotFound, validated
+from motcua.errors import Conflict, Forbidden, NotFound, validated
 
 
-def read_json(request: Request) -> Any:
-    """The body as JSON; 400 if it is not (never ``request.get_json()``: NAMEKO.md trap 7)."""
-    raw = request.get_data(cache=True)
-    if not raw:
-        raise BadRequest("The request needs a JSON body.")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"The body is not valid UTF-8 JSON: {exc}") from None
-    except RecursionError:
-        raise BadRequest("The body is nested too deeply.") from None
-    except ValueError:  # an integer past sys.get_int_max_str_digits() (4,300 digits)
-        raise BadRequest("The body has a number too long to read.") from None
-
-
-def query(schema: Schema, request: Request) -> dict[str, Any]:
-    return validated(schema, request.args.to_dict())
-
-
-class GatewayService(FormRoutes):
-    """The routes; the printed forms' are in ``gateway.forms`` (``FormRoutes``)."""
+class GatewayService(FormRoutes, PaymentRoutes, PostalRoutes, NotificationRoutes):
+    """The routes; each area's own are in its module (``gateway.forms``, ``.payments``,
+    ``.postal``, ``.notifications``)."""
 
     name = "gateway"
 
@@ -386,80 +367,6 @@ class GatewayService(FormRoutes):
                 dossier.update({key: case[key] for key in (
                     "status", "national_status", "allowed_actions")})
         return dossier
-
-    @api("GET", "/api/v1/dossiers/<string:code>/payment")
-    def get_payment(self, request: Request, code: str) -> Response:
-        actor = self.auth.actor(request, "citizen", "officer", "admin")
-        self._visible_dossier(actor, code)
-        return json_response(self.services.call("payment", "payment_for_dossier", code,
-                                                public_url()))
-
-    @api("POST", "/api/v1/dossiers/<string:code>/payment/cash")
-    def pay_cash(self, request: Request, code: str) -> Response:
-        """Thu tiền mặt: an officer of the desk takes the fee at the counter (biên lai)."""
-        actor = self.auth.actor(request, "officer")
-
-        def send(command: Command) -> Response:
-            body = validated(CashPaymentSchema(), read_json(request))
-            self._changeable_dossier(actor, code)
-            return json_response(self.services.call(
-                "payment", "cash", code, body["amount"], body["receipt_number"], actor.sub,
-                command))
-
-        return self._once(request, actor, send)
-
-    # -- postal operators (bưu chính công ích) --------------------------------------------
-    @api("GET", "/api/v1/postal/jobs")
-    def postal_jobs(self, request: Request) -> Response:
-        """An operator pulls its own jobs (pickups, deliveries), oldest change first."""
-        operator = self._operator(request)
-        args = query(PostalJobQuerySchema(), request)
-        return json_response(self.services.call(
-            "postal", "list_jobs", operator, args["status"],
-            args["since"].isoformat() if args["since"] else None, args["page"],
-            args["per_page"]))
-
-    @api("POST", "/api/v1/postal/jobs/<string:job_id>/events")
-    def postal_event(self, request: Request, job_id: str) -> Response:
-        """An operator reports what happened to a parcel (never moving a job backwards)."""
-        actor = self.auth.actor(request, "postal")
-        operator = self._operator(request)
-
-        def send(command: Command) -> Response:
-            update = validated(PostalUpdateSchema(), read_json(request))
-            if update["at"]:
-                update["at"] = update["at"].isoformat()
-            return json_response(self.services.call("postal", "report", job_id, operator,
-                                                    update, command))
-
-        return self._once(request, actor, send)
-
-    def _operator(self, request: Request) -> str:
-        actor = self.auth.actor(request, "postal")
-        if not actor.operator:
-            raise Forbidden("A postal token needs its operator claim.")
-        return actor.operator
-
-    @api("GET", "/api/v1/payments/<string:payment_id>/qr.png")
-    def payment_qr(self, request: Request, payment_id: str) -> Response:
-        """The QR image of a pending payment. No token: its id is unguessable (a uuid), and
-        a banking app or an <img> on the portal loads it without one."""
-        png = self.services.call("payment", "qr_png", payment_id)
-        return Response(base64.b64decode(png), content_type="image/png")
-
-    @api("POST", "/api/v1/payments/callback")
-    def payment_callback(self, request: Request) -> Response:
-        """The payment provider (no token): the body's HMAC in X-Signature proves it."""
-        raw = request.get_data(cache=True)
-        return json_response(self.services.call(
-            "payment", "callback", base64.b64encode(raw).decode("ascii"),
-            request.headers.get("X-Signature")))
-
-    @api("GET", "/api/v1/dossiers/<string:code>/notifications")
-    def get_notifications(self, request: Request, code: str) -> Response:
-        actor = self.auth.actor(request, "citizen", "officer", "admin")
-        self._visible_dossier(actor, code)
-        return json_response(self.services.call("notify", "messages_for_dossier", code))
 
     def _visible_dossier(self, actor: Actor, code: str) -> dict[str, Any]:
         """The dossier if this actor may see it; 404 otherwise (saying more would leak)."""
