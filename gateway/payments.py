@@ -52,7 +52,7 @@ class PaymentRoutes:
             self._changeable_dossier(actor, code)
             return json_response(self.services.call(
                 "payment", "cash", code, body["amount"], body["receipt_number"], actor.sub,
-                command))
+                command, public_url()))
 
         return self._once(request, actor, send)
 
@@ -69,7 +69,7 @@ class PaymentRoutes:
         raw = request.get_data(cache=True)
         return json_response(self.services.call(
             "payment", "callback", base64.b64encode(raw).decode("ascii"),
-            request.headers.get("X-Signature")))
+            request.headers.get("X-Signature"), public_url()))
 
 
 DOCUMENTED: tuple[Route, ...] = (

@@ -107,6 +107,15 @@ class BeneficiarySchema(Open):
     name = described(fields.String, "The account's name.", required=True, allow_none=True)
 
 
+class RefundSchema(Open):
+    requested_at = timestamp("When the refund was asked for.", required=True,
+                             allow_none=True)
+    refunded_at = timestamp("When the provider sent the money back.", required=True,
+                            allow_none=True)
+    reference = described(fields.String, "The provider's refund id.", required=True,
+                          allow_none=True)
+
+
 class PaymentSchema(Open):
     """A payment of a dossier (lệ phí, phí), paid by bank transfer (VietQR) or in cash."""
 
@@ -130,6 +139,16 @@ class PaymentSchema(Open):
     qr = fields.Nested(QrSchema, required=True, allow_none=True, metadata={
         "description": "The VietQR code while the payment is pending (null otherwise, or "
                        "when no account is configured)."})
+    received_by = described(fields.String, "Cash: the officer who took it (token sub).",
+                            required=True, allow_none=True)
+    computation = fields.Dict(required=True, allow_none=True, metadata={
+        "description": "How the amount was computed (units, rate, total), when the fee "
+                       "is a rule; null for a flat fee or a requested payment."})
+    closing_reason = described(fields.String, "Why it was cancelled or refunded.",
+                               required=True, allow_none=True)
+    refund = fields.Nested(RefundSchema, required=True, allow_none=True, metadata={
+        "description": "Hoàn trả: set once a refund was asked of the provider."})
+
 
 
 class RecipientSchema(Open):

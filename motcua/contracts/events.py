@@ -234,6 +234,40 @@ class PaymentPaidData(Tolerant):
     method = fields.String(load_default=None, allow_none=True)  # vietqr | cash
 
 
+class PaymentRequestData(Tolerant):
+    """``payment.requested`` (from the payment service): a VietQR request is waiting."""
+
+    payment_id = fields.String(required=True)
+    dossier_code = fields.String(required=True)
+    number = fields.Integer(required=True)
+    purpose = fields.String(required=True)  # intake_fee | requested | result_fee
+    amount = fields.Integer(required=True, validate=validate.Range(min=1))
+    memo = fields.String(required=True)
+    expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class PaymentEndedData(Tolerant):
+    """``payment.failed`` and ``payment.expired``: the request was not paid (yet: late
+    money still pays it)."""
+
+    payment_id = fields.String(required=True)
+    dossier_code = fields.String(required=True)
+    amount = fields.Integer(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class PaymentRefundedData(Tolerant):
+    """``payment.refunded``: the provider returned a paid fee (the dossier was refused,
+    withdrawn or stopped)."""
+
+    payment_id = fields.String(required=True)
+    dossier_code = fields.String(required=True)
+    amount = fields.Integer(required=True)
+    refunded_at = fields.AwareDateTime(required=True)
+    reason = fields.String(load_default="")
+    reference = fields.String(load_default=None, allow_none=True)  # the provider's
+
+
 class HandedToPostData(Tolerant):
     """``dossier.handed_to_post``: the desk gave the result to the post (still 9): postal
     makes the delivery job."""
@@ -283,6 +317,10 @@ CONTRACTS: dict[str, Contract] = {
     "dossier.due_soon": Contract(1, DossierDueData),
     "calendar.override_set": Contract(1, CalendarOverrideData),
     "payment.paid": Contract(1, PaymentPaidData),
+    "payment.requested": Contract(1, PaymentRequestData),
+    "payment.failed": Contract(1, PaymentEndedData),
+    "payment.expired": Contract(1, PaymentEndedData),
+    "payment.refunded": Contract(1, PaymentRefundedData),
     "dossier.handed_to_post": Contract(1, HandedToPostData),
     "postal.delivered": Contract(1, PostalDeliveredData),
 }

@@ -1,10 +1,11 @@
-"""Payment's database: one row per payment requested of a dossier (VietQR or cash)."""
+"""Payment's database: one row per payment requested of a dossier (VietQR or cash), and
+the callbacks kept for an officer (money that did not match what was asked)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from motcua.db import BigId, UtcDateTime, add_kernel_tables
@@ -47,3 +48,34 @@ class Payment(Base):
     method: Mapped[str | None] = mapped_column(String(10), nullable=True)  # vietqr | cash
     # The provider's transaction id, or the cash receipt number (biên lai).
     transaction_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    officer: Mapped[str | None] = mapped_column(String(100), nullable=True)  # cash: who took it
+    # How the amount was computed (units, rate, total), as shown to the citizen.
+    computation: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # Why it was cancelled or refunded (the dossier refused, withdrawn or stopped).
+    closing_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # A refund asked of the provider (kept until it answers: the timer asks again).
+    refund_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True,
+                                                                 index=True)
+    refund_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    refund_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    refunded_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    refund_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class Discrepancy(Base):
+    """A signed callback whose money is not what was asked (over- or under-payment, or a
+    payment no longer wanted): kept for an officer to resolve, never silently accepted."""
+
+    __tablename__ = "payment_discrepancies"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    payment_id: Mapped[str] = mapped_column(String(36), index=True)
+    dossier_code: Mapped[str] = mapped_column(String(40), index=True)
+    # The provider's transaction: one row per transaction however often it is repeated.
+    transaction_id: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # overpaid | underpaid | not_wanted
+    expected: Mapped[int] = mapped_column(BigId)  # VND
+    received: Mapped[int] = mapped_column(BigId)  # VND
+    body: Mapped[str] = mapped_column(Text)  # the callback as received (signed)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 import segno
 from marshmallow import ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from motcua.contracts.commands import Command
 from motcua.contracts.events import Event
@@ -27,15 +27,16 @@ from motcua.contracts.payments import CallbackSchema
 from motcua.db import Db, UnitOfWork, local_iso, utcnow
 from motcua.errors import Conflict, Invalid, NotFound, Unauthorized
 from services.payment import domain, vietqr
-from services.payment.models import Payment
+from services.payment.models import Discrepancy, Payment
 
 DEFAULT_EXPIRY_HOURS = 72
 
 
 def request(uow: UnitOfWork, code: str, agency: str | None, amount: int, purpose: str,
             accounts: dict[str, Any], now: datetime, expiry: timedelta,
-            reason: str = "") -> Payment:
-    """A pending payment of ``amount`` to the collecting agency's account."""
+            reason: str = "", computation: dict[str, Any] | None = None) -> Payment:
+    """A pending payment of ``amount`` to the collecting agency's account
+    (``payment.requested``)."""
     number = (uow.session.scalar(select(func.max(Payment.number))
                                  .where(Payment.dossier_code == code)) or 0) + 1
     account = accounts.get(agency or "") or accounts.get("default") or {}
@@ -45,8 +46,11 @@ def request(uow: UnitOfWork, code: str, agency: str | None, amount: int, purpose
                       bank_bin=str(account.get("bin") or "") or None,
                       account=str(account.get("account") or "") or None,
                       account_name=account.get("name"), created_at=now,
-                      expires_at=now + expiry)
+                      expires_at=now + expiry, computation=computation)
     uow.session.add(payment)
+    uow.emit("payment.requested", {"payment_id": payment.id, "dossier_code": code,
+                                   "number": number, "purpose": purpose, "amount": amount,
+                                   "memo": payment.memo, "expires_at": payment.expires_at})
     return payment
 
 
@@ -58,7 +62,7 @@ def on_submitted(db: Db, event: Event, accounts: dict[str, Any], expiry: timedel
         fee = data["fee"]
         if fee["amount"] > 0 and fee["collect_at"] == "intake":
             request(uow, data["code"], data["agency"], fee["amount"], "intake_fee", accounts,
-                    utcnow(), expiry)
+                    utcnow(), expiry, computation=fee.get("computation"))
 
 
 def on_payment_requested(db: Db, event: Event, accounts: dict[str, Any],
@@ -80,17 +84,25 @@ def on_resolved(db: Db, event: Event, accounts: dict[str, Any], expiry: timedelt
 
 def view(payment: Payment, public_url: str = "") -> dict[str, Any]:
     """A payment as API.md shows it, with its VietQR code while it can be paid."""
+    base = public_url.rstrip("/")
     qr = None
     if payment.status == "pending" and payment.bank_bin and payment.account:
         qr = {"payload": payload(payment),
-              "png_url": f"{public_url.rstrip('/')}/api/v1/payments/{payment.id}/qr.png"}
+              "png_url": f"{base}/api/v1/payments/{payment.id}/qr.png"}
+    refund = None
+    if payment.refund_requested_at or payment.refunded_at:
+        refund = {"requested_at": local_iso(payment.refund_requested_at),
+                  "refunded_at": local_iso(payment.refunded_at),
+                  "reference": payment.refund_reference}
     return {"id": payment.id, "dossier_code": payment.dossier_code, "number": payment.number,
             "purpose": payment.purpose, "reason": payment.reason, "amount": payment.amount,
             "status": payment.status, "memo": payment.memo,
             "beneficiary": {"bank_bin": payment.bank_bin, "account": payment.account,
                             "name": payment.account_name},
             "expires_at": local_iso(payment.expires_at), "paid_at": local_iso(payment.paid_at),
-            "method": payment.method, "qr": qr}
+            "method": payment.method, "qr": qr,
+            "received_by": payment.officer, "computation": payment.computation,
+            "closing_reason": payment.closing_reason, "refund": refund}
 
 
 def payload(payment: Payment) -> str:
@@ -126,7 +138,7 @@ def signature_ok(raw: bytes, signature: str | None, secret: str) -> bool:
 
 
 def callback(db: Db, raw: bytes, signature: str | None, secret: str,
-             now: datetime | None = None) -> dict[str, Any]:
+             now: datetime | None = None, public_url: str = "") -> dict[str, Any]:
     """The provider says a transfer succeeded or failed. A bad signature is a 401; an
     amount that is not the one asked is a 422 and nothing is paid; a repeat, a late or
     a reordered callback answers the payment as it is and changes nothing."""
@@ -140,13 +152,46 @@ def callback(db: Db, raw: bytes, signature: str | None, secret: str,
         raise Invalid.from_messages(exc.messages) from None
     moment = data["paid_at"] or now or utcnow()
     event = "success" if data["status"] == "success" else "failure"
+    if event == "success":
+        _hold_if_mismatched(db, data, raw, now or utcnow())
     return _settle(db, data["payment_id"], data["amount"], event, moment, "vietqr",
-                   data["transaction_id"])
+                   data["transaction_id"], public_url=public_url)
+
+
+def _hold_if_mismatched(db: Db, data: dict[str, Any], raw: bytes, now: datetime) -> None:
+    """Money that is not the amount asked is kept for an officer (over- or under-paid)
+    and answered 422: nothing is paid. A repeat of it keeps one row."""
+    def change(uow: UnitOfWork) -> dict[str, Any] | None:
+        payment = uow.session.get(Payment, data["payment_id"])
+        if payment is None or data["amount"] == payment.amount:
+            return None
+        _keep(uow, payment, data["transaction_id"], data["amount"], raw, now,
+              "overpaid" if data["amount"] > payment.amount else "underpaid")
+        return {"expected": payment.amount}
+
+    held = db.execute("payment.hold", None, change)
+    if held:
+        raise Invalid.from_messages({"amount": [
+            f"{data['amount']} VND is not the {held['expected']} VND asked; nothing was "
+            "paid. The transfer is kept for an officer to resolve."]})
+
+
+def _keep(uow: UnitOfWork, payment: Payment, transaction_id: str, amount: int, raw: bytes,
+          now: datetime, kind: str) -> None:
+    """A discrepancy row, once per provider transaction."""
+    if uow.session.scalar(select(Discrepancy.id).where(
+            Discrepancy.transaction_id == transaction_id)) is None:
+        uow.session.add(Discrepancy(
+            payment_id=payment.id, dossier_code=payment.dossier_code,
+            transaction_id=transaction_id, kind=kind, expected=payment.amount,
+            received=amount, body=raw.decode("utf-8", "replace"), received_at=now))
 
 
 def cash(db: Db, code: str, amount: int, receipt_number: str, officer: str,
-         now: datetime | None = None, command: Command | None = None) -> dict[str, Any]:
-    """An officer takes the fee in cash at the counter, against a receipt (biên lai)."""
+         now: datetime | None = None, command: Command | None = None,
+         public_url: str = "") -> dict[str, Any]:
+    """An officer takes the fee in cash at the counter, against a receipt (biên lai); the
+    officer (its token's sub) is kept with the payment."""
     with db.session() as session:
         payment = session.scalars(select(Payment).where(
             Payment.dossier_code == code, Payment.status.in_(("pending", "failed",
@@ -155,12 +200,12 @@ def cash(db: Db, code: str, amount: int, receipt_number: str, officer: str,
     if payment is None:
         raise NotFound(f"Dossier {code} has no payment waiting.")
     return _settle(db, payment.id, amount, "success", now or utcnow(), "cash",
-                   f"cash:{receipt_number}", command)
+                   f"cash:{receipt_number}", command, officer=officer, public_url=public_url)
 
 
 def _settle(db: Db, payment_id: str, amount: int, event: str, moment: datetime,
-            method: str, transaction_id: str,
-            command: Command | None = None) -> dict[str, Any]:
+            method: str, transaction_id: str, command: Command | None = None,
+            officer: str | None = None, public_url: str = "") -> dict[str, Any]:
     def change(uow: UnitOfWork) -> dict[str, Any]:
         payment = uow.session.get(Payment, payment_id, with_for_update=True)
         if payment is None:
@@ -169,29 +214,47 @@ def _settle(db: Db, payment_id: str, amount: int, event: str, moment: datetime,
             raise Invalid.from_messages({"amount": [
                 f"{amount} VND is not the {payment.amount} VND asked; nothing was paid."]})
         target = domain.next_status(payment.status, event)
-        if target is None:
-            return view(payment)  # repeated, late or reordered: as it is
+        if target is None:  # repeated, late or reordered: as it is
+            if (event == "success" and method != "cash"
+                    and transaction_id != payment.transaction_id):
+                # other money for a payment paid already, cancelled or refunded
+                _keep(uow, payment, transaction_id, amount,
+                      json.dumps({"transaction_id": transaction_id, "amount": amount,
+                                  "paid_at": moment.isoformat()}).encode(), utcnow(),
+                      "duplicate" if payment.status == "paid" else "not_wanted")
+            return view(payment, public_url)
+        if target == "failed":
+            uow.emit("payment.failed", {"payment_id": payment.id,
+                                        "dossier_code": payment.dossier_code,
+                                        "amount": payment.amount, "at": moment})
         if target == "paid":
             taken = uow.session.scalar(select(Payment.id).where(
                 Payment.transaction_id == transaction_id, Payment.id != payment.id))
             if taken:
                 raise Conflict(f"Transaction {transaction_id} already paid another payment.")
             payment.paid_at, payment.method = moment, method
-            payment.transaction_id = transaction_id
+            payment.transaction_id, payment.officer = transaction_id, officer
             uow.emit("payment.paid", {"payment_id": payment.id,
                                       "dossier_code": payment.dossier_code,
                                       "amount": payment.amount, "paid_at": moment,
                                       "method": method})
         payment.status = target
-        return view(payment)
+        return view(payment, public_url)
 
     return db.execute("payment.settle", command, change)
 
 
-def expire(db: Db, now: datetime | None = None) -> int:
-    """Pending payments past their expiry become expired (their QR code stops)."""
+def expire(db: Db, now: datetime | None = None, batch: int = 500) -> int:
+    """Pending payments past their expiry become expired (their QR code stops), each
+    with its ``payment.expired``; late money still pays them."""
     now = now or utcnow()
     with db.unit_of_work() as uow:
-        return uow.session.execute(update(Payment).where(
+        due = uow.session.scalars(select(Payment).where(
             Payment.status == "pending", Payment.expires_at < now)
-            .values(status="expired")).rowcount
+            .order_by(Payment.expires_at).limit(batch).with_for_update()).all()
+        for payment in due:
+            payment.status = "expired"
+            uow.emit("payment.expired", {"payment_id": payment.id,
+                                         "dossier_code": payment.dossier_code,
+                                         "amount": payment.amount, "at": now})
+        return len(due)

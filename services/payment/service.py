@@ -1,12 +1,15 @@
-"""The payment service: fees, VietQR requests, provider callbacks, cash at the counter.
+"""The payment service: fees, VietQR requests, provider callbacks, cash at the counter,
+refunds.
 
-Thin entrypoints over ``payments``; the rules are in ``domain`` (the state table, the
-memo) and ``vietqr`` (the QR payload).
+Thin entrypoints over ``payments`` (requests, callbacks, cash) and ``refunds`` (what a
+refused, withdrawn or stopped dossier undoes); the rules are in ``domain`` (the state
+table, the memo) and ``vietqr`` (the QR payload); the provider is behind ``provider``.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -17,9 +20,12 @@ from motcua.config import section, settings
 from motcua.contracts.commands import Command
 from motcua.contracts.events import Event
 from motcua.dependencies import Database, HealthCheck
+from motcua.errors import NotFound
 from motcua.messaging import consume_event
-from services.payment import payments
+from services.payment import payments, provider, refunds
 from services.payment.models import metadata
+
+log = logging.getLogger(__name__)
 
 
 class PaymentService(HealthCheck):
@@ -47,6 +53,37 @@ class PaymentService(HealthCheck):
     def on_dossier_resolved(self, event: Event) -> None:
         payments.on_resolved(self.db, event, self._accounts(), self._expiry())
 
+    def _provider(self) -> provider.Provider:
+        return provider.from_config(section(self.name), str(settings()["PAYMENT_SECRET"]))
+
+    @consume_event("dossier.refused")
+    def on_dossier_refused(self, event: Event) -> None:
+        refunds.on_dossier_ended(self.db, event, self._provider())
+
+    @consume_event("dossier.withdrawn")
+    def on_dossier_withdrawn(self, event: Event) -> None:
+        refunds.on_dossier_ended(self.db, event, self._provider())
+
+    @consume_event("dossier.status_changed")
+    def on_dossier_status_changed(self, event: Event) -> None:
+        """Only a stop (form 05) matters here: there is no event of its own."""
+        refunds.on_dossier_ended(self.db, event, self._provider())
+
+    @consume_event("postal.cod_collected")
+    def on_cod_collected(self, event: Event) -> None:
+        """The postman took the fee in cash (COD, bưu chính công ích): paid as at the
+        counter, against the waybill; nothing waiting (paid already) changes nothing."""
+        data = event.data
+        if data["fee_amount"] <= 0:
+            return
+        try:
+            payments.cash(self.db, data["dossier_code"], data["fee_amount"],
+                          f"cod:{data['waybill'] or data['job_id']}",
+                          f"postal:{data['operator']}", now=data["collected_at"],
+                          command={"id": f"event:{event.id}", "fingerprint": event.type})
+        except NotFound:
+            log.info("COD for %s: no payment waiting", data["dossier_code"])
+
     @rpc
     def payment_for_dossier(self, code: str, public_url: str = "") -> dict[str, Any]:
         return payments.payment_for_dossier(self.db, code, public_url)
@@ -57,16 +94,23 @@ class PaymentService(HealthCheck):
         return base64.b64encode(payments.qr_png(self.db, payment_id)).decode("ascii")
 
     @rpc
-    def callback(self, raw_base64: str, signature: str | None) -> dict[str, Any]:
+    def callback(self, raw_base64: str, signature: str | None,
+                 public_url: str = "") -> dict[str, Any]:
         """The provider's callback, its raw body (base64) checked against its signature."""
         return payments.callback(self.db, base64.b64decode(raw_base64), signature,
-                                 str(settings()["PAYMENT_SECRET"]))
+                                 str(settings()["PAYMENT_SECRET"]), public_url=public_url)
 
     @rpc
     def cash(self, code: str, amount: int, receipt_number: str, officer: str,
-             command: Command | None = None) -> dict[str, Any]:
-        return payments.cash(self.db, code, amount, receipt_number, officer, command=command)
+             command: Command | None = None, public_url: str = "") -> dict[str, Any]:
+        return payments.cash(self.db, code, amount, receipt_number, officer, command=command,
+                             public_url=public_url)
 
     @timer(interval=60)
     def expire_payments(self) -> int:
         return payments.expire(self.db)
+
+    @timer(interval=60)
+    def retry_refunds(self) -> int:
+        """Refunds the provider could not take yet are asked for again."""
+        return refunds.refund_requested(self.db, self._provider())

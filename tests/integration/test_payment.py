@@ -121,4 +121,6 @@ def test_the_desk_takes_the_fee_in_cash(system):
     assert wrong.status_code == 422
     assert taken.status_code == 200
     assert (taken.json()["status"], taken.json()["method"]) == ("paid", "cash")
+    assert taken.json()["received_by"] == "cb01"  # the officer's sub, kept
+    assert system.query("payment", "SELECT officer FROM payments") == [("cb01",)]
     assert by_citizen.status_code == 403

@@ -1,0 +1,203 @@
+"""Payment against the local provider simulator, over real HTTP both ways: callbacks that
+come late, twice at once, out of order or with a wrong amount; cancellations and refunds
+when a dossier is refused, withdrawn or stopped."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import requests
+from nameko.testing.utils import find_free_port
+
+from motcua.config import ROOT
+from motcua.db import Db, make_engine
+from services.payment import payments
+from services.payment.models import metadata
+from services.payment.service import PaymentService
+from tests.support import sample_dossier, wait_for
+
+pytestmark = pytest.mark.broker
+
+JUSTICE = "000.00.15.H56"
+DESK = {"role": "officer", "sub": "cb01", "agency": JUSTICE}
+
+
+@pytest.fixture
+def simulator(motcua_settings):
+    """The simulator as its own process, calling back this test's gateway; payment is
+    configured to ask it for refunds."""
+    port = find_free_port()
+    callback = f"http://{motcua_settings['WEB_SERVER_ADDRESS']}/api/v1/payments/callback"
+    env = dict(os.environ, MOTCUA_PAYMENT_SECRET=str(motcua_settings["MOTCUA"]["PAYMENT_SECRET"]))
+    process = subprocess.Popen([sys.executable, "-m", "services.payment.simulator", "--port",
+                                str(port), "--callback-url", callback], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+
+    def up():
+        try:
+            return requests.get(f"{url}/simulate/log", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    wait_for(up, message="the simulator to listen")
+    motcua_settings["payment"].update(PROVIDER_URL=url, PROVIDER_READ_TIMEOUT_SECONDS=5)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def paying(start_system, simulator):
+    system = start_system()
+    system.provider = simulator
+    return system
+
+
+def pay(system, payment, **order):
+    answer = requests.post(f"{system.provider}/simulate/pay", timeout=60,
+                           json={"payment_id": payment["id"], "amount": payment["amount"]}
+                           | order)
+    return answer.status_code, answer.json()
+
+
+def log(system):
+    return requests.get(f"{system.provider}/simulate/log", timeout=5).json()
+
+
+def payment_of(system, code, number=1, status=None):
+    def check():
+        answer = system.http.get(system.url(f"/api/v1/dossiers/{code}/payment"),
+                                 headers=system.headers("admin", "a"))
+        view = answer.json() if answer.status_code == 200 else None
+        if view and view["number"] == number and status in (None, view["status"]):
+            return view
+        return None
+
+    return wait_for(check, message=f"payment {number} of {code} {status or ''}")
+
+
+def submitted(system, **changes):
+    code = system.http.post(system.url("/api/v1/dossiers"), json=sample_dossier(**changes),
+                            headers=system.headers()).json()["code"]
+    return code, payment_of(system, code)
+
+
+def events(system, event_type):
+    return system.query("payment", "SELECT count(*) FROM outbox WHERE event_type = :t",
+                        t=event_type)[0][0]
+
+
+def test_a_callback_sent_twice_at_once_to_two_replicas_pays_once(paying, container_factory):
+    second = container_factory(PaymentService)  # another replica on the same queue and db
+    second.start()
+    code, payment = submitted(paying)
+
+    status, sent = pay(paying, payment, mode="twice")
+
+    answers = sent["callbacks"]
+    assert status == 200 and [a["http_status"] for a in answers] == [200, 200]
+    assert [a["response"]["status"] for a in answers] == ["paid", "paid"]
+    assert events(paying, "payment.paid") == 1
+    assert events(paying, "payment.requested") == 1
+
+
+def test_a_stale_failure_after_the_success_changes_nothing(paying):
+    code, payment = submitted(paying)
+
+    status, sent = pay(paying, payment, mode="out_of_order")
+
+    success, stale = sent["callbacks"]
+    assert (success["http_status"], success["response"]["status"]) == (200, "paid")
+    assert (stale["http_status"], stale["response"]["status"]) == (200, "paid")
+    assert events(paying, "payment.failed") == 0
+
+
+def test_a_wrong_amount_is_kept_for_an_officer_and_pays_nothing(paying):
+    code, payment = submitted(paying)
+
+    status, sent = pay(paying, payment, mode="wrong_amount", wrong_by=2000,
+                       transaction_id="SIMOVER1")
+    _, again = pay(paying, payment, mode="wrong_amount", wrong_by=2000,
+                   transaction_id="SIMOVER1")  # the provider repeats it
+    held = paying.query("payment", "SELECT kind, expected, received, transaction_id "
+                                   "FROM payment_discrepancies ORDER BY id")
+
+    (answer,) = sent["callbacks"]
+    assert answer["http_status"] == 422 and "kept for an officer" in answer["response"][
+        "errors"]["amount"][0]
+    assert again["callbacks"][0]["http_status"] == 422
+    assert [tuple(row) for row in held] == [("overpaid", 8000, 10000, "SIMOVER1")]
+    assert payment_of(paying, code)["status"] == "pending"
+
+
+def test_a_callback_after_the_expiry_still_pays(paying):
+    code, payment = submitted(paying)
+    paying.execute("payment", "UPDATE payments SET expires_at = '2020-01-01 00:00:00'")
+    engine = make_engine(paying.db_urls["payment"])
+    try:
+        assert payments.expire(Db(engine, metadata, "payment")) == 1
+    finally:
+        engine.dispose()
+    expired = payment_of(paying, code, status="expired")
+
+    status, _ = pay(paying, payment, mode="late", delay_seconds=0.2)
+
+    assert status == 202 and expired["qr"] is None
+    assert payment_of(paying, code, status="paid")["method"] == "vietqr"
+    assert events(paying, "payment.expired") == 1
+
+
+def test_a_refused_dossier_whose_fee_was_paid_is_refunded_through_the_provider(paying):
+    code, payment = submitted(paying)
+    assert pay(paying, payment)[1]["callbacks"][0]["http_status"] == 200
+    requests.post(f"{paying.provider}/simulate/faults", json={"refunds": [503, 429]},
+                  timeout=5)
+
+    refused = paying.http.post(paying.url(f"/api/v1/dossiers/{code}/actions"),
+                               json={"action": "refuse", "reason": "Sai thẩm quyền"},
+                               headers=paying.headers(**DESK))
+    refunded = payment_of(paying, code, status="refunded")
+
+    provider = log(paying)
+    assert refused.status_code == 200
+    assert provider["refund_requests"] == 3  # 503, 429, then done: bounded retries
+    (refund,) = provider["refunds"]
+    assert (refund["payment_id"], refund["amount"]) == (payment["id"], 8000)
+    assert refunded["refund"]["reference"] == refund["refund_id"]
+    assert refunded["closing_reason"].startswith("Hồ sơ không được tiếp nhận")
+    assert events(paying, "payment.refunded") == 1
+
+
+def test_a_withdrawn_dossier_cancels_its_pending_request(paying):
+    code, payment = submitted(paying)
+
+    withdrawn = paying.http.post(paying.url(f"/api/v1/dossiers/{code}/withdraw"),
+                                 json={"reason": "Nộp nhầm"}, headers=paying.headers())
+    cancelled = payment_of(paying, code, status="cancelled")
+    status, late = pay(paying, payment)  # the citizen's bank sends it anyway
+
+    assert withdrawn.status_code == 200 and cancelled["qr"] is None
+    assert late["callbacks"][0]["response"]["status"] == "cancelled"
+    assert paying.query("payment", "SELECT kind FROM payment_discrepancies") == [
+        ("not_wanted",)]
+    assert log(paying)["refunds"] == []
+
+
+def test_a_stopped_dossier_is_refunded(paying):
+    code, payment = submitted(paying, delivery={"method": "counter"}, pickup=None)
+    pay(paying, payment)
+    desk = paying.headers(**DESK)
+    actions = paying.url(f"/api/v1/dossiers/{code}/actions")
+    paying.http.post(actions, json={"action": "accept"}, headers=desk)
+    wait_for(lambda: paying.http.get(paying.url(f"/api/v1/dossiers/{code}"),
+                                     headers=desk).json()["steps"], message="the case")
+
+    stopped = paying.http.post(actions, json={"action": "stop", "reason": "Đề nghị dừng"},
+                               headers=desk)
+    refunded = payment_of(paying, code, status="refunded")
+
+    assert stopped.json()["status"] == "stopped"
+    assert refunded["closing_reason"] == "Dừng xử lý hồ sơ: Đề nghị dừng"
+    assert len(log(paying)["refunds"]) == 1
