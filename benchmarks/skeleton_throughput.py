@@ -226,7 +226,7 @@ def dossier(i: int) -> dict[str, Any]:
     documents = [{"code": component, "filename": f"giay-to-{k}.pdf",
                   "content_type": "application/pdf",
                   "content_base64": base64.b64encode(
-                      f"%PDF-1.4 benchmark dossier {i} document {k}".encode()).decode()}
+                      f"%PDF-1.4 benchmark dossier {i} document {k}\n%%EOF\n".encode()).decode()}
                  for k, component in enumerate(("TK01", "UQ01", "GT01"), start=1)]
     return {
         "procedure": "2.000635", "agency": "000.00.15.H56", "channel": "online",

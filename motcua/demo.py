@@ -47,7 +47,7 @@ def run_demo(base_url: str, cfg: dict[str, Any]) -> dict[str, Any]:
         "summary": "Xin cấp bản sao trích lục khai sinh",
         "documents": [{"code": "TK01", "filename": "to-khai.pdf",
                        "content_type": "application/pdf",
-                       "content_base64": base64.b64encode(b"%PDF-1.4 demo").decode()}],
+                       "content_base64": base64.b64encode(b"%PDF-1.4 demo\n%%EOF\n").decode()}],
         "delivery": {"method": "postal", "address": "Thôn Trần Phú, xã Minh Xuân"},
         "pickup": {"address": "Thôn Trần Phú, xã Minh Xuân"},
     }

@@ -23,7 +23,7 @@ SAMPLE_DOSSIER: dict[str, Any] = {
                   "address": "Thôn Trần Phú, xã Minh Xuân"},
     "summary": "Xin cấp bản sao trích lục khai sinh",
     "documents": [{"code": "TK01", "filename": "tờ-khai.pdf", "content_type": "application/pdf",
-                   "content_base64": base64.b64encode(b"%PDF-1.4 test").decode()}],
+                   "content_base64": base64.b64encode(b"%PDF-1.4 test\n%%EOF\n").decode()}],
     "delivery": {"method": "postal", "address": "Thôn Trần Phú, xã Minh Xuân"},
     "pickup": {"address": "Thôn Trần Phú, xã Minh Xuân"},
 }

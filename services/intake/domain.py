@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from datetime import date, datetime
 from io import BytesIO
 
@@ -64,12 +65,9 @@ MAX_EXPANDED_BYTES = 64 * 1024 * 1024
 MAX_ARCHIVE_ENTRIES = 2000
 
 
-def archive_problem(content_type: str, content: bytes) -> str | None:
-    """Why an OOXML document is not what it says (read whole, every part expanded up to
+def _archive_problem(folder: str, content: bytes) -> str | None:
+    """Why an OOXML archive is not a document (read whole, every part expanded up to
     MAX_EXPANDED_BYTES, sizes counted as read rather than as declared), or None."""
-    folder = OOXML_PARTS.get(content_type.split(";")[0].strip().lower())
-    if folder is None:
-        return None
     try:
         with zipfile.ZipFile(BytesIO(content)) as archive:
             entries = archive.infolist()
@@ -91,6 +89,62 @@ def archive_problem(content_type: str, content: bytes) -> str | None:
             NotImplementedError, RuntimeError):
         return "it is not a readable ZIP archive"
     return None
+
+
+# How each kind of file ends, read from its whole content, not only its first bytes: a
+# truncated upload or a file that merely starts like a PDF is refused at the desk.
+PDF_TRAILER_WINDOW = 1024  # ISO 32000-1 §7.5.5: %%EOF ends the file; readers look this far
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+JPEG_END = b"\xff\xd9"
+
+
+def _pdf_problem(content: bytes) -> str | None:
+    if b"%%EOF" not in content[-PDF_TRAILER_WINDOW:]:
+        return "it does not end with the %%EOF of a PDF (truncated?)"
+    return None
+
+
+def _png_problem(content: bytes) -> str | None:
+    """Walk the chunks: IHDR first, each CRC right, IEND last (PNG spec §5)."""
+    position, first = len(PNG_SIGNATURE), True
+    while position + 12 <= len(content):
+        length = int.from_bytes(content[position:position + 4], "big")
+        kind = content[position + 4:position + 8]
+        end = position + 12 + length
+        if end > len(content):
+            break
+        data = content[position + 8:end - 4]
+        if zlib.crc32(kind + data) != int.from_bytes(content[end - 4:end], "big"):
+            return f"its {kind.decode('latin-1')!r} chunk is damaged"
+        if first and kind != b"IHDR":
+            return "it does not start with the IHDR chunk of a PNG"
+        if kind == b"IEND":
+            return None
+        position, first = end, False
+    return "it ends before the IEND chunk of a PNG (truncated?)"
+
+
+def _jpeg_problem(content: bytes) -> str | None:
+    if not content.rstrip(b"\x00").endswith(JPEG_END):
+        return "it does not end with the end-of-image marker of a JPEG (truncated?)"
+    return None
+
+
+WHOLE_FILE_CHECKS = {
+    "application/pdf": _pdf_problem,
+    "image/png": _png_problem,
+    "image/jpeg": _jpeg_problem,
+}
+
+
+def content_problem(content_type: str, content: bytes) -> str | None:
+    """Why a document whose first bytes match its type is still not one, or None:
+    PDF, PNG and JPEG are checked to their end, DOCX and XLSX as whole archives."""
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type in OOXML_PARTS:
+        return _archive_problem(OOXML_PARTS[media_type], content)
+    check = WHOLE_FILE_CHECKS.get(media_type)
+    return check(content) if check else None
 
 
 def content_matches(content_type: str, content: bytes) -> bool:

@@ -394,7 +394,7 @@ def check_documents(documents: list[dict[str, Any]], procedure: Procedure | None
         elif not domain.content_matches(document["content_type"], content):
             problems.append(f"The content of {document['filename']} is not "
                             f"{document['content_type']}.")
-        elif why := domain.archive_problem(document["content_type"], content):
+        elif why := domain.content_problem(document["content_type"], content):
             problems.append(f"{document['filename']} is not a "
                             f"{document['content_type']} document: {why}.")
         if problems:

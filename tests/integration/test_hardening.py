@@ -245,7 +245,7 @@ def test_an_officers_amount_or_new_due_time_out_of_range_is_a_422(system):
 def test_form_06_of_a_multi_agency_dossier_before_its_first_hand_over(system):
     from tests.support import sample_dossier, wait_for
 
-    pdf = "JVBERi0xLjQgeA=="
+    pdf = "JVBERi0xLjQgeAolJUVPRgo="
     documents = [{"code": c, "filename": f"{c}.pdf", "content_type": "application/pdf",
                   "content_base64": pdf} for c in ("TK01", "CS01", "CT01")]
     xa = system.headers("officer", "cb-xa", agency=COMMUNE)
@@ -377,6 +377,23 @@ def test_a_docx_that_expands_past_the_limit_is_a_422_and_nothing_is_stored(syste
 
     messages = assert_problem(answer, 422)["errors"]["documents.0.content_base64"]
     assert any("expands to more than" in message for message in messages)
+    assert system.query("intake", "SELECT count(*) FROM dossiers")[0][0] == 0
+
+
+@pytest.mark.broker
+def test_a_pdf_that_only_starts_like_one_is_a_422_and_nothing_is_stored(system):
+    import base64
+
+    from tests.support import sample_dossier
+
+    body = sample_dossier()
+    body["documents"][0]["content_base64"] = base64.b64encode(b"%PDF-1.4 cut short").decode()
+
+    answer = system.http.post(system.url("/api/v1/dossiers"), json=body,
+                              headers=system.headers())
+
+    messages = assert_problem(answer, 422)["errors"]["documents.0.content_base64"]
+    assert any("%%EOF" in message for message in messages)
     assert system.query("intake", "SELECT count(*) FROM dossiers")[0][0] == 0
 
 

@@ -246,7 +246,7 @@ def test_an_action_of_processing_is_a_409_listing_what_is_allowed(system):
 def test_the_citizen_supplements_then_withdraws(system):
     code = submit(system).json()["code"]
     document = {"code": "UQ01", "filename": "ủy-quyền.pdf", "content_type": "application/pdf",
-                "content_base64": base64.b64encode(b"%PDF-1.4 uq").decode()}
+                "content_base64": base64.b64encode(b"%PDF-1.4 uq\n%%EOF\n").decode()}
     body = {"documents": [document], "note": "Bổ sung văn bản ủy quyền"}
 
     unasked = system.http.post(system.url(f"/api/v1/dossiers/{code}/supplements"), json=body,

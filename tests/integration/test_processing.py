@@ -226,7 +226,7 @@ def test_audit_verify_detects_an_edited_row(db, db_urls):
 # -- through the gateway, on the real broker ------------------------------------------------
 
 def birth_dossier():
-    pdf = base64.b64encode(b"%PDF-1.4 x").decode()
+    pdf = base64.b64encode(b"%PDF-1.4 x\n%%EOF\n").decode()
     documents = [{"code": c, "filename": f"{c}.pdf", "content_type": "application/pdf",
                   "content_base64": pdf} for c in ("TK01", "CS01", "CT01")]
     return sample_dossier(procedure=BIRTH, agency=COMMUNE, documents=documents,
@@ -265,7 +265,7 @@ def test_an_inter_agency_dossier_through_the_gateway(system):
     assert paused.json()["national_status"] == 5
     supplement = {"documents": [{"code": "CS01", "filename": "cs.pdf",
                                  "content_type": "application/pdf",
-                                 "content_base64": base64.b64encode(b"%PDF-1.4 cs").decode()}]}
+                                 "content_base64": base64.b64encode(b"%PDF-1.4 cs\n%%EOF\n").decode()}]}
     assert system.http.post(system.url(f"/api/v1/dossiers/{code}/supplements"),
                             json=supplement, headers=citizen).status_code == 201
     resumed = wait_for(lambda: view() if view()["national_status"] == 4 else None,

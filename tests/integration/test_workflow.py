@@ -13,7 +13,7 @@ from tests.support import sample_dossier, wait_for
 pytestmark = pytest.mark.broker
 
 JUSTICE = "000.00.15.H56"
-PDF = base64.b64encode(b"%PDF-1.4 bs").decode()
+PDF = base64.b64encode(b"%PDF-1.4 bs\n%%EOF\n").decode()
 
 
 class Desk:
@@ -173,7 +173,7 @@ def test_the_result_documents_are_kept_and_the_citizen_downloads_them(system):
         delivery={"method": "counter"}, pickup=None), headers=system.headers()).json()["code"]
     desk.act(JUSTICE, action="accept")
     desk.opened()
-    result = b"%PDF-1.4 trich luc khai sinh"
+    result = b"%PDF-1.4 trich luc khai sinh\n%%EOF\n"
     documents = [{"code": "KQ01", "filename": "trích-lục.pdf", "content_type": "application/pdf",
                   "content_base64": base64.b64encode(result).decode()}]
     not_a_pdf = [documents[0] | {"content_base64": base64.b64encode(b"MZ\x90").decode()}]

@@ -7,7 +7,7 @@ from marshmallow import ValidationError
 
 from motcua.contracts.dossiers import DocumentSchema, safe_filename
 
-PDF = base64.b64encode(b"%PDF-1.4 x").decode()
+PDF = base64.b64encode(b"%PDF-1.4 x\n%%EOF\n").decode()
 
 
 def load(**changes):

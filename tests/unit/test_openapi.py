@@ -514,7 +514,7 @@ def test_the_response_schemas_describe_what_the_services_answer(gateway):
     as_citizen(gateway)
     supplemented = answer(call(gateway, "supplement", code, body={"documents": [
         {"code": "UQ", "filename": "ủy-quyền.pdf", "content_type": "application/pdf",
-         "content_base64": "JVBERi0xLjQgdGVzdA=="}], "note": "Bổ sung"}), 201)
+         "content_base64": "JVBERi0xLjQgdGVzdAolJUVPRgo="}], "note": "Bổ sung"}), 201)
     check(IntakeDossierSchema(), supplemented)
     assert [d["supplement"] for d in supplemented["documents"]] == [False, True]
 

@@ -41,7 +41,7 @@ def test_intake_stores_the_dossier_its_document_and_its_event(intake, tmp_path):
     assert envelope["correlation_id"] == "corr-unit"
     assert envelope["data"]["code"] == receipt["code"]
     (document,) = receipt["documents"]
-    assert FileStore(tmp_path).get(document["sha256"]) == b"%PDF-1.4 test"
+    assert FileStore(tmp_path).get(document["sha256"]) == b"%PDF-1.4 test\n%%EOF\n"
 
 
 def test_intake_refuses_an_unknown_procedure_without_storing_anything(intake):
