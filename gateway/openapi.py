@@ -118,7 +118,8 @@ SAMPLE_SUBMISSION = {
                   "address": "Thôn Trần Phú, xã Minh Xuân"},
     "summary": "Xin cấp bản sao trích lục khai sinh",
     "documents": [{"code": "TK01", "filename": "tờ-khai.pdf",
-                   "content_type": "application/pdf", "content_base64": "JVBERi0xLjQgdGVzdAolJUVPRgo="}],
+                   "content_type": "application/pdf",
+                   "content_base64": "JVBERi0xLjQgdGVzdAolJUVPRgo="}],
     "delivery": {"method": "postal", "address": "Thôn Trần Phú, xã Minh Xuân"},
     "pickup": {"address": "Thôn Trần Phú, xã Minh Xuân"},
 }
@@ -155,7 +156,8 @@ SAMPLE_ACTIONS: dict[str, tuple[str, dict[str, Any]]] = {
         "resolve with the result documents themselves (kept by intake, downloadable)",
         {"action": "resolve", "documents": [
             {"code": "KQ01", "filename": "trich-luc-khai-sinh.pdf",
-             "content_type": "application/pdf", "content_base64": "JVBERi0xLjQKJSBrcQolJUVPRgo="}]}),
+             "content_type": "application/pdf",
+             "content_base64": "JVBERi0xLjQKJSBrcQolJUVPRgo="}]}),
     "return": ("return: trả kết quả", {"action": "return"}),
     "extend": ("extend: xin lỗi và hẹn lại, form 04",
                {"action": "extend", "reason": "Chờ xác minh thông tin cư trú",
@@ -165,7 +167,8 @@ SAMPLE_ACTIONS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 SAMPLE_SUPPLEMENT = {
     "documents": [{"code": "UQ", "filename": "ủy-quyền.pdf",
-                   "content_type": "application/pdf", "content_base64": "JVBERi0xLjQgdGVzdAolJUVPRgo="}],
+                   "content_type": "application/pdf",
+                   "content_base64": "JVBERi0xLjQgdGVzdAolJUVPRgo="}],
     "note": "Bổ sung văn bản ủy quyền",
 }
 SAMPLE_WITHDRAW = {"reason": "Đã nộp nhầm thủ tục."}

@@ -150,7 +150,7 @@ class Sla:
                 return cls(kind, cutoff=time.fromisoformat(value))
             except ValueError:
                 raise ValueError(f"same_day_cutoff needs a time HH:MM, not {value!r}") from None
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):  # not "٣" nor "²"
             raise ValueError(f"the SLA amount must be a whole number >= 0, not {value!r}")
         return cls(kind, int(value))
 

@@ -72,7 +72,7 @@ def parse_replicas(values: list[str]) -> dict[str, int]:
     replicas = dict.fromkeys(SERVICE_CLASSES, 1) | {"gateway": 1}
     for value in values:
         name, _, count = value.partition("=")
-        if name not in replicas or not count.isdigit() or int(count) < 1:
+        if name not in replicas or not (count.isascii() and count.isdigit()) or int(count) < 1:
             raise CliError(f"--replicas takes NAME=N with NAME one of {', '.join(replicas)}")
         if name == "gateway" and int(count) > 1:
             raise CliError("gateway replicas need their own ports: run more with "

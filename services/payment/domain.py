@@ -57,7 +57,8 @@ def read_memo(memo: str) -> tuple[str, int] | None:
     may fold case and spaces; what is not ours is None)."""
     parts = memo.upper().split()
     if (len(parts) != 3 or not parts[0].startswith("MC") or len(parts[0]) != 12
-            or len(parts[1]) != 10 or not parts[1].isdigit() or len(parts[2]) != 1
+            or len(parts[1]) != 10 or not (parts[1].isascii() and parts[1].isdigit())
+            or len(parts[2]) != 1
             or parts[2] not in DIGITS36[1:]):
         return None
     agency, day, sequence = parts[0][2:], parts[1][:6], parts[1][6:]

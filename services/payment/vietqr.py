@@ -87,7 +87,8 @@ def _fields(data: str) -> dict[str, str]:
     at = 0
     while at < len(data):
         tag, size = data[at:at + 2], data[at + 2:at + 4]
-        if len(tag) < 2 or not size.isdigit() or not tag.isdigit():
+        if len(tag) < 2 or not (tag + size).isascii() or not size.isdigit() \
+                or not tag.isdigit():
             raise InvalidPayload(f"a field header at position {at} is not ID+length")
         value = data[at + 4:at + 4 + int(size)]
         if len(value) != int(size):

@@ -138,7 +138,7 @@ class _Slip:
         step = text(h.get("step"))
         if not step:
             step = f"Bước {number}"
-        elif step.isdigit():
+        elif step.isascii() and step.isdigit():
             step = f"Bước {step}"
         agencies = (f"{step}\n1. Giao: {text(h.get('gave_agency')) or '—'}\n"
                     f"2. Nhận: {text(h.get('received_agency')) or '—'}")

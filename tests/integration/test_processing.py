@@ -265,7 +265,8 @@ def test_an_inter_agency_dossier_through_the_gateway(system):
     assert paused.json()["national_status"] == 5
     supplement = {"documents": [{"code": "CS01", "filename": "cs.pdf",
                                  "content_type": "application/pdf",
-                                 "content_base64": base64.b64encode(b"%PDF-1.4 cs\n%%EOF\n").decode()}]}
+                                 "content_base64": base64.b64encode(
+                                     b"%PDF-1.4 cs\n%%EOF\n").decode()}]}
     assert system.http.post(system.url(f"/api/v1/dossiers/{code}/supplements"),
                             json=supplement, headers=citizen).status_code == 201
     resumed = wait_for(lambda: view() if view()["national_status"] == 4 else None,

@@ -344,7 +344,8 @@ def test_sla_validation_and_parse():
     assert Sla.parse("same_day_cutoff 15:00") == Sla("same_day_cutoff", cutoff=time(15))
     assert str(Sla.parse("same_day_cutoff 15:00")) == "same_day_cutoff 15:00"
     assert str(Sla("calendar_days", 15)) == "calendar_days 15"
-    for bad in ("working_days", "working_days -3", "same_day_cutoff 3pm", "fortnight 2"):
+    for bad in ("working_days", "working_days -3", "same_day_cutoff 3pm", "fortnight 2",
+                "working_days ٣", "working_days ²"):  # only ASCII digits
         with pytest.raises(ValueError):
             Sla.parse(bad)
 

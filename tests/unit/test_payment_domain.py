@@ -52,7 +52,8 @@ def test_two_agencies_never_share_a_memo():
 
 
 @pytest.mark.parametrize("memo", ["", "CHUYEN TIEN", "MC H56 261123 0001 0015",
-                                  "MC0000015H56 2611230001 0"])
+                                  "MC0000015H56 2611230001 0",
+                                  "MC0000015H56 ٢٦١١٢٣٠٠٠١ 1"])  # Arabic-Indic digits
 def test_a_memo_that_is_not_ours_finds_nothing(memo):
     assert read_memo(memo) is None
 
