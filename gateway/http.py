@@ -31,7 +31,15 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.auth import Authenticator
 from gateway.ratelimit import RateLimiter, client_address
-from motcua.errors import BadRequest, Forbidden, Problem, RateLimited, TooLarge, validated
+from motcua.errors import (
+    BadRequest,
+    Forbidden,
+    Problem,
+    RateLimited,
+    TooLarge,
+    log_expected_problems_in_one_line,
+    validated,
+)
 
 log = logging.getLogger("motcua.gateway")
 access_log = logging.getLogger("motcua.access")
@@ -261,29 +269,6 @@ class ProblemWebServer(WebServer):
         return {"correlation_id": request.environ[REQUEST_ID_ENVIRON]}
 
 
-class ExpectedProblemLog(logging.Filter):
-    """One line, with the request id, for a 4xx a gateway worker answered.
-
-    nameko logs every exception a worker raises with its traceback, even an expected one;
-    for a 404, a 409 or a 422 that is noise that hides the real errors. A 5xx keeps it.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        worker_ctx = record.args[0] if isinstance(record.args, tuple) and record.args else None
-        if not (isinstance(exc, Problem) and exc.status < 500
-                and isinstance(getattr(worker_ctx, "entrypoint", None), ApiHandler)):
-            return True
-        request = worker_ctx.args[0] if worker_ctx.args else None
-        record.msg = "%s %s %s: %s %s (request_id %s)"
-        record.args = (worker_ctx.call_id, getattr(request, "method", "?"),
-                       getattr(request, "path", "?"), exc.status, exc.detail,
-                       worker_ctx.context_data.get("correlation_id"))
-        record.exc_info, record.exc_text = None, None
-        record.levelno, record.levelname = logging.INFO, "INFO"
-        return True
-
-
 class ApiHandler(HttpRequestHandler):
     """``@api(method, url)``: like nameko's ``@http``, but every error is a problem."""
 
@@ -291,9 +276,14 @@ class ApiHandler(HttpRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        workers_log = logging.getLogger("nameko.containers")
-        if not any(isinstance(f, ExpectedProblemLog) for f in workers_log.filters):
-            workers_log.addFilter(ExpectedProblemLog())
+        log_expected_problems_in_one_line()
+
+    @staticmethod
+    def describe_call(worker_ctx: Any) -> str:
+        """Where a call came from, for its one log line: the route it asked."""
+        request = worker_ctx.args[0] if worker_ctx.args else None
+        return (f"{worker_ctx.call_id} {getattr(request, 'method', '?')} "
+                f"{getattr(request, 'path', '?')}")
 
     def handle_request(self, request: Request) -> Response:
         request.max_content_length = max_body_bytes()

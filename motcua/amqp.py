@@ -34,7 +34,7 @@ from kombu.exceptions import OperationalError
 from nameko.amqp.consume import Consumer
 from nameko.rpc import Rpc, RpcConsumer
 
-from motcua.errors import Unavailable
+from motcua.errors import Unavailable, log_expected_problems_in_one_line
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,10 @@ class ResilientRpc(Rpc):
     """``@rpc`` that survives the broker, and answers a database outage as a 503."""
 
     rpc_consumer = ResilientRpcConsumer()
+
+    def setup(self) -> None:
+        super().setup()
+        log_expected_problems_in_one_line()
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any,
                       exc_info: Any) -> Any:

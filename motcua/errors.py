@@ -6,6 +6,7 @@ gateway receive the same class, so it never parses error strings.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -120,3 +121,37 @@ def validated(schema: Schema, data: Any) -> dict[str, Any]:
         return schema.load(data)
     except ValidationError as exc:
         raise Invalid.from_messages(exc.messages) from None
+
+
+class ExpectedProblemLog(logging.Filter):
+    """One line, with the request id, for a 4xx a worker answered (a 404, a 409, a 422).
+
+    nameko logs every exception a worker raises with its traceback, even an expected one;
+    for a caller's mistake that is noise that hides the real errors. A 5xx keeps it. An
+    entrypoint may say where the call came from with ``describe_call(worker_ctx)`` (the
+    gateway's routes give the method and path).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        worker_ctx = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        entrypoint = getattr(worker_ctx, "entrypoint", None)
+        if not (isinstance(exc, Problem) and exc.status < 500 and entrypoint is not None):
+            return True
+        describe = getattr(entrypoint, "describe_call", None)
+        where = describe(worker_ctx) if describe else (
+            f"{worker_ctx.call_id} {entrypoint.container.service_name}."
+            f"{entrypoint.method_name}")
+        record.msg = "%s: %s %s (request_id %s)"
+        record.args = (where, exc.status, exc.detail,
+                       worker_ctx.context_data.get("correlation_id"))
+        record.exc_info, record.exc_text = None, None
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def log_expected_problems_in_one_line() -> None:
+    """Install ``ExpectedProblemLog`` on nameko's worker log, once per process."""
+    workers_log = logging.getLogger("nameko.containers")
+    if not any(isinstance(f, ExpectedProblemLog) for f in workers_log.filters):
+        workers_log.addFilter(ExpectedProblemLog())

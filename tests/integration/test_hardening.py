@@ -290,6 +290,8 @@ def test_no_log_line_keeps_a_tracked_phone_number_or_an_access_token(system, cap
 def test_an_expected_4xx_is_one_log_line_with_the_request_id(system, caplog):
     import logging
 
+    from motcua.errors import Problem
+
     with caplog.at_level(logging.INFO, logger="nameko.containers"):
         missing = system.http.get(system.url("/api/v1/dossiers/000.00.15.H56-261201-9999"),
                                   headers=system.headers() | {"X-Request-ID": "trace-404"})
@@ -304,6 +306,12 @@ def test_an_expected_4xx_is_one_log_line_with_the_request_id(system, caplog):
     lines = [r.getMessage() for r in gateway]
     assert "404" in lines[0] and "trace-404" in lines[0] and "\n" not in lines[0]
     assert "422" in lines[1] and "trace-422" in lines[1]
+    # the owner that answered the 404 logs one line too, with the same request id
+    (intake,) = [r for r in caplog.records if r.name == "nameko.containers"
+                 and "intake.get_dossier" in r.getMessage() and "404" in r.getMessage()]
+    assert intake.exc_info is None and "trace-404" in intake.getMessage()
+    assert not [r for r in caplog.records if r.exc_info and isinstance(r.exc_info[1], Problem)
+                and r.exc_info[1].status < 500]
 
 
 @pytest.mark.broker
