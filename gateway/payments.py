@@ -11,6 +11,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from gateway.apidoc import DOSSIER_CODE, READ_ROLES, WHO_SEES_A_DOSSIER, Route
+from gateway.forms import pdf_response
 from gateway.http import api, json_response, public_url, read_json
 from gateway.schemas import PaymentSchema
 from motcua.contracts.commands import Command
@@ -35,6 +36,9 @@ class PaymentRoutes:
     def _changeable_dossier(self, actor: Any, code: str) -> Any:
         raise NotImplementedError  # GatewayService's
 
+    def _form_details(self, dossier: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError  # FormRoutes'
+
     @api("GET", "/api/v1/dossiers/<string:code>/payment")
     def get_payment(self, request: Request, code: str) -> Response:
         actor = self.auth.actor(request, "citizen", "officer", "admin")
@@ -55,6 +59,15 @@ class PaymentRoutes:
                 command, public_url()))
 
         return self._once(request, actor, send)
+
+    @api("GET", "/api/v1/dossiers/<string:code>/payments/<int:number>/receipt.pdf")
+    def payment_receipt(self, request: Request, code: str, number: int) -> Response:
+        """Biên lai: the receipt of a paid payment, for whoever may see the dossier."""
+        actor = self.auth.actor(request, *READ_ROLES)
+        dossier = self._visible_dossier(actor, code)
+        pdf = self.services.call("payment", "receipt_pdf", code, number,
+                                 self._form_details(dossier))
+        return pdf_response(pdf, f"{code}-bien-lai-{number}.pdf")
 
     @api("GET", "/api/v1/payments/<string:payment_id>/qr.png")
     def payment_qr(self, request: Request, payment_id: str) -> Response:
@@ -96,6 +109,19 @@ DOCUMENTED: tuple[Route, ...] = (
         errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
         error_notes={404: "Unknown or invisible dossier, or no payment waiting.",
                      422: "Invalid fields, or not the amount asked (nothing is paid)."}),
+    Route(
+        "GET", "/api/v1/dossiers/<string:code>/payments/<int:number>/receipt.pdf",
+        "getPaymentReceipt", "The receipt of a paid payment (biên lai điện tử)",
+        "The electronic receipt (biên lai thu phí, lệ phí) of the dossier's payment "
+        "`number` (the payment's `number`; its `receipt_url` links here): the collecting "
+        "agency, the receipt's number (the officer's for cash, else the transfer memo), the "
+        "payer, the fee and its computation, the amount in figures and in words, how and "
+        f"when it was paid, and its refund if any. {WHO_SEES_A_DOSSIER}",
+        "payments", {"type": "string", "format": "binary"}, "The PDF.", roles=READ_ROLES,
+        path_params={**DOSSIER_CODE, "number": "The payment's number (1, 2, ...)."},
+        content_type="application/pdf", response_headers=("Content-Disposition",),
+        errors=(401, 403, 404, 429, 503),
+        error_notes={404: "Unknown or invisible dossier, or that payment is not paid."}),
     Route(
         "GET", "/api/v1/payments/<string:payment_id>/qr.png", "getPaymentQr",
         "The VietQR image of a payment",

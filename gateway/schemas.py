@@ -148,6 +148,8 @@ class PaymentSchema(Open):
                                required=True, allow_none=True)
     refund = fields.Nested(RefundSchema, required=True, allow_none=True, metadata={
         "description": "Hoàn trả: set once a refund was asked of the provider."})
+    receipt_url = described(fields.String, "Biên lai điện tử: the receipt PDF, once paid "
+                            "(under MOTCUA_PUBLIC_URL).", required=True, allow_none=True)
 
 
 

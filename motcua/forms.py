@@ -48,6 +48,7 @@ __all__ = [
     "form_label",
     "format_date",
     "format_time",
+    "format_vnd",
     "line",
     "national_heading",
     "new_document",
@@ -120,6 +121,14 @@ def format_time(moment: datetime) -> str:
     """``"09 giờ 00 phút, ngày 23 tháng 11 năm 2026"`` in Asia/Ho_Chi_Minh."""
     local = _local(moment)
     return f"{local.hour:02d} giờ {local.minute:02d} phút, {format_date(local)}"
+
+
+def format_vnd(amount: int) -> str:
+    """``8000`` -> ``"8.000 đồng"`` (dots between thousands, as written in Vietnam)."""
+    amount = int(amount or 0)
+    if amount < 0:
+        raise ValueError("fee_amount must not be negative")
+    return f"{amount:,}".replace(",", ".") + " đồng"
 
 
 def place_name(province_name: str) -> str:

@@ -33,6 +33,7 @@ from motcua.forms import (
     LINE_MM,
     document_heading,
     format_time,
+    format_vnd,
     line,
     new_document,
     parse_time,
@@ -83,17 +84,6 @@ def render_receipt(receipt: dict[str, Any]) -> bytes:
     _tracking(pdf, r)
     _signatures(pdf, r)
     return bytes(pdf.output())
-
-
-# -- formatting ------------------------------------------------------------------------
-
-
-def format_vnd(amount: int) -> str:
-    """``8000`` -> ``"8.000 đồng"`` (dots between thousands, as written in Vietnam)."""
-    amount = int(amount or 0)
-    if amount < 0:
-        raise ValueError("fee_amount must not be negative")
-    return f"{amount:,}".replace(",", ".") + " đồng"
 
 
 class _Receipt:

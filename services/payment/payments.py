@@ -26,7 +26,7 @@ from motcua.contracts.events import Event
 from motcua.contracts.payments import CallbackSchema
 from motcua.db import Db, UnitOfWork, local_iso, utcnow
 from motcua.errors import Conflict, Invalid, NotFound, Unauthorized
-from services.payment import domain, vietqr
+from services.payment import domain, fee_receipt, vietqr
 from services.payment.models import Discrepancy, Payment
 
 DEFAULT_EXPIRY_HOURS = 72
@@ -82,8 +82,14 @@ def on_resolved(db: Db, event: Event, accounts: dict[str, Any], expiry: timedelt
                     accounts, utcnow(), expiry)
 
 
+def receipt_path(payment: Payment) -> str:
+    """Where its receipt (biên lai) is served, under MOTCUA_PUBLIC_URL."""
+    return f"/api/v1/dossiers/{payment.dossier_code}/payments/{payment.number}/receipt.pdf"
+
+
 def view(payment: Payment, public_url: str = "") -> dict[str, Any]:
-    """A payment as API.md shows it, with its VietQR code while it can be paid."""
+    """A payment as API.md shows it, with its VietQR code while it can be paid and its
+    receipt once it was."""
     base = public_url.rstrip("/")
     qr = None
     if payment.status == "pending" and payment.bank_bin and payment.account:
@@ -102,7 +108,8 @@ def view(payment: Payment, public_url: str = "") -> dict[str, Any]:
             "expires_at": local_iso(payment.expires_at), "paid_at": local_iso(payment.paid_at),
             "method": payment.method, "qr": qr,
             "received_by": payment.officer, "computation": payment.computation,
-            "closing_reason": payment.closing_reason, "refund": refund}
+            "closing_reason": payment.closing_reason, "refund": refund,
+            "receipt_url": f"{base}{receipt_path(payment)}" if payment.paid_at else None}
 
 
 def payload(payment: Payment) -> str:
@@ -118,6 +125,31 @@ def payment_for_dossier(db: Db, code: str, public_url: str = "") -> dict[str, An
         if payment is None:
             raise NotFound(f"No payment for dossier {code}.")
         return view(payment, public_url)
+
+
+def receipt_pdf(db: Db, code: str, number: int, details: dict[str, Any]) -> bytes:
+    """The electronic receipt of the dossier's ``number``-th payment, once paid.
+    ``details`` is intake's part, as the gateway gathers it for forms: the agency's and
+    province's names, the procedure, the applicant (who paid)."""
+    with db.session() as session:
+        payment = session.scalars(select(Payment).where(
+            Payment.dossier_code == code, Payment.number == number)).first()
+    if payment is None or payment.paid_at is None:
+        raise NotFound(f"Payment {number} of dossier {code} has not been paid.")
+    applicant = details.get("applicant") or {}
+    cash = payment.method == "cash"
+    return fee_receipt.render_payment_receipt({
+        "agency_name": (details.get("agency_names") or {}).get(payment.agency or "", ""),
+        "province_name": details.get("province_name", ""), "code": code,
+        "procedure_name": details.get("procedure_name", ""),
+        "payer": applicant.get("name"), "payer_address": applicant.get("address"),
+        "receipt_number": (payment.transaction_id or "").removeprefix("cash:") if cash
+        else payment.memo.replace(" ", "-"),
+        "purpose": payment.purpose, "reason": payment.reason, "amount": payment.amount,
+        "method": payment.method, "transaction_id": payment.transaction_id,
+        "paid_at": payment.paid_at, "collected_by": payment.officer if cash else None,
+        "computation": payment.computation, "status": payment.status,
+        "refunded_at": payment.refunded_at})
 
 
 def qr_png(db: Db, payment_id: str) -> bytes:

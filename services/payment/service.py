@@ -89,6 +89,12 @@ class PaymentService(HealthCheck):
         return payments.payment_for_dossier(self.db, code, public_url)
 
     @rpc
+    def receipt_pdf(self, code: str, number: int, details: dict[str, Any]) -> str:
+        """The receipt (biên lai) of a paid payment, base64; ``details`` is intake's part."""
+        return base64.b64encode(payments.receipt_pdf(self.db, code, number,
+                                                     details)).decode("ascii")
+
+    @rpc
     def qr_png(self, payment_id: str) -> str:
         """The QR image, base64 (RPC carries JSON)."""
         return base64.b64encode(payments.qr_png(self.db, payment_id)).decode("ascii")

@@ -69,6 +69,8 @@ MATRIX = {
     ("POST", "/api/v1/dossiers/<string:code>/payment/cash"): {
         "anonymous": 401, "citizen-own": 403, "citizen-foreign": 403, "officer-own": 422,
         "officer-foreign": 404, "admin": 403, "postal": 403},
+    # payment 1 waits to be paid: no receipt yet, for anyone who may see the dossier
+    ("GET", "/api/v1/dossiers/<string:code>/payments/<int:number>/receipt.pdf"): NO_SUCH_FORM,
     # no token: an unguessable id (this one is unknown), and the provider's signature
     ("GET", "/api/v1/payments/<string:payment_id>/qr.png"): dict.fromkeys(CALLERS, 404),
     ("POST", "/api/v1/payments/callback"): dict.fromkeys(CALLERS, 401),

@@ -124,3 +124,26 @@ def test_the_desk_takes_the_fee_in_cash(system):
     assert taken.json()["received_by"] == "cb01"  # the officer's sub, kept
     assert system.query("payment", "SELECT officer FROM payments") == [("cb01",)]
     assert by_citizen.status_code == 403
+
+
+def test_a_paid_fee_has_its_receipt_linked_from_the_public_url(system):
+    code, payment = submitted(system)
+    desk = system.headers("officer", "cb01", agency=JUSTICE, name="Nguyễn Thị Hoa")
+    public = system.settings["MOTCUA"].get("PUBLIC_URL", "http://127.0.0.1:8000")
+    before = system.http.get(system.url(f"/api/v1/dossiers/{code}/payments/1/receipt.pdf"),
+                             headers=system.headers())
+
+    taken = system.http.post(system.url(f"/api/v1/dossiers/{code}/payment/cash"),
+                             json={"amount": 8000, "receipt_number": "BL-2026-7"},
+                             headers=desk | {"Host": "evil.example"}).json()
+    pdf = system.http.get(taken["receipt_url"].replace(public, system.base_url),
+                          headers=system.headers())
+    foreign = system.http.get(system.url(f"/api/v1/dossiers/{code}/payments/1/receipt.pdf"),
+                              headers=system.headers("citizen", "citizen-2"))
+
+    assert payment["receipt_url"] is None and before.status_code == 404
+    assert taken["receipt_url"] == f"{public}/api/v1/dossiers/{code}/payments/1/receipt.pdf"
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert "bien-lai-1.pdf" in pdf.headers["Content-Disposition"]
+    assert foreign.status_code == 404
