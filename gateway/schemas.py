@@ -166,22 +166,70 @@ class PostalJobSchema(Open):
     kind = fields.String(required=True, validate=validate.OneOf(JOB_KINDS))
     dossier_code = fields.String(required=True)
     recipient = fields.Nested(RecipientSchema, required=True)
-    cod_amount = described(fields.Integer, "Cash to collect on delivery, VND.", required=True)
+    cod_amount = described(fields.Integer, "Cash to collect (COD), VND: a pickup's fee due "
+                           "at submission, plus the postal charge when the citizen pays "
+                           "it.", required=True)
+    cod_fee = described(fields.Integer, "The part of cod_amount that is the dossier's fee.",
+                        required=True)
+    cod_collected_at = timestamp("When the postman took the cash.", required=True,
+                                 allow_none=True)
     status = described(fields.String, "created, accepted, picked_up, in_transit, failed, "
-                       "delivered or returned.", required=True)
-    waybill = described(fields.String, "The operator's tracking number, once known.",
-                        required=True, allow_none=True)
+                       "delivered, returned or cancelled.", required=True)
+    waybill = described(fields.String, "The tracking number (S10, e.g. EB123456785VN): "
+                        "from the operator's allotted range, or the operator's own once "
+                        "reported.", required=True, allow_none=True)
     operator = described(fields.String, "The postal operator the job is for.",
                          required=True)
+    agency = described(fields.String, "The agency that sent the dossier.", required=True,
+                       allow_none=True)
     attempts = described(fields.Integer, "Failed delivery attempts so far.", required=True)
     updated_at = timestamp("Its last change.", required=True, allow_none=True)
-    note = fields.String(required=True)
+    note = described(fields.String, "The last update's note, or a failure's reason.",
+                     required=True)
     proof = fields.Dict(required=True, allow_none=True, metadata={
-        "description": "Proof of delivery: the recipient's name and the time."})
+        "description": "Proof of delivery: recipient_name, delivered_at, and "
+                       "photo_base64 or signature_base64 (in a list, only their names "
+                       "under images)."})
+    back_to_agency_at = timestamp("When the job gave up (last attempt failed, or "
+                                  "returned): the result waits at the counter.",
+                                  required=True, allow_none=True)
 
 
 class PostalJobPageSchema(Open):
     items = fields.List(fields.Nested(PostalJobSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class WebhookRegisteredSchema(Open):
+    operator = fields.String(required=True)
+    url = fields.String(required=True)
+    registered_at = timestamp("When it was registered.", required=True)
+    signed = described(fields.Boolean, "Whether the operator has a secret configured.",
+                       required=True)
+
+
+class WebhookDeliverySchema(Open):
+    """One job event owed to an operator's webhook."""
+
+    id = described(fields.String, "The delivery's id (the body's id).", required=True)
+    operator = fields.String(required=True)
+    job_id = fields.String(required=True)
+    type = described(fields.String, "job.created, job.cancelled or job.updated.",
+                     required=True)
+    state = described(fields.String, "pending, delivered or dead.", required=True)
+    attempts = fields.Integer(required=True)
+    created_at = timestamp("When it was owed.", required=True)
+    next_at = timestamp("When it is tried next.", required=True, allow_none=True)
+    delivered_at = timestamp("When the operator answered 2xx.", required=True,
+                             allow_none=True)
+    dead_at = timestamp("When it gave up.", required=True, allow_none=True)
+    last_error = fields.String(required=True, allow_none=True)
+
+
+class WebhookDeliveryPageSchema(Open):
+    items = fields.List(fields.Nested(WebhookDeliverySchema), required=True)
     total = fields.Integer(required=True)
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)

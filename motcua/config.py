@@ -46,9 +46,13 @@ def check(data: dict[str, Any]) -> None:
     settings = data.get("MOTCUA", {})
     if settings.get("ENV") != "production":
         return
-    for key, env_name in (("JWT_SECRET", "MOTCUA_JWT_SECRET"),
-                          ("PAYMENT_SECRET", "MOTCUA_PAYMENT_SECRET")):
-        secret = str(settings.get(key) or "").strip()
+    secrets = [(settings.get(key), env_name) for key, env_name in (
+        ("JWT_SECRET", "MOTCUA_JWT_SECRET"), ("PAYMENT_SECRET", "MOTCUA_PAYMENT_SECRET"))]
+    secrets += [((spec or {}).get("WEBHOOK_SECRET"),  # postal operators' webhook secrets
+                 f"MOTCUA_POSTAL_{name.upper()}_SECRET")
+                for name, spec in ((data.get("postal") or {}).get("OPERATORS") or {}).items()]
+    for value, env_name in secrets:
+        secret = str(value or "").strip()
         if not secret:
             problem = "is not set"
         elif DEV_SECRET_MARK in secret:

@@ -287,6 +287,45 @@ class PostalDeliveredData(Tolerant):
     waybill = fields.String(load_default=None, allow_none=True)
 
 
+class PostalPickupDeliveredData(PostalDeliveredData):
+    """``postal.pickup_delivered``: the post brought the citizen's paper dossier to the
+    desk (a pickup job delivered): the desk may accept the online dossier now."""
+
+
+class PostalContact(Tolerant):
+    name = fields.String(load_default="")
+    phone = fields.String(load_default="")
+
+
+class PostalDeliveryFailedData(Tolerant):
+    """``postal.delivery_failed``: a job gave up (its last attempt failed, or the parcel
+    was returned); a result waits at the agency's counter, and the agency and the
+    citizen are told why."""
+
+    job_id = fields.String(required=True)
+    dossier_code = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["pickup", "delivery"]))
+    agency = fields.String(required=True)
+    reason = fields.String(load_default="")
+    attempts = fields.Integer(required=True)
+    at = fields.AwareDateTime(required=True)
+    recipient = fields.Nested(PostalContact, load_default=dict)
+
+
+class PostalCodCollectedData(Tolerant):
+    """``postal.cod_collected``: the postman took the cash (COD); ``fee_amount`` of it is
+    the dossier's fee, which payment marks paid."""
+
+    job_id = fields.String(required=True)
+    dossier_code = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["pickup", "delivery"]))
+    operator = fields.String(required=True)
+    amount = fields.Integer(required=True, validate=validate.Range(min=0))
+    fee_amount = fields.Integer(required=True, validate=validate.Range(min=0))
+    collected_at = fields.AwareDateTime(required=True)
+    waybill = fields.String(load_default=None, allow_none=True)
+
+
 class CalendarOverrideData(Tolerant):
     """``calendar.override_set`` (from intake): a day declared working or not by the
     province, or the declaration removed (``working`` null); processing keeps a copy."""
@@ -323,6 +362,9 @@ CONTRACTS: dict[str, Contract] = {
     "payment.refunded": Contract(1, PaymentRefundedData),
     "dossier.handed_to_post": Contract(1, HandedToPostData),
     "postal.delivered": Contract(1, PostalDeliveredData),
+    "postal.pickup_delivered": Contract(1, PostalPickupDeliveredData),
+    "postal.delivery_failed": Contract(1, PostalDeliveryFailedData),
+    "postal.cod_collected": Contract(1, PostalCodCollectedData),
 }
 
 

@@ -169,6 +169,31 @@ def on_delivered(db: Db, event: Event) -> None:
                  code=event.data["dossier_code"])
 
 
+def on_delivery_failed(db: Db, event: Event) -> None:
+    """The post gave up delivering the result: it waits for the citizen at the counter
+    (resolved, 9), and an officer's ``return`` then counts it returned there."""
+    data = event.data
+    if data["kind"] != "delivery":
+        return  # a pickup that failed: the dossier was never accepted on its papers
+    with db.unit_of_work() as uow:
+        if not uow.first_time(event):
+            return
+        case = uow.session.get(Case, data["dossier_code"], with_for_update=True)
+        if case is None:
+            return
+        try:
+            target = domain.transition(case.status, "delivery_failed")
+        except domain.IllegalTransition:
+            log.info("delivery_failed ignored for %s in status %s", case.dossier_code,
+                     case.status)
+            return
+        case.delivery_method = "counter"
+        _move(uow, case, "delivery_failed", SYSTEM, case.current_agency, data["at"],
+              to_status=target, note="Bưu chính không phát được"
+              f"{': ' + data['reason'] if data['reason'] else ''}; trả kết quả tại bộ phận "
+              "một cửa")
+
+
 def _on_external(db: Db, event: Event, name: str, at: datetime, code: str | None = None,
                  note: str = "") -> None:
     with db.unit_of_work() as uow:

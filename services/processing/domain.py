@@ -50,7 +50,8 @@ STATUSES: tuple[str, ...] = tuple(NATIONAL_STATUS)
 
 OFFICER_ACTIONS = ("take", "forward", "send_back", "request_supplement", "request_payment",
                    "resolve", "return", "extend", "stop")
-EVENTS = ("supplemented", "paid", "delivered", "withdrawn")  # from outside the agency
+EVENTS = ("supplemented", "paid", "delivered", "withdrawn",  # from outside the agency
+          "delivery_failed")
 
 # The qualifiers of the two refined entries, by the keyword of transition() that selects them.
 FEE_DUE_AT_RESULT = "fee_due_at_result"
@@ -71,6 +72,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("awaiting_payment", "paid"): "in_progress",
     ("awaiting_result_payment", "paid"): "resolved",
     ("awaiting_delivery", "delivered"): "returned",
+    # the post gave up (last attempt failed, or returned): the result waits at the counter
+    ("awaiting_delivery", "delivery_failed"): "resolved",
     # form 04 (apology and new appointment): the status does not change
     ("accepted", "extend"): "accepted",
     ("in_progress", "extend"): "in_progress",

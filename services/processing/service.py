@@ -64,6 +64,10 @@ class ProcessingService(HealthCheck):
     def on_postal_delivered(self, event: Event) -> None:
         cases.on_delivered(self.db, event)
 
+    @consume_event("postal.delivery_failed")
+    def on_postal_delivery_failed(self, event: Event) -> None:
+        cases.on_delivery_failed(self.db, event)
+
     # -- officers and readers -------------------------------------------------------------
     @rpc
     def act(self, code: str, action: str, body: dict[str, Any], actor: dict[str, Any],

@@ -79,6 +79,13 @@ MATRIX = {
     # an operator's update of a job it does not have: 404, whoever else asks is refused
     ("POST", "/api/v1/postal/jobs/<string:job_id>/events"): dict.fromkeys(CALLERS, 403) | {
         "anonymous": 401, "postal": 404},
+    ("GET", "/api/v1/postal/jobs/<string:job_id>"): dict.fromkeys(CALLERS, 403) | {
+        "anonymous": 401, "postal": 404},
+    # the admin's: an operator the configuration does not know, a delivery that is not
+    ("PUT", "/api/v1/admin/postal/webhooks/<string:operator>"): ADMIN_ONLY | {"admin": 404},
+    ("GET", "/api/v1/admin/postal/webhook-deliveries"): ADMIN_ONLY,
+    ("POST", "/api/v1/admin/postal/webhook-deliveries/<string:delivery_id>/replay"):
+        ADMIN_ONLY | {"admin": 404},
     ("GET", "/api/v1/dossiers/<string:code>/notifications"): DOSSIER_READ,
     ("GET", "/api/v1/dossiers/<string:code>/receipt.pdf"): DOSSIER_READ,
     # visible as the dossier is; this one has no result yet, so its number 1 is a 404
@@ -135,6 +142,8 @@ def request_body(system, method, rule, caller):
         return {"action": "forward", "to_agency": CONSTRUCTION}
     if rule.endswith("/events"):
         return {"status": "accepted"}
+    if rule.startswith("/api/v1/admin/postal/webhooks/"):
+        return {"url": "https://hook.example/motcua"}
     if rule.endswith("/payment/cash"):
         return {"amount": 1, "receipt_number": "BL-1"}
     if rule.endswith("/supplements"):

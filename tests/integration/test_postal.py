@@ -1,5 +1,8 @@
 """Postal through the gateway: a result sent by post, as the operator sees and reports it."""
 
+import base64
+import json
+
 import pytest
 
 from tests.support import sample_dossier, wait_for
@@ -58,3 +61,169 @@ def test_a_result_sent_by_post_is_a_delivery_job_and_delivery_returns_the_dossie
     assert returned["status"] == "returned"
     assert system.query("postal", "SELECT count(*) FROM outbox "
                                   "WHERE event_type = 'postal.delivered'")[0][0] == 1
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+VNPOST = {"role": "postal", "sub": "op-1", "operator": "vnpost"}
+VIETTEL = {"role": "postal", "sub": "op-9", "operator": "viettelpost"}
+
+
+def as_(system, claims):
+    claims = dict(claims)
+    return system.headers(claims.pop("role"), claims.pop("sub"), **claims)
+
+
+def submit(system, **changes):
+    return system.http.post(system.url("/api/v1/dossiers"), json=sample_dossier(**changes),
+                            headers=system.headers()).json()["code"]
+
+
+def hand_to_post(system, **changes):
+    """A dossier resolved and handed to the post by the desk (still national 9)."""
+    desk = system.headers("officer", "cb01", agency=JUSTICE)
+    code = submit(system, pickup=None, **changes)
+    actions = system.url(f"/api/v1/dossiers/{code}/actions")
+    system.http.post(actions, json={"action": "accept"}, headers=desk)
+    wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                     headers=desk).json()["steps"], message="the case")
+    system.http.post(actions, json={"action": "resolve", "results": [{"name": "Trích lục"}]},
+                     headers=desk)
+    assert system.http.post(actions, json={"action": "return"}, headers=desk).json()[
+        "national_status"] == 9
+    return code
+
+
+def job_of(system, operator, code, kind):
+    def find():
+        page = system.http.get(system.url("/api/v1/postal/jobs?per_page=200"),
+                               headers=as_(system, operator)).json()
+        return next((j for j in page["items"] if j["dossier_code"] == code
+                     and j["kind"] == kind), None)
+    return wait_for(find, message=f"the {kind} job of {code}")
+
+
+def reporter(system, operator, job):
+    url = system.url(f"/api/v1/postal/jobs/{job['id']}/events")
+
+    def report(status, **more):
+        return system.http.post(url, json={"status": status, **more},
+                                headers=as_(system, operator))
+    return report
+
+
+def outbox(system, service, event_type):
+    return [json.loads(body)["data"] for (body,) in system.query(
+        service, "SELECT body FROM outbox WHERE event_type = :t ORDER BY id", t=event_type)]
+
+
+# -- a delivery that fails ------------------------------------------------------------------
+
+def test_a_delivery_that_fails_its_last_attempt_waits_for_the_citizen_at_the_counter(system):
+    desk = system.headers("officer", "cb01", agency=JUSTICE)
+    code = hand_to_post(system)
+    report = reporter(system, VNPOST, job_of(system, VNPOST, code, "delivery"))
+    for status in ("accepted", "picked_up", "in_transit"):
+        assert report(status).status_code == 200
+    without_reason = report("failed")
+    first = report("failed", reason="Không có người nhận")
+    attempts = [report("in_transit"), report("failed", reason="Sai địa chỉ"),
+                report("in_transit"), report("failed", reason="Người nhận từ chối")]
+    no_more = report("in_transit")
+    repeated = report("failed", reason="Người nhận từ chối")
+    back = report("returned", note="Chuyển hoàn về cơ quan")
+
+    case = wait_for(lambda: (lambda v: v if v["status"] == "resolved" else None)(
+        system.http.get(system.url(f"/api/v1/dossiers/{code}"), headers=desk).json()),
+        message="processing to take the result back")
+    returned = system.http.post(system.url(f"/api/v1/dossiers/{code}/actions"),
+                                json={"action": "return"}, headers=desk).json()
+
+    assert without_reason.status_code == 422 and "reason" in without_reason.json()["errors"]
+    assert (first.json()["status"], first.json()["attempts"]) == ("failed", 1)
+    assert [a.json()["status"] for a in attempts] == ["in_transit", "failed"] * 2
+    assert no_more.status_code == 409 and no_more.json()["allowed_statuses"] == ["returned"]
+    assert repeated.status_code == 200 and repeated.json()["attempts"] == 3
+    assert back.status_code == 200 and back.json()["status"] == "returned"
+    assert back.json()["back_to_agency_at"] == attempts[-1].json()["back_to_agency_at"]
+    [failed] = outbox(system, "postal", "postal.delivery_failed")
+    assert (failed["dossier_code"], failed["agency"], failed["reason"], failed["attempts"],
+            failed["kind"]) == (code, JUSTICE, "Người nhận từ chối", 3, "delivery")
+    assert failed["recipient"]["phone"] == sample_dossier()["applicant"]["phone"]
+    assert case["national_status"] == 9
+    assert "Người nhận từ chối" in case["history"][-1]["note"]
+    assert (returned["status"], returned["national_status"]) == ("returned", 10)
+    [counted] = outbox(system, "processing", "dossier.returned")
+    assert counted["method"] == "counter"
+
+
+# -- operators by configuration, waybills, COD, proof ----------------------------------------
+
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 100).decode()
+
+
+@pytest.fixture
+def two_operators(motcua_settings, start_system):
+    """vnpost allots waybills from a range of two; viettelpost serves Sầm Sơn with its own."""
+    motcua_settings["postal"].update(
+        ROUTES=[{"area": "Sầm Sơn", "operator": "viettelpost"}],
+        CHARGE={"pickup": 15000, "delivery": 20000},
+        OPERATORS={"vnpost": {"WAYBILL_PREFIX": "EB", "WAYBILL_FROM": 10000000,
+                              "WAYBILL_TO": 10000001, "WEBHOOK_SECRET": "vnpost-secret"},
+                   "viettelpost": {"WEBHOOK_SECRET": "viettel-secret"}})
+    return start_system()
+
+
+def test_jobs_go_to_the_operator_of_their_area_with_waybills_cod_and_proof(two_operators):
+    system = two_operators
+    citizen = system.headers()
+    here = submit(system)
+    there = submit(system, pickup={"address": "12 Lê Lợi, phường Bắc Sơn, TP Sầm Sơn"})
+    ours = job_of(system, VNPOST, here, "pickup")
+    theirs = job_of(system, VIETTEL, there, "pickup")
+    report, report_theirs = reporter(system, VNPOST, ours), reporter(system, VIETTEL, theirs)
+
+    wrong_time = report("accepted", cod_collected=23000)
+    wrong_amount = (report("accepted"), report("picked_up", cod_collected=8000))[1]
+    collected = report("picked_up", cod_collected=23000)
+    paid = wait_for(lambda: (lambda p: p if p["status"] == "paid" else None)(
+        system.http.get(system.url(f"/api/v1/dossiers/{here}/payment"),
+                        headers=citizen).json()), message="payment to take the COD")
+    report("in_transit")
+    too_big = report("delivered", recipient_name="Văn thư",
+                     photo_base64=base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 300_000)
+                     .decode())
+    not_an_image = report("delivered", recipient_name="Văn thư",
+                          signature_base64=base64.b64encode(b"%PDF-1.4").decode())
+    delivered = report("delivered", recipient_name="Văn thư Sở Tư pháp", photo_base64=PNG,
+                       at="2026-12-03T10:20:00+07:00")
+    listed = system.http.get(system.url("/api/v1/postal/jobs?status=delivered"),
+                             headers=as_(system, VNPOST)).json()["items"]
+    one = system.http.get(system.url(f"/api/v1/postal/jobs/{ours['id']}"),
+                          headers=as_(system, VNPOST)).json()
+    own_waybill = report_theirs("picked_up", waybill="VTP0001234")
+    foreign_read = system.http.get(system.url(f"/api/v1/postal/jobs/{ours['id']}"),
+                                   headers=as_(system, VIETTEL))
+    foreign_update = reporter(system, VIETTEL, ours)("in_transit")
+
+    assert (ours["operator"], ours["waybill"], ours["cod_amount"], ours["cod_fee"]) == (
+        "vnpost", "EB100000003VN", 23000, 8000)
+    assert (theirs["operator"], theirs["waybill"]) == ("viettelpost", None)
+    assert wrong_time.status_code == wrong_amount.status_code == 422
+    assert "cod_collected" in wrong_amount.json()["errors"]
+    assert collected.json()["cod_collected_at"]
+    assert (paid["amount"], paid["method"]) == (8000, "cash")
+    [cod] = outbox(system, "postal", "postal.cod_collected")
+    assert (cod["amount"], cod["fee_amount"], cod["waybill"]) == (23000, 8000, "EB100000003VN")
+    assert too_big.status_code == 422 and "photo_base64" in too_big.json()["errors"]
+    assert not_an_image.status_code == 422
+    assert delivered.json()["proof"] == {"recipient_name": "Văn thư Sở Tư pháp",
+                                         "delivered_at": "2026-12-03T10:20:00+07:00",
+                                         "photo_base64": PNG}
+    assert [j["proof"] for j in listed] == [{"recipient_name": "Văn thư Sở Tư pháp",
+                                             "delivered_at": "2026-12-03T10:20:00+07:00",
+                                             "images": ["photo"]}]
+    assert one["proof"]["photo_base64"] == PNG
+    assert len(outbox(system, "postal", "postal.pickup_delivered")) == 1
+    assert own_waybill.json()["waybill"] == "VTP0001234"
+    assert foreign_read.status_code == foreign_update.status_code == 404

@@ -58,6 +58,7 @@ EXPECTED = {
     ("awaiting_payment", "paid"): "in_progress",
     ("awaiting_result_payment", "paid"): "resolved",
     ("awaiting_delivery", "delivered"): "returned",
+    ("awaiting_delivery", "delivery_failed"): "resolved",
     ("accepted", "extend"): "accepted",
     ("in_progress", "extend"): "in_progress",
     ("awaiting_supplement", "extend"): "awaiting_supplement",
@@ -99,7 +100,7 @@ def test_the_vocabulary():
     assert tuple(NATIONAL_STATUS) == STATUSES
     assert OFFICER_ACTIONS == ("take", "forward", "send_back", "request_supplement",
                                "request_payment", "resolve", "return", "extend", "stop")
-    assert EVENTS == ("supplemented", "paid", "delivered", "withdrawn")
+    assert EVENTS == ("supplemented", "paid", "delivered", "withdrawn", "delivery_failed")
 
 
 @pytest.mark.parametrize(("status", "action"), PAIRS, ids=[f"{s}+{a}" for s, a in PAIRS])
