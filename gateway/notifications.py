@@ -1,17 +1,29 @@
 """The notification routes (thông báo), a part of ``GatewayService``: what notify sent
-about a dossier."""
+about a dossier, the providers' delivery receipts, and the admins' templates. Notify owns
+them; the gateway checks who calls and hands the raw receipt body on for its signature."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from gateway.apidoc import DOSSIER_CODE, READ_ROLES, WHO_SEES_A_DOSSIER, Route
-from gateway.http import api, json_response
-from gateway.schemas import NotificationSchema
+from gateway.http import api, json_response, read_json
+from gateway.schemas import (
+    NotificationPreviewSchema,
+    NotificationSchema,
+    NotificationTemplateSchema,
+)
 from motcua.contracts.commands import Command
+from motcua.contracts.notifications import ReceiptSchema, TemplateUpdateSchema
+from motcua.errors import validated
+
+TEMPLATE_ID = {"template_id": "The template: its kind and channel, e.g. "
+                              "dossier_accepted.sms (GET .../notification-templates lists "
+                              "them)."}
 
 
 class NotificationRoutes:
@@ -36,12 +48,86 @@ class NotificationRoutes:
         self._visible_dossier(actor, code)
         return json_response(self.services.call("notify", "messages_for_dossier", code))
 
+    @api("POST", "/api/v1/notifications/receipts")
+    def notification_receipt(self, request: Request) -> Response:
+        """A provider's delivery receipt (no token): the body's HMAC in X-Signature."""
+        raw = request.get_data(cache=True)
+        return json_response(self.services.call(
+            "notify", "receipt", base64.b64encode(raw).decode("ascii"),
+            request.headers.get("X-Signature")))
+
+    @api("GET", "/api/v1/admin/notification-templates")
+    def list_notification_templates(self, request: Request) -> Response:
+        self.auth.actor(request, "admin")
+        return json_response(self.services.call("notify", "list_templates"))
+
+    @api("GET", "/api/v1/admin/notification-templates/<string:template_id>/preview")
+    def preview_notification_template(self, request: Request, template_id: str) -> Response:
+        self.auth.actor(request, "admin")
+        return json_response(self.services.call("notify", "preview_template", template_id))
+
+    @api("PUT", "/api/v1/admin/notification-templates/<string:template_id>")
+    def update_notification_template(self, request: Request, template_id: str) -> Response:
+        actor = self.auth.actor(request, "admin")
+        body = TemplateUpdateSchema().dump(validated(TemplateUpdateSchema(),
+                                                     read_json(request)))
+        return json_response(self.services.call("notify", "update_template", template_id,
+                                                body, actor.sub))
+
+
+SAMPLE_SMS_TEMPLATE = {
+    "body": "Hồ sơ {{ code }} đã được tiếp nhận. Hẹn trả kết quả: {{ due_at }}. "
+            "Tra cứu: {{ tracking_url }}",
+    "unaccented": True}
 
 DOCUMENTED: tuple[Route, ...] = (
     Route(
         "GET", "/api/v1/dossiers/<string:code>/notifications", "listDossierNotifications",
         "Messages sent about a dossier (thông báo)",
-        f"SMS, e-mail and Zalo messages about the dossier, oldest first. {WHO_SEES_A_DOSSIER}",
+        "SMS, e-mail and Zalo messages about the dossier, oldest first, each with its "
+        "status (queued, sent, delivered, or why it failed), its attempts and times, the "
+        "template version it was rendered from and, for an SMS, the segments it costs. "
+        f"{WHO_SEES_A_DOSSIER}",
         "notifications", {"type": "array", "items": NotificationSchema}, "The messages.",
         roles=READ_ROLES, path_params=DOSSIER_CODE, errors=(401, 403, 404, 429, 503)),
+    Route(
+        "POST", "/api/v1/notifications/receipts", "notificationReceipt",
+        "An SMS or Zalo provider's delivery receipt",
+        "The provider reports what became of a message it accepted (`provider_id` is the "
+        "id it answered). `X-Signature`: the hex HMAC-SHA256 of the raw body with "
+        "MOTCUA_NOTIFY_CALLBACK_SECRET; a bad one is a 401. A receipt moves a message "
+        "forward only: a late, repeated or out-of-order one answers 200 and changes "
+        "nothing.",
+        "notifications", NotificationSchema, "The message, after the receipt.",
+        body=ReceiptSchema,
+        body_example={"provider_id": "sms-4f1c2b", "status": "delivered",
+                      "at": "2026-11-23T09:00:05+07:00"},
+        errors=(400, 401, 404, 413, 422, 429, 503),
+        error_notes={401: "The X-Signature is missing or not the body's HMAC.",
+                     404: "No message with this provider id (yet: retry later)."}),
+    Route(
+        "GET", "/api/v1/admin/notification-templates", "listNotificationTemplates",
+        "Notification templates (admin)",
+        "The current version of every template, one per kind of message and channel, "
+        "with the event it is sent on and the fields it may use.",
+        "notifications", {"type": "array", "items": NotificationTemplateSchema},
+        "The templates.", roles=("admin",), errors=(401, 403, 429, 503)),
+    Route(
+        "GET", "/api/v1/admin/notification-templates/<string:template_id>/preview",
+        "previewNotificationTemplate", "Preview a template with sample data (admin)",
+        "The current version rendered with a sample event of its kind, as it would be "
+        "sent (an SMS without diacritics if the template says so, with its segments).",
+        "notifications", NotificationPreviewSchema, "The rendered message.",
+        roles=("admin",), path_params=TEMPLATE_ID, errors=(401, 403, 404, 429, 503)),
+    Route(
+        "PUT", "/api/v1/admin/notification-templates/<string:template_id>",
+        "updateNotificationTemplate", "Save a new version of a template (admin)",
+        "Checked before it is saved: valid Jinja, and only fields its event carries (a "
+        "template naming another field is a 422 naming it). Messages stored from now on "
+        "use the new version; the same text again saves nothing new.",
+        "notifications", NotificationTemplateSchema, "The template as it now stands.",
+        roles=("admin",), path_params=TEMPLATE_ID, body=TemplateUpdateSchema,
+        body_example=SAMPLE_SMS_TEMPLATE, errors=(400, 401, 403, 404, 413, 422, 429, 503),
+        error_notes={422: "Invalid Jinja, a field the event does not carry, or an empty "
+                          "part; `errors` names each."}),
 )

@@ -21,6 +21,8 @@ PAYMENT_STATUSES = ["pending", "paid", "failed", "expired", "cancelled", "refund
 CHANNELS = ["online", "counter", "postal"]
 DELIVERY_METHODS = ["counter", "online", "postal"]
 NOTIFICATION_CHANNELS = ["sms", "email", "zalo"]
+NOTIFICATION_STATUSES = ["queued", "sending", "sent", "delivered", "temporary-failure",
+                         "permanent-failure", "technical-failure"]
 JOB_KINDS = ["pickup", "delivery"]
 HEALTH_STATES = ["ok", "down", "error"]
 ONLINE_LEVELS = ["full", "partial", "none"]
@@ -242,9 +244,59 @@ class NotificationSchema(Open):
     channel = fields.String(required=True, validate=validate.OneOf(NOTIFICATION_CHANNELS))
     to = described(fields.String, "Phone number, e-mail address or Zalo id.", required=True)
     template = fields.String(required=True)
-    status = fields.String(required=True)
-    sent_at = timestamp("Null while queued.", required=True, allow_none=True)
+    template_version = fields.Integer(required=True, allow_none=True)
+    status = described(
+        fields.String, "queued (waiting: new, a retry's backoff, or quiet hours), sending, "
+        "sent (the provider took it), delivered, temporary-failure, permanent-failure (no "
+        "such number or address), technical-failure (the provider kept failing).",
+        required=True, validate=validate.OneOf(NOTIFICATION_STATUSES))
+    subject = fields.String(required=True, allow_none=True)
     body = fields.String(required=True)
+    segments = described(fields.Integer, "SMS parts the carrier counts (GSM-7 160/153, "
+                         "UCS-2 70/67).", required=True, allow_none=True)
+    encoding = fields.String(required=True, allow_none=True,
+                             validate=validate.OneOf(["gsm7", "ucs2"]))
+    attempts = fields.Integer(required=True)
+    created_at = timestamp("When it was stored, before any sending.", required=True)
+    not_before = timestamp("Not sent before this (quiet hours, backoff).", required=True,
+                           allow_none=True)
+    sent_at = timestamp("Null while queued.", required=True, allow_none=True)
+    status_at = timestamp("When the status last changed.", required=True, allow_none=True)
+
+
+class NotificationTemplateSchema(Open):
+    """The current version of one channel's template (``{kind}.{channel}``)."""
+
+    id = described(fields.String, "e.g. dossier_accepted.sms", required=True)
+    name = fields.String(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(NOTIFICATION_CHANNELS))
+    event = fields.String(required=True)
+    audience = fields.String(required=True, validate=validate.OneOf(["citizen", "officer"]))
+    description = fields.String(required=True)
+    version = fields.Integer(required=True)
+    versions = fields.Integer(required=True)
+    fields_ = fields.List(fields.String(), required=True, data_key="fields",
+                          metadata={"description": "What the template may reference."})
+    updated_at = timestamp("When this version was saved.", required=True)
+    updated_by = fields.String(required=True)
+    subject = fields.String()
+    body = fields.String()
+    unaccented = fields.Boolean()
+    template_id = fields.String(allow_none=True)
+    params = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class NotificationPreviewSchema(Open):
+    id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    subject = fields.String(required=True, allow_none=True)
+    body = fields.String(required=True)
+    params = fields.Dict(required=True, allow_none=True)
+    segments = fields.Integer(required=True, allow_none=True)
+    encoding = fields.String(required=True, allow_none=True)
+    fields_ = fields.Dict(required=True, data_key="fields",
+                          metadata={"description": "The sample data rendered."})
+
 
 
 class ApplicantViewSchema(Open):
@@ -255,6 +307,8 @@ class ApplicantViewSchema(Open):
     phone = fields.String(required=True)
     email = fields.String(allow_none=True)
     address = fields.String(allow_none=True)
+    notify_by = described(fields.List, "Channels it agreed to be told on (null: SMS).",
+                          fields.String(), allow_none=True)
 
 
 class DeliveryViewSchema(Open):

@@ -159,6 +159,9 @@ def cmd_up(args: argparse.Namespace) -> int:
               [sys.executable, "-m", "nameko", "run", "--config", config_file, path])
         for name, path in targets for index in range(replicas[name])
     ]
+    if (cfg.get("notify") or {}).get("STANDINS"):  # local SMTP, SMS and Zalo for notify
+        children.append(Child("notify-standins",
+                              [sys.executable, "-m", "services.notify.standins"]))
     for child in children:
         child.start()
     address = cfg["WEB_SERVER_ADDRESS"]

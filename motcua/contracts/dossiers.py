@@ -77,6 +77,10 @@ class ApplicantSchema(Strict):
     email = fields.Email(load_default=None, allow_none=True)
     address = fields.String(load_default=None, allow_none=True,
                             validate=validate.Length(max=500))
+    # The channels the applicant agrees to be told on; null: SMS (notify.DEFAULT_CHANNELS).
+    notify_by = fields.List(fields.String(validate=validate.OneOf(["sms", "email", "zalo"])),
+                            load_default=None, allow_none=True,
+                            validate=validate.Length(max=3))
 
 
 def safe_filename(name: str) -> str:

@@ -43,6 +43,9 @@ class ApplicantContact(Tolerant):
     name = fields.String(required=True)
     phone = fields.String(required=True)
     email = fields.String(load_default=None, allow_none=True)
+    # The channels the applicant agreed to be told on (sms, email, zalo); null: notify's
+    # default.
+    notify_by = fields.List(fields.String(), load_default=None, allow_none=True)
 
 
 class FeeData(Tolerant):
@@ -169,6 +172,7 @@ class SupplementRequestedData(Tolerant):
     note = fields.String(load_default="")
     at_reception = fields.Boolean(load_default=False)  # by the desk, before acceptance
     requested_by = fields.String(load_default=None, allow_none=True)
+    respond_by = fields.AwareDateTime(load_default=None, allow_none=True)  # told the citizen
 
 
 class DossierResolvedData(Tolerant):

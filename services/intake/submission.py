@@ -450,7 +450,7 @@ def _document_rows(session: Session, code: str) -> list[dict[str, Any]]:
 def _contact(dossier: Dossier) -> dict[str, Any]:
     applicant = dossier.applicant
     return {"name": applicant["name"], "phone": applicant["phone"],
-            "email": applicant.get("email")}
+            "email": applicant.get("email"), "notify_by": applicant.get("notify_by")}
 
 
 def _submitted_event(dossier: Dossier, national_status: int) -> dict[str, Any]:

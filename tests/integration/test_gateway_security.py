@@ -87,6 +87,11 @@ MATRIX = {
     ("POST", "/api/v1/admin/postal/webhook-deliveries/<string:delivery_id>/replay"):
         ADMIN_ONLY | {"admin": 404},
     ("GET", "/api/v1/dossiers/<string:code>/notifications"): DOSSIER_READ,
+    # no token: the provider's signature
+    ("POST", "/api/v1/notifications/receipts"): dict.fromkeys(CALLERS, 401),
+    ("GET", "/api/v1/admin/notification-templates"): ADMIN_ONLY,
+    ("GET", "/api/v1/admin/notification-templates/<string:template_id>/preview"): ADMIN_ONLY,
+    ("PUT", "/api/v1/admin/notification-templates/<string:template_id>"): ADMIN_ONLY,
     ("GET", "/api/v1/dossiers/<string:code>/receipt.pdf"): DOSSIER_READ,
     # visible as the dossier is; this one has no result yet, so its number 1 is a 404
     ("GET", "/api/v1/dossiers/<string:code>/results/<int:number>"): DOSSIER_READ | {
@@ -144,6 +149,8 @@ def request_body(system, method, rule, caller):
         return {"status": "accepted"}
     if rule.startswith("/api/v1/admin/postal/webhooks/"):
         return {"url": "https://hook.example/motcua"}
+    if method == "PUT" and rule.startswith("/api/v1/admin/notification-templates/"):
+        return {"body": "Hồ sơ {{ code }} đã được tiếp nhận. Tra cứu: {{ tracking_url }}"}
     if rule.endswith("/payment/cash"):
         return {"amount": 1, "receipt_number": "BL-1"}
     if rule.endswith("/supplements"):
@@ -195,7 +202,8 @@ def test_the_authorisation_matrix(system):
     for (method, rule), row in MATRIX.items():
         target = PROCEDURE if rule.startswith("/api/v1/procedures/") else code
         path = rule.replace("<string:code>", target).replace("<string:day>", "2026-12-26") \
-            .replace("<int:number>", "1").replace("<string:agency>", JUSTICE)
+            .replace("<int:number>", "1").replace("<string:agency>", JUSTICE) \
+            .replace("<string:template_id>", "dossier_accepted.sms")
         for caller in row:
             answer = system.http.request(method, system.url(path),
                                          json=request_body(system, method, rule, caller),

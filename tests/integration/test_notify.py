@@ -1,0 +1,212 @@
+"""Notify against the real broker and real providers' shapes: a real SMTP server (aiosmtpd,
+in its own process) receiving the e-mail, an HTTP SMS provider that fails, recovers and
+sends its receipts late and twice, redelivered events, signed receipts."""
+
+from __future__ import annotations
+
+import email
+import json
+import subprocess
+import sys
+from datetime import datetime
+from email import policy
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import eventlet
+import pytest
+from nameko.amqp.publish import Publisher
+from nameko.testing.utils import find_free_port
+
+from motcua.config import ROOT
+from motcua.contracts.events import build_event
+from motcua.messaging import EVENTS_EXCHANGE
+from motcua.timezone import LOCAL_TZ
+from services.notify.receipts import signature
+from services.notify.standins import Simulator, http_server
+from tests.support import sample_dossier, wait_for
+
+pytestmark = pytest.mark.broker
+
+SECRET = "notify-test-callback-secret-" + "x" * 20
+
+
+@pytest.fixture
+def smtp_server(tmp_path, motcua_settings):
+    """The stand-in SMTP sink as ``motcua up`` runs it: its own process, aiosmtpd."""
+    port = find_free_port()
+    folder = tmp_path / "standins"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.notify.standins", "--only", "smtp",
+         "--smtp-port", str(port), "--dir", str(folder)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = process.stdout.readline()  # printed once it listens
+    assert "SMTP sink" in line, line + process.stdout.read()
+    yield port, folder / "mail"
+    process.terminate()
+    process.wait(timeout=15)
+
+
+@pytest.fixture
+def sms_provider():
+    simulator = Simulator("sms", SECRET)
+    port = find_free_port()
+    server: ThreadingHTTPServer = http_server(simulator, f"http://127.0.0.1:{port}/sms/send")
+    thread = eventlet.spawn(server.serve_forever)
+    yield simulator, f"http://127.0.0.1:{port}/sms/send"
+    server.shutdown()
+    thread.wait()
+
+
+@pytest.fixture
+def notify_system(start_system, motcua_settings, smtp_server, sms_provider):
+    """Every service and the gateway; notify's providers are the test's."""
+    smtp_port, _ = smtp_server
+    _, sms_url = sms_provider
+    base = f"http://{motcua_settings['WEB_SERVER_ADDRESS']}"
+    motcua_settings["MOTCUA"]["PUBLIC_URL"] = base
+    notify = motcua_settings["notify"]
+    notify.update(CALLBACK_SECRET=SECRET, QUIET_HOURS=[], RETRY_DELAYS=[0.05, 0.05, 0.05, 0.05])
+    notify["EMAIL"].update(HOST="127.0.0.1", PORT=smtp_port)
+    notify["SMS"].update(URL=sms_url)
+    notify["ZALO"].update(URL="")  # no Zalo here
+    return start_system()
+
+
+def at(year, month, day):
+    return datetime(year, month, day, 9, 0, tzinfo=LOCAL_TZ)
+
+
+def submit(system, **applicant):
+    body = sample_dossier()
+    body["applicant"] |= applicant
+    answer = system.http.post(system.url("/api/v1/dossiers"), json=body,
+                              headers=system.headers("citizen", "citizen-1"))
+    assert answer.status_code == 201, answer.text
+    return answer.json()["code"]
+
+
+def notifications(system, code):
+    answer = system.http.get(system.url(f"/api/v1/dossiers/{code}/notifications"),
+                             headers=system.headers("citizen", "citizen-1"))
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_the_e_mail_reaches_a_real_smtp_server_in_vietnamese(notify_system, smtp_server):
+    _, mail_folder = smtp_server
+    code = submit(notify_system, notify_by=["email"])
+
+    (path,) = wait_for(lambda: sorted(Path(mail_folder).glob("*.eml")), timeout=20,
+                       message="the e-mail at the SMTP server")
+    mail = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert mail["Subject"] == f"Hồ sơ {code} đã được gửi trực tuyến"
+    assert mail["From"].addresses[0].display_name == "Bộ phận Một cửa"
+    assert mail["To"] == "lai@example.vn"
+    assert "=?utf-8?" in path.read_text("ascii").split("\n\n")[0]  # RFC 2047 headers
+    assert mail.get_content_type() == "multipart/alternative"
+    plain = mail.get_body(("plain",))
+    html = mail.get_body(("html",))
+    assert plain.get_content_charset() == "utf-8"
+    text = plain.get_content()
+    assert "Kính gửi ông/bà Hoàng Văn Lai," in text
+    assert f"Hồ sơ {code} của ông/bà đã được gửi trực tuyến" in text
+    assert f"{notify_system.base_url}/track/{code}" in text
+    assert f'<a href="{notify_system.base_url}/track/{code}">' in html.get_content()
+
+    (message,) = wait_for(lambda: [m for m in notifications(notify_system, code)
+                                   if m["status"] == "sent"], message="recorded as sent")
+    assert (message["channel"], message["template"], message["attempts"]) == (
+        "email", "dossier_received", 1)
+
+
+def test_the_sms_provider_fails_recovers_and_its_late_double_receipts_change_nothing(
+        notify_system, sms_provider):
+    simulator, _ = sms_provider
+    simulator.configure({"fail": 2, "receipts": "twice", "delay_seconds": 0.3})
+    code = submit(notify_system)
+
+    (message,) = wait_for(lambda: [m for m in notifications(notify_system, code)
+                                   if m["status"] == "delivered"], timeout=30,
+                          message="the SMS delivered, by the provider's receipt")
+    assert message["attempts"] == 3  # two 503s, then accepted
+    assert (message["segments"], message["encoding"]) == (2, "gsm7")
+    log = wait_for(lambda: (lambda log: len(log["receipts"]) == 2 and log)(simulator.log()),
+                   message="both copies of the receipt")
+    assert [r["http_status"] for r in log["receipts"]] == [200, 200]
+    (sent,) = log["messages"]  # one SMS reached the provider
+    assert sent["request"]["Phone"] == "0912345678" and code in sent["request"]["Content"]
+    assert sent["request"]["IsUnicode"] == "0"
+
+    stale = json.dumps({"provider_id": sent["provider_id"], "status": "sent",
+                        "at": "2026-01-01T00:00:00+07:00"}).encode()
+    answer = notify_system.http.post(notify_system.url("/api/v1/notifications/receipts"),
+                                     data=stale, headers={"X-Signature": signature(SECRET,
+                                                                                   stale)})
+    assert answer.status_code == 200 and answer.json()["status"] == "delivered"
+    assert [m["status"] for m in notifications(notify_system, code)] == ["delivered"]
+
+
+def test_receipts_need_the_providers_signature_and_a_valid_body(notify_system):
+    url = notify_system.url("/api/v1/notifications/receipts")
+    body = json.dumps({"provider_id": "sms-x", "status": "delivered",
+                       "at": "2026-11-23T09:00:00+07:00"}).encode()
+    forged = notify_system.http.post(url, data=body, headers={"X-Signature": "00" * 32})
+    assert forged.status_code == 401
+    assert forged.headers["Content-Type"].startswith("application/problem+json")
+    unknown = notify_system.http.post(url, data=body,
+                                      headers={"X-Signature": signature(SECRET, body)})
+    assert unknown.status_code == 404
+    wrong = json.dumps({"provider_id": "sms-x", "status": "read"}).encode()
+    invalid = notify_system.http.post(url, data=wrong,
+                                      headers={"X-Signature": signature(SECRET, wrong)})
+    assert invalid.status_code == 422 and set(invalid.json()["errors"]) == {"status", "at"}
+    garbage = b"\xff\xfe not json"
+    assert notify_system.http.post(url, data=garbage, headers={
+        "X-Signature": signature(SECRET, garbage)}).status_code == 400
+
+
+def test_a_redelivered_event_sends_nothing_new(notify_system, sms_provider):
+    simulator, _ = sms_provider
+    code = submit(notify_system)
+    wait_for(lambda: len(simulator.log()["messages"]) == 1, timeout=20,
+             message="the 'received' SMS")
+    event = build_event("dossier.extended", {
+        "code": code, "agency": "000.00.15.H56", "old_due_at": at(2026, 11, 27),
+        "new_due_at": at(2026, 12, 2), "reason": "Cần xác minh thêm.",
+        "at": at(2026, 11, 26)}, "processing")
+    publisher = Publisher(notify_system.settings["AMQP_URI"], mandatory=True)
+    for _ in range(3):  # a relay that published it again, a broker that redelivered it
+        publisher.publish(event, exchange=EVENTS_EXCHANGE.name, routing_key=event["type"])
+
+    wait_for(lambda: len(simulator.log()["messages"]) == 2, timeout=20,
+             message="the apology SMS")
+    wait_for(lambda: notify_system.query(
+        "notify", "SELECT count(*) FROM inbox WHERE event_id = :e", e=event["id"])[0][0] == 1)
+    templates = [m["template"] for m in notifications(notify_system, code)]
+    assert templates == ["dossier_received", "dossier_extended"]
+    apology = simulator.log()["messages"][1]["request"]["Content"]
+    assert "Mau so 04" in apology and "02/12/2026" in apology
+
+
+def test_an_admin_previews_and_updates_a_template_the_next_message_uses(notify_system,
+                                                                        sms_provider):
+    simulator, _ = sms_provider
+    admin = notify_system.headers("admin", "admin-1")
+    url = notify_system.url("/api/v1/admin/notification-templates/dossier_received.sms")
+    refused = notify_system.http.put(url, json={"body": "{{ code }} {{ due_at }}"},
+                                     headers=admin)
+    assert refused.status_code == 422
+    assert "due_at" in refused.json()["errors"]["body"][0]
+    saved = notify_system.http.put(url, json={
+        "body": "Hồ sơ {{ code }} đã được gửi. Tra cứu: {{ tracking_url }}",
+        "unaccented": False}, headers=admin)
+    assert saved.status_code == 200 and saved.json()["version"] == 2
+    preview = notify_system.http.get(f"{url}/preview", headers=admin).json()
+    assert preview["encoding"] == "ucs2" and preview["body"].startswith("Hồ sơ 000.00.15.H56")
+
+    code = submit(notify_system)
+    wait_for(lambda: simulator.log()["messages"], timeout=20, message="the SMS")
+    (message,) = notifications(notify_system, code)
+    assert message["template_version"] == 2 and message["encoding"] == "ucs2"
+    assert simulator.log()["messages"][0]["request"]["IsUnicode"] == "1"
