@@ -73,15 +73,15 @@ def body(delivery: WebhookDelivery, now: datetime) -> bytes:
 Post = Callable[[str, bytes, dict[str, str], float], int]
 
 
-def send_due(db: Db, options: Options, post: Post, now: datetime | None = None
-             ) -> dict[str, int]:
+def send_due(db: Db, options: Options, post: Post,
+             clock: Callable[[], datetime] = utcnow) -> dict[str, int]:
     """Send the deliveries that are due; how many were delivered, retried, dead.
 
     Claims a batch (``next_at`` moved a lease ahead, so another replica skips them),
     POSTs each outside any transaction, then records the outcome. ``post(url, body,
     headers, timeout)`` returns the HTTP status or raises.
     """
-    now = now or utcnow()
+    now = clock()
     with db.unit_of_work() as uow:
         due = uow.session.scalars(select(WebhookDelivery).where(
             WebhookDelivery.delivered_at.is_(None), WebhookDelivery.dead_at.is_(None),
@@ -106,7 +106,7 @@ def send_due(db: Db, options: Options, post: Post, now: datetime | None = None
                     error = f"HTTP {status}"
             except Exception as exc:  # the operator is down or unreachable: retried
                 error = f"{type(exc).__name__}: {exc}"
-        outcome = _record(db, row_id, attempts + 1, error, options, utcnow())
+        outcome = _record(db, row_id, attempts + 1, error, options, clock())
         counts[outcome] += 1
     return counts
 

@@ -2,9 +2,15 @@
 
 import base64
 import json
+import subprocess
+import sys
 
 import pytest
+import requests
+from nameko.testing.utils import find_free_port
 
+from motcua import tokens
+from motcua.config import ROOT
 from tests.support import sample_dossier, wait_for
 
 pytestmark = pytest.mark.broker
@@ -227,3 +233,123 @@ def test_jobs_go_to_the_operator_of_their_area_with_waybills_cod_and_proof(two_o
     assert len(outbox(system, "postal", "postal.pickup_delivered")) == 1
     assert own_waybill.json()["waybill"] == "VTP0001234"
     assert foreign_read.status_code == foreign_update.status_code == 404
+
+
+# -- the operator simulator, webhooks --------------------------------------------------------
+
+SECRETS = {"vnpost": "vnpost-webhook-secret-for-tests", "viettelpost": "viettel-secret-for-tests"}
+
+
+@pytest.fixture
+def simulators(motcua_settings):
+    """Start simulated operators, each its own process, against this test's gateway."""
+    processes = []
+    gateway = f"http://{motcua_settings['WEB_SERVER_ADDRESS']}"
+
+    def start(operator, *options, secret=None):
+        port = find_free_port()
+        token = tokens.issue(motcua_settings["MOTCUA"]["JWT_SECRET"],
+                             motcua_settings["MOTCUA"]["JWT_ISSUER"], f"sim-{operator}",
+                             "postal", operator=operator)
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "services.postal.simulator", "--port", str(port),
+             "--gateway", gateway, "--token", token, "--secret",
+             secret or SECRETS[operator], *options], cwd=ROOT, stdout=subprocess.DEVNULL))
+        url = f"http://127.0.0.1:{port}"
+
+        def listening():
+            try:
+                return requests.get(f"{url}/state", timeout=1).status_code == 200
+            except requests.ConnectionError:
+                return False
+
+        wait_for(listening, message=f"the {operator} simulator to listen")
+        return url
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def operators(motcua_settings, start_system):
+    """Two operators with their secrets; webhooks retried twice, quickly, then dead."""
+    motcua_settings["postal"].update(
+        ROUTES=[{"area": "Sầm Sơn", "operator": "viettelpost"}],
+        WEBHOOK_RETRY_DELAYS=[0.1, 0.1], WEBHOOK_TIMEOUT_SECONDS=2,
+        OPERATORS={name: {"WEBHOOK_SECRET": secret} for name, secret in SECRETS.items()})
+    return start_system()
+
+
+def control(simulator, path, **order):
+    answer = requests.post(f"{simulator}{path}", json=order, timeout=60)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def state(simulator):
+    return requests.get(f"{simulator}/state", timeout=5).json()
+
+
+def deliveries(system, **query):
+    return system.http.get(system.url("/api/v1/admin/postal/webhook-deliveries"),
+                           params=query, headers=system.headers("admin", "a")).json()["items"]
+
+
+def test_webhooks_are_signed_per_operator_retried_dead_lettered_and_replayed(
+        operators, simulators):
+    system, admin = operators, operators.headers("admin", "a")
+    vnpost, viettel = simulators("vnpost"), simulators("viettelpost")
+    for name, url in (("vnpost", vnpost), ("viettelpost", viettel)):
+        registered = system.http.put(system.url(f"/api/v1/admin/postal/webhooks/{name}"),
+                                     json={"url": f"{url}/webhook"}, headers=admin)
+        assert registered.status_code == 200 and registered.json()["signed"] is True
+    unknown = system.http.put(system.url("/api/v1/admin/postal/webhooks/ghn"),
+                              json={"url": f"{vnpost}/webhook"}, headers=admin)
+    not_a_url = system.http.put(system.url("/api/v1/admin/postal/webhooks/vnpost"),
+                                json={"url": "file:///etc/passwd"}, headers=admin)
+
+    here = submit(system)
+    there = submit(system, pickup={"address": "12 Lê Lợi, TP Sầm Sơn"})
+    ours = wait_for(lambda: [j for j in state(vnpost)["jobs"].values()
+                             if j["dossier_code"] == here], message="vnpost's job.created")
+    theirs = wait_for(lambda: [j for j in state(viettel)["jobs"].values()
+                               if j["dossier_code"] == there], message="viettel's job")
+
+    # The acknowledgement is lost: motcua sends job.created again; no second job there.
+    control(vnpost, "/control/lose-acks", count=1)
+    third = submit(system)
+    job = job_of(system, VNPOST, third, "pickup")
+    wait_for(lambda: [d for d in state(vnpost)["deliveries"]
+                      if d["job_id"] == job["id"] and d["attempt"] == 2],
+             message="the job.created sent again")
+
+    # The operator goes down: the update's webhook is retried, then dead; it comes back.
+    control(vnpost, "/control/down")
+    [accepted] = control(vnpost, "/control/drive", job_id=job["id"],
+                         steps=[{"status": "accepted"}])
+    [dead] = wait_for(lambda: deliveries(system, state="dead", operator="vnpost"),
+                      message="a dead letter")
+    control(vnpost, "/control/up")
+    replayed = system.http.post(system.url(
+        f"/api/v1/admin/postal/webhook-deliveries/{dead['id']}/replay"), headers=admin)
+    wait_for(lambda: [d for d in state(vnpost)["deliveries"] if d["id"] == dead["id"]],
+             message="the replayed delivery to arrive")
+    delivered = wait_for(lambda: [d for d in deliveries(system, state="delivered")
+                                  if d["id"] == dead["id"]], message="it to count delivered")
+    seen = state(vnpost)
+
+    assert unknown.status_code == 404 and not_a_url.status_code == 422
+    assert [j["operator"] for j in ours] == ["vnpost"]
+    assert [j["operator"] for j in theirs] == ["viettelpost"]
+    assert {j["dossier_code"] for j in state(viettel)["jobs"].values()} == {there}
+    assert {j["dossier_code"] for j in seen["jobs"].values()} == {here, third}
+    assert seen["duplicate_jobs"] == 1 and seen["refused"] == [] == state(viettel)["refused"]
+    assert accepted["code"] == 200
+    assert (dead["type"], dead["job_id"], dead["attempts"]) == ("job.updated", job["id"], 3)
+    assert dead["last_error"] == "HTTP 503"
+    assert replayed.status_code == 200 and replayed.json()["state"] == "pending"
+    assert delivered[0]["attempts"] == 1
+    assert seen["jobs"][job["id"]]["status"] == "accepted"
+    assert deliveries(system, state="dead") == []
