@@ -254,6 +254,29 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_payments(args: argparse.Namespace) -> int:
+    """Reconcile a day's paid transfers with the provider's statement (đối soát)."""
+    from datetime import date
+
+    from motcua.db import Db, make_engine
+    from services.payment import reconcile
+    from services.payment.models import metadata
+
+    try:
+        day = date.fromisoformat(args.date)
+        theirs = reconcile.read_statement(args.statement)
+    except (ValueError, reconcile.StatementError) as exc:
+        raise CliError(str(exc)) from None
+    engine = make_engine(motcua_config.load()["payment"]["DB_URL"])
+    try:
+        ours, held = reconcile.paid_on(Db(engine, metadata, "payment"), day)
+    finally:
+        engine.dispose()
+    report = reconcile.compare(ours, theirs, held)
+    print("\n".join(reconcile.render(report, day)))
+    return 1 if report.discrepancies else 0
+
+
 def consumer_queue_names() -> list[str]:
     from motcua.messaging import subscriptions
 
@@ -357,6 +380,13 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_argument("--event-id", help="replay only this event")
     dlq.add_argument("--limit", type=int, default=100, help="list at most this many per queue")
     dlq.set_defaults(func=cmd_dlq)
+
+    pay = sub.add_parser("payments", help="reconcile a day's payments with a statement")
+    pay.add_argument("action", choices=["reconcile"])
+    pay.add_argument("--date", required=True, help="the local day, YYYY-MM-DD")
+    pay.add_argument("--statement", required=True, metavar="FILE.csv",
+                     help="the provider's CSV: transaction_id, amount[, payment_id, memo]")
+    pay.set_defaults(func=cmd_payments)
 
     out = sub.add_parser("outbox", help="list parked outbox events, or replay (unpark) them")
     out.add_argument("action", choices=["list", "replay"])

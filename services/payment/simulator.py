@@ -76,9 +76,11 @@ class Provider:
             answer = requests.post(self.callback_url, data=raw, timeout=(3, 30), headers={
                 "Content-Type": "application/json", "X-Signature": sign(raw, self.secret)})
             result = {"status": body["status"], "amount": body["amount"],
+                      "transaction_id": body["transaction_id"],
                       "http_status": answer.status_code, "response": _json(answer)}
         except requests.RequestException as exc:
             result = {"status": body["status"], "amount": body["amount"],
+                      "transaction_id": body["transaction_id"],
                       "http_status": None, "response": str(exc)}
         with self.lock:
             self.callbacks.append({"body": body, **result})

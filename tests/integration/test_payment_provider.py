@@ -201,3 +201,53 @@ def test_a_stopped_dossier_is_refunded(paying):
     assert stopped.json()["status"] == "stopped"
     assert refunded["closing_reason"] == "Dừng xử lý hồ sơ: Đề nghị dừng"
     assert len(log(paying)["refunds"]) == 1
+
+
+def reconcile(system, day, statement):
+    env = dict(os.environ, MOTCUA_PAYMENT_DB=system.db_urls["payment"])
+    return subprocess.run([sys.executable, "-m", "motcua.cli", "payments", "reconcile",
+                           "--date", day, "--statement", str(statement)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_reconciliation_reports_each_kind_of_discrepancy_and_fails_on_any(paying, tmp_path):
+    paid = {}
+    for name, mode in (("matched", "once"), ("dropped", "once"), ("changed", "once"),
+                       ("held", "wrong_amount"), ("cash", None)):
+        code, payment = submitted(paying)
+        if mode:
+            paid[name] = pay(paying, payment, mode=mode)[1]["callbacks"][0]
+        else:
+            paying.http.post(paying.url(f"/api/v1/dossiers/{code}/payment/cash"),
+                             json={"amount": 8000, "receipt_number": "BL-9"},
+                             headers=paying.headers(**DESK))
+    day = paid["matched"]["response"]["paid_at"][:10]
+    statement = requests.get(f"{paying.provider}/v1/statement", params={"date": day},
+                             timeout=5).text.splitlines()
+    txn = {name: sent["transaction_id"] for name, sent in paid.items()}
+    edited = [statement[0]]
+    for line in statement[1:]:
+        if line.startswith(txn["dropped"]):
+            continue  # the provider lost it
+        if line.startswith(txn["changed"]):
+            line = line.replace(",8000,", ",7000,")
+        edited.append(line)
+    edited.append("UNKNOWN-1,p-x,30000,2026-01-01")  # money nobody asked for
+    (tmp_path / "statement.csv").write_text("\n".join(edited) + "\n", encoding="utf-8")
+    (tmp_path / "empty.csv").write_text("transaction_id,amount\n", encoding="utf-8")
+
+    found = reconcile(paying, day, tmp_path / "statement.csv")
+    quiet = reconcile(paying, "2020-01-01", tmp_path / "empty.csv")
+    broken = reconcile(paying, day, tmp_path / "missing.csv")
+
+    rows = {tuple(line.split("\t")[:2]) for line in found.stdout.splitlines()[:-1]}
+    assert found.returncode == 1, found.stderr
+    assert rows == {("matched", txn["matched"]), ("missing_in_statement", txn["dropped"]),
+                    ("amount_mismatch", txn["changed"]), ("missing_in_payments", txn["held"]),
+                    ("missing_in_payments", "UNKNOWN-1")}
+    assert "held for an officer: overpaid" in found.stdout
+    assert found.stdout.splitlines()[-1].endswith(
+        "1 matched, 1 missing in the statement, 2 missing in payments (1 held for an "
+        "officer), 1 amount mismatches")
+    assert quiet.returncode == 0 and "0 matched" in quiet.stdout
+    assert broken.returncode != 0 and "cannot open the statement" in broken.stderr
