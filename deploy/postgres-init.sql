@@ -6,4 +6,5 @@ CREATE DATABASE motcua_processing;
 CREATE DATABASE motcua_payment;
 CREATE DATABASE motcua_postal;
 CREATE DATABASE motcua_notify;
+CREATE DATABASE motcua_reports;
 CREATE DATABASE motcua_gateway;

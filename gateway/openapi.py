@@ -24,7 +24,7 @@ from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from jinja2 import Environment, StrictUndefined
 from marshmallow import EXCLUDE
 
-from gateway import notifications, payments, postal
+from gateway import notifications, payments, postal, reports
 from gateway.apidoc import DOSSIER_CODE, PROCEDURE_CODE, READ_ROLES, WHO_SEES_A_DOSSIER, Route
 from gateway.http import REQUEST_ID_HEADER, VALID_REQUEST_ID, max_body_bytes
 from gateway.schemas import (
@@ -89,6 +89,7 @@ TAGS = [
     {"name": "notifications", "description": "Thông báo: messages sent about a dossier."},
     {"name": "postal", "description": "Bưu chính công ích: the operators' jobs (Decision "
                                       "45/2016/QĐ-TTg)."},
+    {"name": "reports", "description": "Báo cáo, thống kê: the figures provinces report."},
 ]
 
 
@@ -557,7 +558,7 @@ CORE_ROUTES: tuple[Route, ...] = (
 
 
 ROUTES: tuple[Route, ...] = CORE_ROUTES + payments.DOCUMENTED + postal.DOCUMENTED \
-    + notifications.DOCUMENTED
+    + notifications.DOCUMENTED + reports.DOCUMENTED
 
 
 def documented_routes() -> set[tuple[str, str]]:

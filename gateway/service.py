@@ -26,6 +26,7 @@ from gateway.notifications import NotificationRoutes
 from gateway.openapi import build_spec, docs_html
 from gateway.payments import PaymentRoutes
 from gateway.postal import PostalRoutes
+from gateway.reports import ReportRoutes
 from gateway.rpc import ServiceCalls
 from motcua import identity
 from motcua.contracts.commands import Command
@@ -46,9 +47,10 @@ from motcua.dependencies import Database
 from motcua.errors import Conflict, Forbidden, NotFound, validated
 
 
-class GatewayService(FormRoutes, PaymentRoutes, PostalRoutes, NotificationRoutes):
+class GatewayService(FormRoutes, PaymentRoutes, PostalRoutes, NotificationRoutes,
+                     ReportRoutes):
     """The routes; each area's own are in its module (``gateway.forms``, ``.payments``,
-    ``.postal``, ``.notifications``)."""
+    ``.postal``, ``.notifications``, ``.reports``)."""
 
     name = "gateway"
 

@@ -329,6 +329,17 @@ class Db:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
+    def event_log(self, after_id: int, limit: int) -> list[dict[str, Any]]:
+        """Published events after outbox row ``after_id``, oldest first: the owner's log,
+        which a read model replays to rebuild itself (``motcua reports rebuild``)."""
+        outbox = self.metadata.tables["outbox"]
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(outbox.c.id, outbox.c.body).where(
+                    outbox.c.id > after_id, outbox.c.published_at.is_not(None))
+                .order_by(outbox.c.id).limit(limit)).all()
+        return [{"id": row.id, "body": row.body} for row in rows]
+
     def outbox_backlog(self) -> dict[str, int]:
         """Events not yet published, how many of those have failed at least once, and how
         many are parked (no queue was bound for them: a missing consumer to look into)."""

@@ -79,6 +79,11 @@ class HealthCheck:
         retry after an unknown outcome reaches the service that holds the record."""
         return self.db.recorded(command)
 
+    @rpc
+    def event_log(self, after_id: int = 0, limit: int = 500) -> list[dict[str, Any]]:
+        """This service's published events after ``after_id`` (at most 1,000 a call)."""
+        return self.db.event_log(int(after_id), max(1, min(int(limit), 1000)))
+
     @timer(interval=3600)
     def purge_commands(self) -> int:
         """A command id is answered from its record for as long as a client may retry

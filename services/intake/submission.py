@@ -83,7 +83,8 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
         uow.session.add(dossier)
         uow.session.flush()  # the dossier row first: documents refer to it
         _add_documents(uow.session, code, data["documents"], contents, digests)
-        uow.emit("dossier.submitted", _submitted_event(dossier, national_status))
+        uow.emit("dossier.submitted", _submitted_event(dossier, national_status) | {
+            "field": procedure.field, "online_level": procedure.online_level})
         if status == "accepted":  # events in the order they happened
             _accept(uow, dossier, procedure, str(actor.get("sub", "")), received_at,
                     actor.get("name"))

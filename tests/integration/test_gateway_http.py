@@ -20,7 +20,8 @@ def test_health_is_ok_when_every_service_answers(system):
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "services": {
-        "intake": "ok", "processing": "ok", "payment": "ok", "postal": "ok", "notify": "ok"}}
+        "intake": "ok", "processing": "ok", "payment": "ok", "postal": "ok", "notify": "ok",
+        "reports": "ok"}}
 
 
 def test_health_names_the_service_that_is_down(start_system):

@@ -24,6 +24,7 @@ PROCESSES = {
     "payment": "services.payment.service:PaymentService",
     "postal": "services.postal.service:PostalService",
     "notify": "services.notify.service:NotifyService",
+    "reports": "services.reports.service:ReportsService",
 }
 
 

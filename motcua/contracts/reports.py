@@ -1,0 +1,107 @@
+"""The reports' query and answer (API.md, Reports; DOMAIN.md, Statistics)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validates_schema
+
+from motcua.contracts.dossiers import AGENCY_CODE, FullMatch, within_years
+
+# A report covers at most five years: longer spans are asked year by year.
+MAX_REPORT_DAYS = 5 * 366
+BREAKDOWNS = ("procedure", "field", "online_level", "channel")
+
+
+class ReportQuerySchema(Schema):
+    """``?agency=A&from=D&to=D`` or ``?agency=A&period=2026-Q3``; ``by`` picks breakdowns."""
+
+    class Meta:
+        unknown = "exclude"
+
+    agency = fields.String(required=True, validate=FullMatch(
+        AGENCY_CODE, error="An agency code, e.g. 000.00.15.H56."))
+    start = fields.Date(load_default=None, data_key="from", validate=within_years)
+    end = fields.Date(load_default=None, data_key="to", validate=within_years)
+    period = fields.String(load_default=None, validate=FullMatch(
+        r"^[0-9]{4}(-(Q[1-4]|H[12]|6M|9M|0[1-9]|1[0-2]))?$",
+        error="A year (2026), quarter (2026-Q3), half (2026-H1), 6 or 9 months (2026-9M) "
+              "or month (2026-11)."))
+    by = fields.String(load_default=",".join(BREAKDOWNS), validate=FullMatch(
+        r"^((procedure|field|online_level|channel)(,(procedure|field|online_level|channel))*)?"
+        r"$", error=f"A comma-separated list of {', '.join(BREAKDOWNS)}, or empty."))
+
+    @validates_schema
+    def _one_period(self, data: dict[str, Any], **kwargs: Any) -> None:
+        dates = data.get("start") is not None or data.get("end") is not None
+        if dates == (data.get("period") is not None):
+            raise ValidationError("Give either from and to, or a period.", "period")
+        if data.get("period") is not None:
+            within_years(named_days(data["period"])[0])
+        if dates:
+            start, end = data.get("start"), data.get("end")
+            if start is None or end is None:
+                raise ValidationError("Give both from and to.", "to" if start else "from")
+            if end < start:
+                raise ValidationError("Must not be before from.", "to")
+            if (end - start).days + 1 > MAX_REPORT_DAYS:
+                raise ValidationError(f"A report covers at most {MAX_REPORT_DAYS} days.", "to")
+
+
+class RateSchema(Schema):
+    percent = fields.Float(allow_none=True, metadata={
+        "description": "Rounded half-up to 2 decimals; null when the denominator is 0."})
+    numerator = fields.Integer()
+    denominator = fields.Integer()
+
+
+def _counts() -> dict[str, fields.Field]:
+    names = ("received", "received_online", "received_online_full",
+             "received_online_partial", "received_postal", "received_counter",
+             "carried_over", "resolved", "resolved_early", "resolved_on_time",
+             "resolved_late", "in_progress", "in_progress_not_due", "in_progress_overdue",
+             "refused", "withdrawn", "stopped", "returned", "supplement_requests",
+             "apologies")
+    return {name: fields.Integer(required=True) for name in names} | {
+        "online_rate": fields.Nested(RateSchema, required=True),
+        "on_time_rate": fields.Nested(RateSchema, required=True)}
+
+
+SummaryCountsSchema = Schema.from_dict(_counts(), name="SummaryCountsSchema")
+BreakdownRowSchema = Schema.from_dict(
+    {"key": fields.String(required=True), **_counts()}, name="BreakdownRowSchema")
+
+
+class SummarySchema(SummaryCountsSchema):  # type: ignore[misc, valid-type]
+    agency = fields.String(required=True)
+    agencies = fields.List(fields.String(), metadata={
+        "description": "The agency and every agency under it whose dossiers are counted."})
+    start = fields.Date(data_key="from", required=True)
+    end = fields.Date(data_key="to", required=True)
+    breakdown = fields.Dict(keys=fields.String(), values=fields.List(
+        fields.Nested(BreakdownRowSchema)))
+
+
+def named_days(name: str) -> tuple[date, date]:
+    """``2026`` (year), ``2026-H1``/``H2`` (halves), ``2026-Q1``..``Q4``, ``2026-9M``
+    (nine months), ``2026-6M`` (six months) or ``2026-11`` (a month)."""
+    year_text, _, part = name.partition("-")
+    if not (len(year_text) == 4 and year_text.isascii() and year_text.isdigit()):
+        raise ValueError(f"{name!r} is not a period such as 2026, 2026-Q3 or 2026-11")
+    year = int(year_text)
+    months = {"": (1, 12), "H1": (1, 6), "H2": (7, 12), "6M": (1, 6), "9M": (1, 9),
+              "Q1": (1, 3), "Q2": (4, 6), "Q3": (7, 9), "Q4": (10, 12)}
+    if part.upper() in months:
+        first_month, last_month = months[part.upper()]
+    elif part.isascii() and part.isdigit() and len(part) == 2 and 1 <= int(part) <= 12:
+        first_month = last_month = int(part)
+    else:
+        raise ValueError(f"{name!r} is not a period such as 2026, 2026-Q3 or 2026-11")
+    following = date(year + (last_month == 12), last_month % 12 + 1, 1)
+    return date(year, first_month, 1), following - timedelta(days=1)
+
+
+def period_days(args: dict[str, Any]) -> tuple[date, date]:
+    """The first and last day the query asks for."""
+    return named_days(args["period"]) if args.get("period") else (args["start"], args["end"])

@@ -1,0 +1,170 @@
+"""The figures provinces report (DOMAIN.md, Statistics), from each dossier's facts.
+
+A dossier's facts are the moments that matter to a report (accepted, resolved, refused,
+withdrawn, stopped, returned...), its appointment and how it was judged. Every figure
+is a count of dossiers whose facts fall in the period ``[start, end)``; nothing is
+incremented, so a report is exact however often or late the events behind it came.
+
+Definitions (each has its own test in tests/unit/test_reports_domain.py):
+
+- received (tiếp nhận): accepted in the period; online, full (toàn trình) or partial
+  (một phần) by the procedure's online level, and by post, among them;
+- carried over (kỳ trước chuyển qua): accepted before the period, not ended before it;
+- resolved (đã giải quyết): resolved in the period, early, on time or late as processing
+  judged it against the original appointment (moved only by supplement waiting, never
+  by an extension); more than one supplement request makes it late;
+- in progress (đang giải quyết): accepted before the end, not ended by it; overdue if its
+  appointment passed before the end of the period and it is not waiting for the citizen;
+- refused, withdrawn, stopped, returned, supplement requests (dossiers asked in the
+  period) and apologies (form 04 issued in the period).
+
+Rates are percentages rounded half-up to two decimals, always with their numerator and
+denominator; a rate over nothing is ``None``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from motcua.contracts.reports import named_days
+from motcua.db import LOCAL_TZ
+
+COUNTS = (
+    "received", "received_online", "received_online_full", "received_online_partial",
+    "received_postal", "received_counter", "carried_over", "resolved", "resolved_early",
+    "resolved_on_time", "resolved_late", "in_progress", "in_progress_not_due",
+    "in_progress_overdue", "refused", "withdrawn", "stopped", "returned",
+    "supplement_requests", "apologies",
+)
+BREAKDOWNS = ("procedure", "field", "online_level", "channel")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days ``first`` to ``last``, both included (Asia/Ho_Chi_Minh)."""
+
+    first: date
+    last: date
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(), LOCAL_TZ)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last + timedelta(days=1), time(), LOCAL_TZ)
+
+
+def period_named(name: str) -> Period:
+    """A named period (``2026-Q3``...), as the contract reads it."""
+    return Period(*named_days(name))
+
+
+def rate(numerator: int, denominator: int) -> dict[str, Any]:
+    """A percentage rounded half-up to two decimals, with what it was computed from."""
+    percent = None
+    if denominator:
+        percent = float((Decimal(numerator) * 100 / Decimal(denominator))
+                        .quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return {"percent": percent, "numerator": numerator, "denominator": denominator}
+
+
+def _in(moment: datetime | None, period: Period) -> bool:
+    return moment is not None and period.start <= moment < period.end
+
+
+def _before(moment: datetime | None, limit: datetime) -> bool:
+    return moment is not None and moment < limit
+
+
+def ended_at(fact: Mapping[str, Any]) -> datetime | None:
+    """When the dossier stopped being in progress: resolved, withdrawn or stopped."""
+    moments = [fact.get(key) for key in ("resolved_at", "withdrawn_at", "stopped_at")]
+    return min((m for m in moments if m is not None), default=None)
+
+
+def judged(fact: Mapping[str, Any]) -> str | None:
+    """early, on_time or late for a resolved dossier; a second supplement request is late."""
+    if fact.get("timeliness") is None:
+        return None
+    if (fact.get("supplement_requests") or 0) > 1:
+        return "late"
+    return str(fact["timeliness"])
+
+
+def counts(facts: Iterable[Mapping[str, Any]], period: Period) -> dict[str, int]:
+    """Every count of COUNTS over these dossiers' facts."""
+    total = dict.fromkeys(COUNTS, 0)
+    for fact in facts:
+        accepted, ended = fact.get("accepted_at"), ended_at(fact)
+        if _in(accepted, period):
+            total["received"] += 1
+            channel = fact.get("channel")
+            if channel == "online":
+                total["received_online"] += 1
+                if fact.get("online_level") == "full":
+                    total["received_online_full"] += 1
+                elif fact.get("online_level") == "partial":
+                    total["received_online_partial"] += 1
+            elif channel == "postal":
+                total["received_postal"] += 1
+            else:
+                total["received_counter"] += 1
+        if _before(accepted, period.start) and not _before(ended, period.start):
+            total["carried_over"] += 1
+        if _in(fact.get("resolved_at"), period) and (verdict := judged(fact)):
+            total["resolved"] += 1
+            total[f"resolved_{verdict}"] += 1
+        if _before(accepted, period.end) and not _before(ended, period.end):
+            total["in_progress"] += 1
+            overdue = (_before(fact.get("due_at"), period.end)
+                       and not fact.get("waiting_for_citizen"))
+            total["in_progress_overdue" if overdue else "in_progress_not_due"] += 1
+        for key, moment in (("refused", "refused_at"), ("withdrawn", "withdrawn_at"),
+                            ("stopped", "stopped_at"), ("returned", "returned_at"),
+                            ("supplement_requests", "supplement_requested_at"),
+                            ("apologies", "extended_at")):
+            if _in(fact.get(moment), period):
+                total[key] += 1
+    return total
+
+
+def summary(facts: Iterable[Mapping[str, Any]], period: Period) -> dict[str, Any]:
+    """The counts and their rates: online rate = online ÷ received; on-time rate =
+    (early + on time) ÷ resolved ("đúng hạn" is early or on time)."""
+    total = counts(facts, period)
+    return {**total,
+            "online_rate": rate(total["received_online"], total["received"]),
+            "on_time_rate": rate(total["resolved_early"] + total["resolved_on_time"],
+                                 total["resolved"])}
+
+
+def relevant(fact: Mapping[str, Any], period: Period) -> bool:
+    """Whether a dossier counts anywhere in the period's report (what a query keeps)."""
+    ended = ended_at(fact)
+    return (_before(fact.get("accepted_at"), period.end)
+            and not _before(ended, period.start)) or any(
+        _in(fact.get(key), period) for key in (
+            "refused_at", "withdrawn_at", "stopped_at", "returned_at", "resolved_at",
+            "supplement_requested_at", "extended_at"))
+
+
+def report(facts: Iterable[Mapping[str, Any]], period: Period,
+           by: Iterable[str] = BREAKDOWNS) -> dict[str, Any]:
+    """The summary, and the same summary per procedure, field, online level and channel."""
+    kept = [fact for fact in facts if relevant(fact, period)]
+    breakdown: dict[str, list[dict[str, Any]]] = {}
+    for key in by:
+        groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        for fact in kept:
+            groups[str(fact.get(key) or "unknown")].append(fact)
+        breakdown[key] = [{"key": name, **summary(group, period)}
+                          for name, group in sorted(groups.items())]
+    return {"from": period.first.isoformat(), "to": period.last.isoformat(),
+            **summary(kept, period), "breakdown": breakdown}
+

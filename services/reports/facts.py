@@ -1,0 +1,114 @@
+"""Events into facts, and facts out for a report: the reports service's adapter.
+
+``apply`` is the one place an event changes the read model; the live consumers and the
+rebuild both call it. It never increments anything: each event sets what it knows (see
+``services.reports.models``), so applying an event twice, late or out of order leaves
+the row as the events themselves say it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.orm import Session
+
+from motcua.contracts.events import Event
+from services.reports.domain import Period
+from services.reports.models import MOMENTS, Fact
+
+# What reports learns from each event: the moment it records, and who sets the rest.
+EVENT_MOMENTS = {
+    "dossier.submitted": "submitted_at",
+    "dossier.accepted": "accepted_at",
+    "dossier.refused": "refused_at",
+    "dossier.withdrawn": "withdrawn_at",
+    "dossier.resolved": "resolved_at",
+    "dossier.returned": "returned_at",
+    "dossier.supplement_requested": "supplement_requested_at",
+    "dossier.extended": "extended_at",
+}
+EVENT_TYPES = (*EVENT_MOMENTS, "dossier.status_changed")
+NATIONAL_STOPPED, NATIONAL_SUPPLEMENT = 8, 5
+
+
+def _moment_of(event: Event) -> datetime | None:
+    key = EVENT_MOMENTS.get(event.type)
+    if key is None:
+        return None
+    field = {"supplement_requested_at": "requested_at", "extended_at": "at"}.get(key, key)
+    return event.data.get(field)
+
+
+def _set_once(fact: Fact, column: str, value: Any) -> None:
+    if value is not None and getattr(fact, column) is None:
+        setattr(fact, column, value)
+
+
+def _set_due(fact: Fact, due_at: datetime | None, as_of: datetime) -> None:
+    """The appointment, as the latest event that moved it says (never an older one)."""
+    if due_at is not None and (fact.due_as_of is None or as_of >= fact.due_as_of):
+        fact.due_at, fact.due_as_of = due_at, as_of
+
+
+def apply(session: Session, event: Event) -> None:
+    """Record what ``event`` says about its dossier (a type reports ignores: nothing)."""
+    if event.type not in EVENT_TYPES:
+        return
+    data = event.data
+    fact = session.get(Fact, data["code"]) or Fact(code=data["code"], supplement_requests=0,
+                                                   waiting_for_citizen=False)
+    session.add(fact)
+    moment = _moment_of(event)
+    if event.type in EVENT_MOMENTS:
+        _set_once(fact, EVENT_MOMENTS[event.type], moment)
+    if event.type in ("dossier.submitted", "dossier.accepted"):
+        # the receiving agency (a status change carries the agency holding it now)
+        _set_once(fact, "agency", data.get("agency"))
+        for column in ("procedure", "channel", "field", "online_level"):
+            _set_once(fact, column, data.get(column))
+    if event.type == "dossier.accepted":
+        _set_due(fact, data["due_at"], data["accepted_at"])
+    elif event.type == "dossier.resolved":
+        _set_once(fact, "timeliness", data["timeliness"])
+        _set_due(fact, data["due_at"], data["resolved_at"])
+    elif event.type == "dossier.extended":
+        # an extended dossier is judged against its appointment before the apology
+        _set_due(fact, data["old_due_at"], data["at"])
+    elif event.type == "dossier.supplement_requested" and not data.get("at_reception"):
+        fact.supplement_requests = max(fact.supplement_requests or 0, data["requests"])
+    elif event.type == "dossier.status_changed":
+        _status_changed(fact, data)
+
+
+def _status_changed(fact: Fact, data: dict[str, Any]) -> None:
+    at, national = data["at"], data["to_national"]
+    if national == NATIONAL_STOPPED:
+        _set_once(fact, "stopped_at", at)
+    if fact.waiting_as_of is None or at >= fact.waiting_as_of:
+        fact.waiting_for_citizen = national == NATIONAL_SUPPLEMENT
+        fact.waiting_as_of = at
+    if data.get("action") != "extend":  # form 04's new appointment is not the one judged
+        _set_due(fact, data.get("due_at"), at)
+
+
+def facts_for(session: Session, agencies: Iterable[str], period: Period
+              ) -> list[dict[str, Any]]:
+    """The facts of the dossiers of ``agencies`` that can count in ``period``: accepted
+    before its end and not ended before its start, or with a moment inside it."""
+    inside = [getattr(Fact, moment).between(period.start, period.end) for moment in MOMENTS]
+    open_then = (Fact.accepted_at < period.end) & and_(
+        *(getattr(Fact, key).is_(None) | (getattr(Fact, key) >= period.start)
+          for key in ("resolved_at", "withdrawn_at", "stopped_at")))
+    rows = session.scalars(select(Fact).where(Fact.agency.in_(list(agencies)),
+                                              or_(open_then, *inside)))
+    return [{column.name: getattr(row, column.name) for column in Fact.__table__.columns}
+            for row in rows]
+
+
+def clear(session: Session) -> int:
+    """Empty the read model (before a rebuild)."""
+    return session.execute(delete(Fact)).rowcount or 0
+

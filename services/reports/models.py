@@ -1,0 +1,61 @@
+"""The reports read model: one row of facts per dossier (DOMAIN.md, Statistics).
+
+Each column is set by the event that knows it, and only ever to the same value again:
+a moment is written once (the first report of it wins), the appointment by the latest
+event that moved it. So a duplicate, late or reordered event changes nothing it should
+not, and a rebuild from the owners' event logs gives the same rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Index, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from motcua.db import UtcDateTime, add_kernel_tables
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+metadata = Base.metadata
+add_kernel_tables(metadata)
+
+MOMENTS = ("submitted_at", "accepted_at", "refused_at", "withdrawn_at", "stopped_at",
+           "resolved_at", "returned_at", "supplement_requested_at", "extended_at")
+
+
+class Fact(Base):
+    __tablename__ = "facts"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    agency: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    procedure: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    field: Mapped[str | None] = mapped_column(String(200), nullable=True)  # lĩnh vực
+    online_level: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    refused_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    supplement_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime(),
+                                                                     nullable=True)
+    extended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # The appointment reports judge by (moved by supplement waiting, not by form 04),
+    # and the time of the event that set it: an older event never moves it back.
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    due_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    timeliness: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    supplement_requests: Mapped[int] = mapped_column(Integer, default=0)
+    # Waiting for the citizen (5) or a fee that stops the clock (6): not overdue then.
+    waiting_for_citizen: Mapped[bool] = mapped_column(Boolean, default=False)
+    waiting_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+    __table_args__ = (
+        Index("ix_facts_agency_accepted", "agency", "accepted_at"),
+        Index("ix_facts_agency_resolved", "agency", "resolved_at"),
+    )

@@ -1,0 +1,94 @@
+"""The reports service: a read model of dossier facts, fed by intake's and processing's
+events, that answers the summary (DOMAIN.md, Statistics) for any agency tree and period.
+
+Thin entrypoints: ``facts`` turns events into facts, ``domain`` counts them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from motcua.amqp import rpc
+from motcua.contracts.events import Event, parse_event
+from motcua.dependencies import Database, HealthCheck
+from motcua.messaging import consume_event
+from services.reports import domain, facts
+from services.reports.models import metadata
+
+
+class ReportsService(HealthCheck):
+    name = "reports"
+
+    db = Database(metadata)
+
+    def _handle(self, event: Event) -> None:
+        with self.db.unit_of_work() as uow:
+            if uow.first_time(event):
+                facts.apply(uow.session, event)
+
+    @consume_event("dossier.submitted")
+    def on_submitted(self, event: Event) -> None:
+        self._handle(event)
+
+    @consume_event("dossier.accepted")
+    def on_accepted(self, event: Event) -> None:
+        self._handle(event)
+
+    @consume_event("dossier.refused")
+    def on_refused(self, event: Event) -> None:
+        self._handle(event)
+
+    @consume_event("dossier.withdrawn")
+    def on_withdrawn(self, event: Event) -> None:
+        self._handle(event)
+
+    @consume_event("dossier.status_changed")
+    def on_status_changed(self, event: Event) -> None:
+        self._handle(event)
+
+    @consume_event("dossier.supplement_requested")
+    def on_supplement_requested(self, event: Event) -> None:
+        self._handle(event)
+
+    @consume_event("dossier.resolved")
+    def on_resolved(self, event: Event) -> None:
+        self._handle(event)
+
+    @consume_event("dossier.returned")
+    def on_returned(self, event: Event) -> None:
+        self._handle(event)
+
+    @consume_event("dossier.extended")
+    def on_extended(self, event: Event) -> None:
+        self._handle(event)
+
+    @rpc
+    def summary(self, agencies: list[str], first: str, last: str,
+                by: list[str] | None = None) -> dict[str, Any]:
+        """The report over the dossiers received by ``agencies`` (the caller gives the
+        whole tree) from ``first`` to ``last`` (dates, both included)."""
+        period = domain.Period(date.fromisoformat(first), date.fromisoformat(last))
+        with self.db.session() as session:
+            rows = facts.facts_for(session, agencies, period)
+        return domain.report(rows, period, domain.BREAKDOWNS if by is None else by)
+
+    @rpc
+    def clear(self) -> int:
+        """Empty the read model: the first step of ``motcua reports rebuild``."""
+        with self.db.unit_of_work() as uow:
+            return facts.clear(uow.session)
+
+    @rpc
+    def apply_logged(self, bodies: list[str]) -> int:
+        """Apply events replayed from an owner's log (a rebuild); the facts make a repeat
+        of what the live consumers already applied harmless."""
+        applied = 0
+        with self.db.unit_of_work() as uow:
+            for body in bodies:
+                event = parse_event(json.loads(body))
+                if event.type in facts.EVENT_TYPES:
+                    facts.apply(uow.session, event)
+                    applied += 1
+        return applied
