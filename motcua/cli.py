@@ -28,6 +28,7 @@ SERVICE_CLASSES = {
     "payment": "services.payment.service:PaymentService",
     "postal": "services.postal.service:PostalService",
     "notify": "services.notify.service:NotifyService",
+    "reports": "services.reports.service:ReportsService",
 }
 GATEWAY_CLASS = "gateway.service:GatewayService"
 
@@ -339,6 +340,24 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reports(args: argparse.Namespace) -> int:
+    """Rebuild the reports' read model from intake's and processing's event logs."""
+    from nameko.standalone.rpc import ClusterRpcClient
+
+    from services.reports.rebuild import rebuild
+
+    cfg = motcua_config.load()
+    check_broker(cfg["AMQP_URI"])
+
+    def show(step: dict[str, Any]) -> None:
+        print(f"\r{step['source']}: {step['applied']} event(s) applied", end="", flush=True)
+
+    with ClusterRpcClient(uri=cfg["AMQP_URI"], timeout=args.timeout) as rpc:
+        applied = rebuild(rpc, show)
+    print(f"\nmotcua: the reports' read model was rebuilt from {applied} event(s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -387,6 +406,12 @@ def build_parser() -> argparse.ArgumentParser:
     pay.add_argument("--statement", required=True, metavar="FILE.csv",
                      help="the provider's CSV: transaction_id, amount[, payment_id, memo]")
     pay.set_defaults(func=cmd_payments)
+
+    rep = sub.add_parser("reports", help="rebuild the reports' read model from the event logs")
+    rep.add_argument("action", choices=["rebuild"])
+    rep.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                     help="how long to wait for each page of events")
+    rep.set_defaults(func=cmd_reports)
 
     out = sub.add_parser("outbox", help="list parked outbox events, or replay (unpark) them")
     out.add_argument("action", choices=["list", "replay"])

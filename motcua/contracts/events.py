@@ -68,6 +68,10 @@ class DossierSubmittedData(Tolerant):
         required=True, validate=validate.OneOf(["counter", "online", "postal"]))
     delivery_address = fields.String(load_default=None, allow_none=True)
     pickup_address = fields.String(load_default=None, allow_none=True)
+    # The procedure's field (lĩnh vực) and online level (full | partial | none), as the
+    # catalogue had them: reports count by them.
+    field = fields.String(load_default=None, allow_none=True)
+    online_level = fields.String(load_default=None, allow_none=True)
 
 
 class SlaData(Tolerant):
@@ -366,8 +370,8 @@ CONTRACTS: dict[str, Contract] = {
     "payment.refunded": Contract(1, PaymentRefundedData),
     "dossier.handed_to_post": Contract(1, HandedToPostData),
     "postal.delivered": Contract(1, PostalDeliveredData),
-    "postal.pickup_delivered": Contract(1, PostalPickupDeliveredData),
     "postal.delivery_failed": Contract(1, PostalDeliveryFailedData),
+    "postal.pickup_delivered": Contract(1, PostalPickupDeliveredData),
     "postal.cod_collected": Contract(1, PostalCodCollectedData),
 }
 
