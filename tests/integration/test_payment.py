@@ -147,3 +147,45 @@ def test_a_paid_fee_has_its_receipt_linked_from_the_public_url(system):
     assert pdf.headers["Content-Type"] == "application/pdf"
     assert "bien-lai-1.pdf" in pdf.headers["Content-Disposition"]
     assert foreign.status_code == 404
+
+
+def test_a_fee_due_at_the_result_goes_4_6_paid_9_10_through_the_gateway(system):
+    procedure = {"code": "9.000011", "name": "Cấp bản sao có chứng thực (thử nghiệm)",
+                 "field": "Chứng thực", "level": "department", "agencies": [JUSTICE],
+                 "online_level": "full", "sla": {"kind": "working_days", "amount": 3},
+                 "fee": {"amount": 30_000, "collect_at": "result"},
+                 "documents": [{"code": "TK01", "name": "Tờ khai", "required": True}]}
+    assert system.http.put(system.url("/api/v1/procedures/9.000011"), json=procedure,
+                           headers=system.headers("admin", "admin-1")).status_code == 201
+    code = system.http.post(system.url("/api/v1/dossiers"), json=sample_dossier(
+        procedure="9.000011", delivery={"method": "counter"}, pickup=None),
+        headers=system.headers()).json()["code"]
+    desk = system.headers("officer", "cb01", agency=JUSTICE)
+    actions = system.url(f"/api/v1/dossiers/{code}/actions")
+
+    def dossier(national):
+        return wait_for(lambda: (lambda v: v if v["national_status"] == national else None)(
+            system.http.get(system.url(f"/api/v1/dossiers/{code}"), headers=desk).json()),
+            message=f"national status {national}")
+
+    system.http.post(actions, json={"action": "accept"}, headers=desk)
+    wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                     headers=desk).json()["steps"], message="the case")
+    taken = system.http.post(actions, json={"action": "take"}, headers=desk).json()
+    resolved = system.http.post(actions, json={"action": "resolve", "results": [
+        {"name": "Bản sao có chứng thực", "reference": "CT-1"}]}, headers=desk).json()
+    payment = wait_for(lambda: (lambda r: r.json() if r.status_code == 200 else None)(
+        system.http.get(system.url(f"/api/v1/dossiers/{code}/payment"),
+                        headers=system.headers())), message="the fee due at the result")
+    paid = callback(system, {"payment_id": payment["id"], "transaction_id": "FT-RESULT-1",
+                             "amount": 30_000, "status": "success"})
+    ready = dossier(9)
+    returned = system.http.post(actions, json={"action": "return"}, headers=desk).json()
+
+    assert taken["national_status"] == 4
+    assert (resolved["status"], resolved["national_status"]) == ("awaiting_result_payment", 6)
+    assert (payment["purpose"], payment["amount"], payment["number"]) == ("result_fee",
+                                                                          30_000, 1)
+    assert paid.json()["status"] == "paid" and paid.json()["receipt_url"]
+    assert ready["status"] == "resolved" and "return" in ready["allowed_actions"]
+    assert returned["national_status"] == 10
