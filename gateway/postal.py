@@ -165,8 +165,9 @@ DOCUMENTED: tuple[Route, ...] = (
         "postal", WebhookRegisteredSchema, "The webhook as registered.", roles=("admin",),
         path_params={"operator": "The operator's id, as configured (e.g. vnpost)."},
         body=WebhookSchema, body_example={"url": "https://api.vnpost.example/motcua/hook"},
-        errors=(400, 401, 403, 404, 413, 422, 429, 503),
-        error_notes={404: "No such operator in the configuration."}),
+        errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
+        error_notes={404: "No such operator in the configuration.",
+                     409: "The operator has no webhook secret configured."}),
     Route(
         "GET", "/api/v1/admin/postal/webhook-deliveries", "listPostalWebhookDeliveries",
         "Webhook deliveries to operators",

@@ -208,8 +208,8 @@ class WebhookRegisteredSchema(Open):
     operator = fields.String(required=True)
     url = fields.String(required=True)
     registered_at = timestamp("When it was registered.", required=True)
-    signed = described(fields.Boolean, "Whether the operator has a secret configured.",
-                       required=True)
+    signed = described(fields.Boolean, "True: its events are signed with the operator's "
+                       "secret (an operator without one cannot register).", required=True)
 
 
 class WebhookDeliverySchema(Open):

@@ -46,13 +46,16 @@ def check(data: dict[str, Any]) -> None:
     settings = data.get("MOTCUA", {})
     if settings.get("ENV") != "production":
         return
-    secrets = [(settings.get(key), env_name) for key, env_name in (
+    secrets = [(settings.get(key), env_name, True) for key, env_name in (
         ("JWT_SECRET", "MOTCUA_JWT_SECRET"), ("PAYMENT_SECRET", "MOTCUA_PAYMENT_SECRET"))]
-    secrets += [((spec or {}).get("WEBHOOK_SECRET"),  # postal operators' webhook secrets
-                 f"MOTCUA_POSTAL_{name.upper()}_SECRET")
+    # A postal operator's webhook secret is needed only once it has a webhook (unset: none).
+    secrets += [((spec or {}).get("WEBHOOK_SECRET"), f"MOTCUA_POSTAL_{name.upper()}_SECRET",
+                 False)
                 for name, spec in ((data.get("postal") or {}).get("OPERATORS") or {}).items()]
-    for value, env_name in secrets:
+    for value, env_name, required in secrets:
         secret = str(value or "").strip()
+        if not secret and not required:
+            continue
         if not secret:
             problem = "is not set"
         elif DEV_SECRET_MARK in secret:

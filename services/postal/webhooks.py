@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from motcua.db import Db, local_iso, utcnow
-from motcua.errors import NotFound
+from motcua.errors import Conflict, NotFound
 from motcua.signing import sign
 from services.postal.models import Job, Webhook, WebhookDelivery
 from services.postal.options import Options
@@ -54,12 +54,16 @@ def register(db: Db, operator: str, url: str, by: str, options: Options) -> dict
     """Where an operator's job events go from now on (one URL per operator)."""
     if not options.known(operator):
         raise NotFound(f"No postal operator {operator} is configured.")
+    if not options.operator(operator).webhook_secret:
+        raise Conflict(f"Operator {operator} has no webhook secret: set "
+                       f"MOTCUA_POSTAL_{operator.upper()}_SECRET first (its events are "
+                       "signed with it).")
     with db.unit_of_work() as uow:
         hook = uow.session.merge(Webhook(operator=operator, url=url, registered_at=utcnow(),
                                          registered_by=by))
         return {"operator": hook.operator, "url": hook.url,
                 "registered_at": local_iso(hook.registered_at),
-                "signed": bool(options.operator(operator).webhook_secret)}
+                "signed": True}
 
 
 def body(delivery: WebhookDelivery, now: datetime) -> bytes:
@@ -93,13 +97,13 @@ def send_due(db: Db, options: Options, post: Post,
         claimed = [(d.id, d.operator, d.attempts, body(d, now)) for d in due]
     counts = {"delivered": 0, "retried": 0, "dead": 0}
     for row_id, operator, attempts, raw in claimed:
-        url = urls.get(operator)
+        url, secret = urls.get(operator), options.operator(operator).webhook_secret
         error = None
-        if url is None:
-            error = "no webhook registered"
+        if url is None or not secret:
+            error = "no webhook registered" if url is None else "no webhook secret"
         else:
             headers = {"Content-Type": "application/json; charset=utf-8",
-                       SIGNATURE_HEADER: sign(options.operator(operator).webhook_secret, raw)}
+                       SIGNATURE_HEADER: sign(secret, raw)}
             try:
                 status = post(url, raw, headers, options.webhook_timeout)
                 if not 200 <= status < 300:

@@ -86,5 +86,10 @@ def test_production_refuses_a_development_webhook_secret():
                       "WEBHOOK_SECRET": "dev-only-postal-vnpost-webhook-secret"}}}}
     with pytest.raises(ConfigError, match="MOTCUA_POSTAL_VNPOST_SECRET"):
         check(production)
+    production["postal"]["OPERATORS"]["vnpost"]["WEBHOOK_SECRET"] = "short"
+    with pytest.raises(ConfigError, match="shorter"):
+        check(production)
     production["postal"]["OPERATORS"]["vnpost"]["WEBHOOK_SECRET"] = "w" * 40
     check(production)
+    production["postal"]["OPERATORS"]["vnpost"]["WEBHOOK_SECRET"] = ""
+    check(production)  # no secret: no webhook for it, nothing to refuse

@@ -110,6 +110,15 @@ def test_an_unknown_operator_or_delivery_is_a_404(db):
         webhooks.replay(db, "no-such-delivery")
 
 
+
+def test_an_operator_without_a_secret_cannot_register_a_webhook(db):
+    from motcua.errors import Conflict
+
+    unsigned = Options(operators={"ems": Operator("ems")})
+    with pytest.raises(Conflict, match="MOTCUA_POSTAL_EMS_SECRET"):
+        webhooks.register(db, "ems", "https://ems.example/hook", "admin-1", unsigned)
+
+
 def test_the_simulator_refuses_a_bad_signature_a_stale_post_and_a_non_webhook():
     raw = json.dumps({"id": "d", "sent_at": NOW.isoformat()}).encode()
     assert check_webhook(raw, sign("s3cret", raw), "s3cret", NOW, 300)[1] is None
