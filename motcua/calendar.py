@@ -53,6 +53,8 @@ from zoneinfo import ZoneInfo
 import holidays
 import yaml
 
+from motcua.timezone import LOCAL_TZ
+
 __all__ = ["Appointment", "Notice", "NoticeTable", "Sla", "SLA_KINDS", "WorkingCalendar",
            "WorkingHours", "official_notices"]
 
@@ -657,3 +659,19 @@ class WorkingCalendar:
 
 # Read and check the table at start-up: a malformed table stops the process here.
 official_notices()
+
+
+def timeliness(finished_at: datetime, due_at: datetime) -> str:
+    """``"early"``, ``"on_time"`` or ``"late"``, by local (Asia/Ho_Chi_Minh) dates.
+
+    Early: finished on a day before the due date; on time: on the due date, at or before
+    the due time; late: after the due time. Reports count early and on time as "đúng hạn".
+    """
+    if None in (finished_at.utcoffset(), due_at.utcoffset()):
+        raise ValueError("timeliness compares aware datetimes")
+    finished, due = finished_at.astimezone(LOCAL_TZ), due_at.astimezone(LOCAL_TZ)
+    if finished > due:
+        return "late"
+    if finished.date() < due.date():
+        return "early"
+    return "on_time"

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from motcua.calendar import WorkingCalendar
+from motcua.calendar import WorkingCalendar, timeliness
 from motcua.timezone import LOCAL_TZ
 
 __all__ = [
@@ -296,20 +296,6 @@ def _local(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"expected an aware datetime, not naive {moment.isoformat()}")
     return moment.astimezone(LOCAL_TZ)
-
-
-def timeliness(finished_at: datetime, due_at: datetime) -> str:
-    """``"early"``, ``"on_time"`` or ``"late"``, by local (Asia/Ho_Chi_Minh) dates.
-
-    Early: finished on a day before the due date; on time: on the due date, at or before
-    the due time; late: after the due time. Reports count early and on time as "đúng hạn".
-    """
-    finished, due = _local(finished_at), _local(due_at)
-    if finished > due:
-        return "late"
-    if finished.date() < due.date():
-        return "early"
-    return "on_time"
 
 
 def late_for_index(supplement_requests: int, finished_at: datetime, due_at: datetime) -> bool:
