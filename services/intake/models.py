@@ -50,6 +50,8 @@ class Procedure(Base):
     sla_cutoff: Mapped[str | None] = mapped_column(String(5), nullable=True)  # "HH:MM"
     fee_amount: Mapped[int] = mapped_column(Integer, default=0)
     fee_collect_at: Mapped[str] = mapped_column(String(10), default="intake")
+    # The fee as a rule (motcua.contracts.fees): per unit, tiers, cap, reductions.
+    fee_rule: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     result_by_post: Mapped[bool] = mapped_column(Boolean, default=True)
     pause_for_payment: Mapped[bool] = mapped_column(Boolean, default=False)
     documents: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -95,6 +97,7 @@ class Dossier(Base):
     pickup: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     fee_amount: Mapped[int] = mapped_column(Integer, default=0)
     fee_collect_at: Mapped[str] = mapped_column(String(10), default="intake")
+    fee_computation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
     correlation_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # Acceptance (form 01) or refusal (form 03), by an officer.
