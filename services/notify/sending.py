@@ -32,19 +32,22 @@ def send_due(db: Db, channels: Mapping[str, Channel], opts: Options,
     now = now or utcnow()
     counts = {"sent": 0, "retry": 0, "failed": 0, "waiting": 0}
     budget = _budgets(db, opts, now)
-    claimed: list[Message] = []
+    chosen: list[Message] = []
     for message in _due(db, now, opts.batch):
         wake = domain.quiet_until(now, message.channel, opts.quiet_hours)
         if wake is not None:  # a retry that fell into the night
             _postpone(db, message.id, wake)
             counts["waiting"] += 1
             continue
-        if message.channel not in channels or budget.get(message.channel, 1) <= 0:
+        left = budget.get(message.channel)  # None: no limit for this provider
+        if message.channel not in channels or (left is not None and left <= 0):
             counts["waiting"] += 1
             continue
-        if _claim(db, message.id, now, opts.lease_seconds):
-            budget[message.channel] = budget.get(message.channel, 1) - 1
-            claimed.append(message)
+        if left is not None:
+            budget[message.channel] = left - 1
+        chosen.append(message)
+    mine = _claim(db, [m.id for m in chosen], now, opts.lease_seconds)
+    claimed = [m for m in chosen if m.id in mine]
     pool = eventlet.GreenPool(max(1, opts.concurrency))
     for outcome in pool.imap(lambda m: send_one(db, channels[m.channel], m, opts), claimed):
         counts[outcome] += 1
@@ -64,9 +67,8 @@ def send_one(db: Db, channel: Channel, message: Message, opts: Options) -> str:
         log.warning("message %s failed for good: %s", message.id, exc)
         return "failed"
     except Exception as exc:  # noqa: BLE001 - any other failure is worth a retry
-        with db.session() as session:
-            attempts = session.scalar(select(Message.attempts).where(Message.id == message.id))
-        status, not_before = domain.after_transient_failure(attempts or 1, utcnow(),
+        attempts = (message.attempts or 0) + 1  # as claimed
+        status, not_before = domain.after_transient_failure(attempts, utcnow(),
                                                             opts.retry_delays)
         _finish(db, message.id, status=status, not_before=not_before, lease_until=None,
                 error=f"{exc.__class__.__name__}: {exc}"[:2000],
@@ -93,13 +95,20 @@ def _claimable(now: datetime):  # noqa: ANN202 - a SQL expression
     return or_(waiting, abandoned)
 
 
-def _claim(db: Db, message_id: str, now: datetime, lease_seconds: float) -> bool:
+def _claim(db: Db, ids: list[str], now: datetime, lease_seconds: float) -> set[str]:
+    """Claim the messages still claimable, in one statement; the ids this call got (its
+    lease is its own to the microsecond, so another replica's claim is not counted)."""
+    if not ids:
+        return set()
+    until = now + timedelta(seconds=lease_seconds)
     with db.engine.begin() as connection:
-        changed = connection.execute(
-            update(Message).where(Message.id == message_id, _claimable(now)).values(
-                status=domain.SENDING, lease_until=now + timedelta(seconds=lease_seconds),
-                attempts=Message.attempts + 1, last_attempt_at=now)).rowcount
-    return changed == 1
+        connection.execute(
+            update(Message).where(Message.id.in_(ids), _claimable(now)).values(
+                status=domain.SENDING, lease_until=until,
+                attempts=Message.attempts + 1, last_attempt_at=now))
+        return set(connection.scalars(select(Message.id).where(
+            Message.id.in_(ids), Message.status == domain.SENDING,
+            Message.lease_until == until, Message.last_attempt_at == now)).all())
 
 
 def _finish(db: Db, message_id: str, **values: object) -> None:

@@ -366,6 +366,15 @@ def test_an_invalid_number_fails_at_once_for_good(notify):
     assert (message["status"], message["attempts"]) == ("permanent-failure", 1)
 
 
+def test_without_a_rate_limit_one_run_sends_everything_due(notify):
+    for n in range(5):
+        data = submitted_event_data(f"000.00.15.H56-261123-000{n + 1}")
+        notify.on_dossier_submitted(event("dossier.submitted", data, "intake"))
+    counts = sending.send_due(notify.db, notify.providers, notify.opts)
+    assert (counts["sent"], counts["waiting"]) == (5, 0)
+    assert sending.send_due(notify.db, notify.providers, notify.opts)["sent"] == 0
+
+
 def test_a_provider_rate_limit_holds_the_rest_for_later(notify):
     for n in range(3):
         data = submitted_event_data(f"000.00.15.H56-261123-000{n + 1}")
