@@ -38,6 +38,8 @@ class Route:
     # Several named examples instead (name → (summary, body)), e.g. one per action.
     body_examples: Mapping[str, tuple[str, Mapping[str, Any]]] = field(default_factory=dict)
     body_required: bool = True
+    # A body that is not JSON: (its media type, an example of it), e.g. NDJSON.
+    raw_body: tuple[str, str] | None = None
     idempotency_key: bool = False  # accepts Idempotency-Key (every POST does anyway)
     status: int = 200
     content_type: str = "application/json"

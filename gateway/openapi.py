@@ -743,6 +743,10 @@ def _operation(route: Route, converter: OpenAPIConverter) -> dict[str, Any]:
             content["example"] = dict(route.body_example)
         operation["requestBody"] = {"required": route.body_required,
                                     "content": {"application/json": content}}
+    if route.raw_body is not None:
+        media_type, example = route.raw_body
+        operation["requestBody"] = {"required": route.body_required, "content": {
+            media_type: {"schema": {"type": "string"}, "example": example}}}
     return operation
 
 

@@ -4,19 +4,25 @@ read model over the agency and every agency under it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from gateway.apidoc import Route
 from gateway.http import api, json_response, query
+from motcua.contracts.commands import Command
 from motcua.contracts.reports import (
+    MAX_IMPORT_LINE_BYTES,
     MAX_REPORT_DAYS,
+    MAX_REPORTED_ERRORS,
+    ImportReportSchema,
     ReportQuerySchema,
     SummarySchema,
     period_days,
 )
-from motcua.errors import Forbidden, NotFound
+from motcua.errors import BadRequest, Forbidden, NotFound
+from services.reports.importing import import_lines
 
 
 class ReportRoutes:
@@ -26,6 +32,10 @@ class ReportRoutes:
     auth: Any
 
     def _scope(self, actor: Any) -> set[str]:
+        raise NotImplementedError  # GatewayService's
+
+    def _once(self, request: Request, actor: Any, run: Callable[[Command], Response]
+              ) -> Response:
         raise NotImplementedError  # GatewayService's
 
     @api("GET", "/api/v1/reports/summary")
@@ -44,6 +54,21 @@ class ReportRoutes:
         report = self.services.call("reports", "summary", agencies, first.isoformat(),
                                     last.isoformat(), by)
         return json_response({"agency": agency, "agencies": agencies, **report})
+
+    @api("POST", "/api/v1/admin/import")
+    def import_dossiers(self, request: Request) -> Response:
+        """Historical dossiers, NDJSON, into the reports (admins)."""
+        actor = self.auth.actor(request, "admin")
+        media_type = (request.mimetype or "").lower()
+        if media_type not in ("application/x-ndjson", "application/jsonl"):
+            raise BadRequest("Send the dossiers as application/x-ndjson: one JSON object "
+                             "a line.")
+
+        def run(command: Command) -> Response:
+            lines = request.get_data(cache=True).splitlines()
+            return json_response(import_lines(lines, self.services.call))
+
+        return self._once(request, actor, run)
 
 
 SAMPLE_SUMMARY_NOTE = (
@@ -80,4 +105,26 @@ DOCUMENTED: tuple[Route, ...] = (
                      404: "No agency with this code.",
                      422: "No period, both a period and dates, a period that is not one, "
                           "or more than the longest report."}),
+    Route(
+        "POST", "/api/v1/admin/import", "importDossiers",
+        "Import historical dossiers from a legacy system (admins)",
+        "One JSON object a line (`application/x-ndjson`): `code`, `agency`, `procedure`, "
+        "`channel` (online, counter, postal), `national_status` (1–10), `received_at`, "
+        "`due_at` (for accepted dossiers), `finished_at` (for 3, 7, 8, 9, 10: when it "
+        "was refused, withdrawn, stopped or resolved), `returned_at`; times in ISO 8601 "
+        "with their offset. Each line is checked on its own: invalid lines are reported "
+        f"by number (the first {MAX_REPORTED_ERRORS}) and the valid ones are kept; a "
+        "line of a code imported before is `unchanged` (or `updated`), so importing a "
+        "file again changes nothing. Imported dossiers count in the reports like any "
+        "other. A body is at most gateway.MAX_BODY_BYTES; a line at most "
+        f"{MAX_IMPORT_LINE_BYTES} bytes. Larger files: `motcua import FILE.ndjson`, which "
+        "streams them.", "reports", ImportReportSchema, "What was imported.",
+        roles=("admin",), raw_body=("application/x-ndjson", (
+            '{"code": "H56.15-250301-0001", "agency": "000.00.15.H56", "procedure": '
+            '"2.000635", "channel": "online", "national_status": 10, "received_at": '
+            '"2025-03-01T08:30:00+07:00", "due_at": "2025-03-04T08:30:00+07:00", '
+            '"finished_at": "2025-03-03T15:00:00+07:00", "returned_at": '
+            '"2025-03-04T09:00:00+07:00"}\n')),
+        errors=(400, 401, 403, 409, 413, 429, 503),
+        error_notes={400: "Not application/x-ndjson."}),
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import signal
 import subprocess
@@ -358,6 +359,35 @@ def cmd_reports(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a legacy NDJSON file into the reports, streamed, showing progress."""
+    from nameko.standalone.rpc import ClusterRpcClient
+
+    from services.reports.importing import import_lines
+
+    cfg = motcua_config.load()
+    check_broker(cfg["AMQP_URI"])
+
+    def show(step: dict[str, Any]) -> None:
+        print(f"\r{step['lines']} line(s): {step['added']} added, {step['updated']} "
+              f"updated, {step['unchanged']} unchanged, {step['invalid']} invalid",
+              end="", flush=True)
+
+    try:
+        handle = open(args.file, "rb")  # noqa: SIM115 (read line by line below)
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror}") from None
+    with handle, ClusterRpcClient(uri=cfg["AMQP_URI"], timeout=args.timeout) as rpc:
+        report = import_lines(handle, lambda service, method, *a: getattr(
+            getattr(rpc, service), method)(*a), show)
+    print()
+    for error in report["errors"]:
+        print(f"line {error['line']}: {json.dumps(error['errors'], ensure_ascii=False)}")
+    print(f"motcua: {report['added']} added, {report['updated']} updated, "
+          f"{report['unchanged']} unchanged, {report['invalid']} invalid line(s)")
+    return 1 if report["invalid"] else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -412,6 +442,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                      help="how long to wait for each page of events")
     rep.set_defaults(func=cmd_reports)
+
+    imp = sub.add_parser("import", help="import legacy dossiers (NDJSON) into the reports")
+    imp.add_argument("file", metavar="FILE.ndjson", help="one JSON dossier a line (API.md)")
+    imp.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                     help="how long to wait for each batch to be stored")
+    imp.set_defaults(func=cmd_import)
 
     out = sub.add_parser("outbox", help="list parked outbox events, or replay (unpark) them")
     out.add_argument("action", choices=["list", "replay"])

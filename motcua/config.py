@@ -16,7 +16,7 @@ from nameko.cli.utils.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "deploy" / "config.yaml"
-SERVICES = ("intake", "processing", "payment", "postal", "notify")
+SERVICES = ("intake", "processing", "payment", "postal", "notify", "reports")
 
 # Development secrets are recognisable on purpose; production refuses them.
 DEV_SECRET_MARK = "dev-only"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from motcua.contracts.dossiers import AGENCY_CODE, FullMatch, within_years
 
@@ -105,3 +105,60 @@ def named_days(name: str) -> tuple[date, date]:
 def period_days(args: dict[str, Any]) -> tuple[date, date]:
     """The first and last day the query asks for."""
     return named_days(args["period"]) if args.get("period") else (args["start"], args["end"])
+
+
+# -- legacy import (API.md: POST /api/v1/admin/import, motcua import FILE.ndjson) ---------
+
+MAX_IMPORT_LINE_BYTES = 16 * 1024  # a legacy dossier is a few hundred bytes
+IMPORT_BATCH = 1000  # lines validated and stored together
+MAX_REPORTED_ERRORS = 1000  # lines named in the answer; the count covers every one
+
+
+class ImportLineSchema(Schema):
+    """One historical dossier from a legacy system (one line of NDJSON)."""
+
+    class Meta:
+        unknown = "exclude"
+
+    code = fields.String(required=True, validate=FullMatch(
+        r"^[0-9A-Za-z.\-_/]{1,40}$", error="A dossier code of at most 40 characters."))
+    agency = fields.String(required=True, validate=FullMatch(
+        AGENCY_CODE, error="An agency code, e.g. 000.00.15.H56."))
+    procedure = fields.String(required=True, validate=FullMatch(
+        r"^[0-9]\.[0-9]{6}(\.[A-Z0-9]+)?$", error="A procedure code, e.g. 2.000635."))
+    channel = fields.String(required=True, validate=validate.OneOf(
+        ["online", "counter", "postal"]))
+    national_status = fields.Integer(required=True, strict=True,
+                                     validate=validate.Range(min=1, max=10))
+    received_at = fields.AwareDateTime(required=True, validate=lambda v: within_years(v))
+    due_at = fields.AwareDateTime(load_default=None, allow_none=True,
+                                  validate=lambda v: within_years(v))
+    finished_at = fields.AwareDateTime(load_default=None, allow_none=True,
+                                       validate=lambda v: within_years(v))
+    returned_at = fields.AwareDateTime(load_default=None, allow_none=True,
+                                       validate=lambda v: within_years(v))
+
+    @validates_schema
+    def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        status = data.get("national_status")
+        if status in (9, 10) and not data.get("finished_at"):
+            raise ValidationError("A resolved dossier (9, 10) needs its finished_at.",
+                                  "finished_at")
+        if status in (2, 4, 5, 6, 9, 10) and not data.get("due_at"):
+            raise ValidationError("An accepted dossier needs its due_at.", "due_at")
+        received = data.get("received_at")
+        for key in ("finished_at", "returned_at"):
+            if received and data.get(key) and data[key] < received:
+                raise ValidationError("Must not be before received_at.", key)
+
+
+class ImportReportSchema(Schema):
+    lines = fields.Integer(metadata={"description": "Lines read (blank lines skipped)."})
+    added = fields.Integer()
+    updated = fields.Integer(metadata={"description": "Imported before, now different."})
+    unchanged = fields.Integer(metadata={"description": "Imported before, the same: a "
+                                                        "repeated import changes nothing."})
+    invalid = fields.Integer()
+    errors = fields.List(fields.Dict(), metadata={
+        "description": f"The first {MAX_REPORTED_ERRORS} invalid lines: "
+                       "{line, errors: {field: [messages]}}."})

@@ -31,6 +31,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from motcua.calendar import timeliness
 from motcua.contracts.reports import named_days
 from motcua.db import LOCAL_TZ
 
@@ -42,6 +43,8 @@ COUNTS = (
     "supplement_requests", "apologies",
 )
 BREAKDOWNS = ("procedure", "field", "online_level", "channel")
+MOMENTS = ("submitted_at", "accepted_at", "refused_at", "withdrawn_at", "stopped_at",
+           "resolved_at", "returned_at", "supplement_requested_at", "extended_at")
 
 
 @dataclass(frozen=True)
@@ -168,3 +171,37 @@ def report(facts: Iterable[Mapping[str, Any]], period: Period,
     return {"from": period.first.isoformat(), "to": period.last.isoformat(),
             **summary(kept, period), "breakdown": breakdown}
 
+
+
+# -- legacy dossiers --------------------------------------------------------------------------
+
+ACCEPTED_STATUSES = {2, 4, 5, 6, 8, 9, 10}  # the national codes of an accepted dossier
+
+
+def imported_fact(line: Mapping[str, Any], procedure: Mapping[str, Any]) -> dict[str, Any]:
+    """A legacy dossier's facts, as live events would have left them: what its national
+    status and timestamps say, judged by the same rule as processing (on time against
+    ``due_at``)."""
+    status, received = line["national_status"], line["received_at"]
+    finished, due = line.get("finished_at"), line.get("due_at")
+    fact: dict[str, Any] = dict.fromkeys(MOMENTS) | {
+        "code": line["code"], "agency": line["agency"], "procedure": line["procedure"],
+        "channel": line["channel"], "field": procedure.get("field"),
+        "online_level": procedure.get("online_level"), "submitted_at": received,
+        "due_at": due, "due_as_of": received, "timeliness": None,
+        "supplement_requests": 0, "waiting_for_citizen": status == 5,
+        "waiting_as_of": received}
+    if status in ACCEPTED_STATUSES:
+        fact["accepted_at"] = received
+    if status == 3:
+        fact["refused_at"] = finished or received
+    elif status == 7:
+        fact["withdrawn_at"] = finished or received
+    elif status == 8:
+        fact["stopped_at"] = finished or received
+    elif status in (9, 10):
+        fact["resolved_at"] = finished
+        fact["timeliness"] = timeliness(finished, due)
+        if status == 10:
+            fact["returned_at"] = line.get("returned_at") or finished
+    return fact

@@ -59,7 +59,9 @@ def apply(session: Session, event: Event) -> None:
         return
     data = event.data
     fact = session.get(Fact, data["code"]) or Fact(code=data["code"], supplement_requests=0,
-                                                   waiting_for_citizen=False)
+                                                   waiting_for_citizen=False, imported=False)
+    if fact.imported:  # a legacy dossier is what its import said; no event changes it
+        return
     session.add(fact)
     moment = _moment_of(event)
     if event.type in EVENT_MOMENTS:
@@ -108,7 +110,30 @@ def facts_for(session: Session, agencies: Iterable[str], period: Period
             for row in rows]
 
 
+def import_facts(session: Session, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Store legacy dossiers' facts: added, updated (imported before, now different) or
+    unchanged; a code the live system already knows is refused (``conflicts``)."""
+    result: dict[str, Any] = {"added": 0, "updated": 0, "unchanged": 0, "conflicts": []}
+    columns = [column.name for column in Fact.__table__.columns]
+    for row in rows:
+        fact = session.get(Fact, row["code"])
+        if fact is not None and not fact.imported:
+            result["conflicts"].append(row["code"])
+            continue
+        values = {name: row.get(name) for name in columns if name != "imported"}
+        if fact is None:
+            session.add(Fact(**values, imported=True))
+            result["added"] += 1
+        elif all(getattr(fact, name) == value for name, value in values.items()):
+            result["unchanged"] += 1
+        else:
+            for name, value in values.items():
+                setattr(fact, name, value)
+            result["updated"] += 1
+    return result
+
+
 def clear(session: Session) -> int:
-    """Empty the read model (before a rebuild)."""
-    return session.execute(delete(Fact)).rowcount or 0
+    """Empty what events built (before a rebuild); imported dossiers stay."""
+    return session.execute(delete(Fact).where(Fact.imported.is_(False))).rowcount or 0
 

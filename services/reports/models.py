@@ -14,6 +14,7 @@ from sqlalchemy import Boolean, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from motcua.db import UtcDateTime, add_kernel_tables
+from services.reports import domain
 
 
 class Base(DeclarativeBase):
@@ -23,8 +24,7 @@ class Base(DeclarativeBase):
 metadata = Base.metadata
 add_kernel_tables(metadata)
 
-MOMENTS = ("submitted_at", "accepted_at", "refused_at", "withdrawn_at", "stopped_at",
-           "resolved_at", "returned_at", "supplement_requested_at", "extended_at")
+MOMENTS = domain.MOMENTS
 
 
 class Fact(Base):
@@ -54,6 +54,8 @@ class Fact(Base):
     # Waiting for the citizen (5) or a fee that stops the clock (6): not overdue then.
     waiting_for_citizen: Mapped[bool] = mapped_column(Boolean, default=False)
     waiting_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # From a legacy system (motcua import): written whole by its line, never by events.
+    imported: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
         Index("ix_facts_agency_accepted", "agency", "accepted_at"),

@@ -7,7 +7,7 @@ Thin entrypoints: ``facts`` turns events into facts, ``domain`` counts them.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from motcua.amqp import rpc
@@ -73,6 +73,14 @@ class ReportsService(HealthCheck):
         with self.db.session() as session:
             rows = facts.facts_for(session, agencies, period)
         return domain.report(rows, period, domain.BREAKDOWNS if by is None else by)
+
+    @rpc
+    def import_facts(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """Store a batch of legacy dossiers' facts (``services.reports.importing``)."""
+        parsed = [{key: datetime.fromisoformat(value) if key.endswith(("_at", "_of"))
+                   and value else value for key, value in row.items()} for row in rows]
+        with self.db.unit_of_work() as uow:
+            return facts.import_facts(uow.session, parsed)
 
     @rpc
     def clear(self) -> int:

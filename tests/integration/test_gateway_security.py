@@ -105,6 +105,10 @@ MATRIX = {
     # form 07 of the justice department: its officers and the province's above it, admins
     ("GET", "/api/v1/registers/<string:agency>.pdf"): REGISTER_READ,
     ("GET", "/api/v1/registers/<string:agency>.csv"): REGISTER_READ,
+    # the justice department's figures: read as its registers are
+    ("GET", "/api/v1/reports/summary"): REGISTER_READ,
+    # the matrix sends JSON, not NDJSON: the admin, who may import, is told so (400)
+    ("POST", "/api/v1/admin/import"): ADMIN_ONLY | {"admin": 400},
     ("GET", "/api/v1/dossiers"): {  # a queue: each officer sees its own agencies'
         "anonymous": 401, "citizen-own": 403, "citizen-foreign": 403, "officer-own": 200,
         "officer-foreign": 200, "admin": 200, "postal": 403},
@@ -131,6 +135,7 @@ QUERIES = {
     ("GET", "/api/v1/track/<string:code>"): {"phone": "0912345678"},
     ("GET", "/api/v1/registers/<string:agency>.pdf"): THIS_HALF_YEAR_AROUND,
     ("GET", "/api/v1/registers/<string:agency>.csv"): THIS_HALF_YEAR_AROUND,
+    ("GET", "/api/v1/reports/summary"): {"agency": JUSTICE, "period": "2026"},
 }
 
 
@@ -156,7 +161,7 @@ def request_body(system, method, rule, caller):
     if rule.endswith("/supplements"):
         return {"documents": [{"code": "UQ01", "filename": "uq.pdf",
                                "content_type": "application/pdf",
-                               "content_base64": "JVBERi0xLjQ="}]}
+                               "content_base64": "JVBERi0xLjQKJSVFT0YK"}]}
     if method in ("POST", "PUT"):
         return {}
     return None

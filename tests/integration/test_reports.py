@@ -3,11 +3,13 @@ agency's tree, survives duplicates, and is rebuilt from the owners' event logs."
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcClient
 
+from services.reports.importing import import_lines
 from services.reports.rebuild import rebuild
 from tests.support import sample_dossier, wait_for
 
@@ -107,3 +109,90 @@ def test_a_rebuild_from_the_owners_event_logs_equals_the_live_model(system):
     assert progress and progress[-1]["applied"] == applied
     assert summary(system).json() == live
     assert system.query("reports", "SELECT * FROM facts ORDER BY code") == live_rows
+
+
+# -- legacy import ----------------------------------------------------------------------------
+
+def legacy(number, *, channel="online", status=10, day=10, finished_day=12, due_day=12,
+           month=3):
+    """A dossier of March 2025 (before the reform): received on ``day``, due and finished
+    on the given days (finished after its due day: late)."""
+    return {"code": f"LEGACY-{number:06d}", "agency": JUSTICE, "procedure": "2.000635",
+            "channel": channel, "national_status": status,
+            "received_at": f"2025-{month:02d}-{day:02d}T08:00:00+07:00",
+            "due_at": f"2025-{month:02d}-{due_day:02d}T17:00:00+07:00",
+            "finished_at": f"2025-{month:02d}-{finished_day:02d}T10:00:00+07:00"}
+
+
+def ndjson(lines):
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()
+
+
+def test_the_seed_figures_imported_give_their_rates_back(system, tmp_path):
+    """3,590 online of 3,879 received = 92.55%; 1,492 of 1,496 resolved on time = 99.73%
+    (DOMAIN.md, from the seed articles), through `motcua import`'s streaming path."""
+    lines = []
+    for n in range(3879):
+        resolved = n < 1496
+        lines.append(legacy(n, channel="online" if n < 3590 else "counter",
+                            status=10 if resolved else 4,
+                            finished_day=13 if 1492 <= n < 1496 else 11))
+    seen = []
+    with ClusterRpcClient(uri=system.settings["AMQP_URI"], timeout=60) as rpc:
+        report = import_lines(ndjson(lines).splitlines(),
+                              lambda s, m, *a: getattr(getattr(rpc, s), m)(*a), seen.append)
+
+    assert (report["lines"], report["added"], report["invalid"]) == (3879, 3879, 0)
+    assert len(seen) == 4 and seen[-1]["added"] == 3879  # a batch of 1,000 at a time
+    figures = summary(system, period="2025-03").json()
+    assert (figures["received"], figures["received_online"]) == (3879, 3590)
+    assert figures["online_rate"] == {"percent": 92.55, "numerator": 3590,
+                                      "denominator": 3879}
+    assert figures["on_time_rate"] == {"percent": 99.73, "numerator": 1492,
+                                       "denominator": 1496}
+    assert figures["in_progress"] == 3879 - 1496
+
+
+def test_the_import_route_keeps_valid_lines_names_invalid_ones_and_is_idempotent(system):
+    admin = system.headers("admin", "admin-1") | {"Content-Type": "application/x-ndjson"}
+    url = system.url("/api/v1/admin/import")
+    good = [legacy(1), legacy(2, status=3), legacy(3, status=7)]
+    body = ndjson(good[:1]) + b"not json\n\n" + ndjson(good[1:]) + ndjson([
+        legacy(4) | {"national_status": 11},
+        legacy(5) | {"agency": "999.99.99.H99"},
+        legacy(6, status=9) | {"finished_at": None}])
+
+    first = system.http.post(url, data=body, headers=admin)
+    again = system.http.post(url, data=body, headers=admin)
+
+    assert first.status_code == 200, first.text
+    assert {k: first.json()[k] for k in ("lines", "added", "unchanged", "invalid")} == {
+        "lines": 7, "added": 3, "unchanged": 0, "invalid": 4}
+    assert [(e["line"], sorted(e["errors"])) for e in first.json()["errors"]] == [
+        (2, ["line"]), (6, ["national_status"]), (7, ["agency"]), (8, ["finished_at"])]
+    # (numbers are the file's lines: the blank line 3 is skipped, not renumbered)
+    assert (again.json()["added"], again.json()["unchanged"]) == (0, 3)
+    figures = summary(system, period="2025-03").json()
+    assert (figures["received"], figures["refused"], figures["withdrawn"]) == (1, 1, 1)
+    # the gateway's own guard: only admins, only NDJSON
+    assert system.http.post(url, data=body, headers=system.headers("officer", "o",
+                            agency=JUSTICE) | {"Content-Type": "application/x-ndjson"}
+                            ).status_code == 403
+    assert system.http.post(url, json={}, headers=system.headers("admin", "a")
+                            ).status_code == 400
+
+
+def test_an_imported_code_of_the_live_system_is_refused_and_a_rebuild_keeps_imports(
+        system):
+    live = submit(system)
+    wait_for(lambda: system.query("reports", "SELECT count(*) FROM facts")[0][0] == 1,
+             message="the live dossier in the read model")
+    admin = system.headers("admin", "admin-1") | {"Content-Type": "application/x-ndjson"}
+    answer = system.http.post(system.url("/api/v1/admin/import"), headers=admin,
+                              data=ndjson([legacy(1) | {"code": live}, legacy(2)]))
+
+    assert answer.json()["errors"] == [{"line": 1, "errors": {"code": [
+        "A dossier of the live system has this code."]}}]
+    with ClusterRpcClient(uri=system.settings["AMQP_URI"], timeout=30) as rpc:
+        rebuild(rpc)
+    assert summary(system, period="2025-03").json()["received"] == 1  # the import stays

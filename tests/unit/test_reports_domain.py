@@ -122,3 +122,22 @@ def test_named_periods(name, first, last):
 def test_a_period_that_is_not_one_is_refused(name):
     with pytest.raises(ValueError):
         period_named(name)
+
+
+def test_a_legacy_dossier_becomes_the_facts_its_status_and_times_say():
+    from services.reports.domain import imported_fact
+
+    line = {"code": "L-1", "agency": "000.00.15.H56", "procedure": "2.000635",
+            "channel": "online", "national_status": 10, "received_at": at(3),
+            "due_at": at(5, hour=17), "finished_at": at(6), "returned_at": None}
+    procedure = {"field": "Hộ tịch", "online_level": "full"}
+
+    returned = imported_fact(line, procedure)
+    assert (returned["accepted_at"], returned["resolved_at"], returned["returned_at"],
+            returned["timeliness"], returned["online_level"]) == (
+        at(3), at(6), at(6), "late", "full")
+    refused = imported_fact(line | {"national_status": 3, "finished_at": None}, procedure)
+    assert (refused["accepted_at"], refused["refused_at"]) == (None, at(3))
+    open_one = imported_fact(line | {"national_status": 5}, procedure)
+    assert open_one["waiting_for_citizen"] and open_one["resolved_at"] is None
+    assert counts([open_one], NOVEMBER)["in_progress_not_due"] == 1  # the clock is stopped

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 11:20:08.147587
+Create Date: 2026-12-01 11:29:18.966289
 
 """
 from typing import Sequence, Union
@@ -54,6 +54,7 @@ def upgrade() -> None:
     sa.Column('supplement_requests', sa.Integer(), nullable=False),
     sa.Column('waiting_for_citizen', sa.Boolean(), nullable=False),
     sa.Column('waiting_as_of', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('imported', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('code')
     )
     with op.batch_alter_table('facts', schema=None) as batch_op:
