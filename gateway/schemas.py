@@ -318,6 +318,10 @@ class DeliveryViewSchema(Open):
 
 class PickupViewSchema(Open):
     address = fields.String(required=True)
+    delivered_at = timestamp("When the post brought the papers to the desk (then the "
+                             "dossier may be accepted).", allow_none=True)
+    waybill = described(fields.String, "The pickup's waybill.", allow_none=True)
+    job_id = described(fields.String, "The pickup job.", allow_none=True)
 
 
 class StoredDocumentSchema(Open):

@@ -20,6 +20,7 @@ from services.intake import (
     appointments,
     catalogue,
     notices,
+    pickups,
     receipts,
     register_entries,
     results,
@@ -92,7 +93,8 @@ class IntakeService(HealthCheck):
     def accept_dossier(self, code: str, officer: str, command: Command | None = None,
                        officer_name: str | None = None) -> dict[str, Any]:
         return submission.accept(self.db, code, officer, command=command,
-                                 officer_name=officer_name)
+                                 officer_name=officer_name, wait_for_pickup=bool(section(
+                                     self.name).get("PICKUP_BEFORE_ACCEPTANCE", False)))
 
     @rpc
     def refuse_dossier(self, code: str, officer: str, reason: str,
@@ -116,6 +118,10 @@ class IntakeService(HealthCheck):
     @consume_event("dossier.withdrawn")
     def on_dossier_withdrawn(self, event: Event) -> None:
         submission.on_withdrawn(self.db, event)
+
+    @consume_event("postal.pickup_delivered")
+    def on_pickup_delivered(self, event: Event) -> None:
+        pickups.on_pickup_delivered(self.db, event)
 
     @rpc
     def supplement_dossier(self, code: str, actor: dict[str, Any], payload: dict[str, Any],

@@ -26,7 +26,7 @@ from motcua.contracts.dossiers import (
 from motcua.contracts.events import Event
 from motcua.db import Db, UnitOfWork, local_iso, utcnow
 from motcua.errors import Conflict, Forbidden, Invalid, NotFound, validated
-from services.intake import agencies, appointments, domain
+from services.intake import agencies, appointments, domain, pickups
 from services.intake.catalogue import offers, valid_on
 from services.intake.filestore import FileStore
 from services.intake.models import (
@@ -96,12 +96,15 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
 
 def accept(db: Db, code: str, officer: str, now: datetime | None = None,
            command: Command | None = None,
-           officer_name: str | None = None) -> dict[str, Any]:
+           officer_name: str | None = None, wait_for_pickup: bool = False) -> dict[str, Any]:
     """Tiếp nhận: the appointment is counted from now, by the agency's calendar; the
-    officer's full name (when the token has one) is printed on form 01."""
+    officer's full name (when the token has one) is printed on form 01. With
+    ``wait_for_pickup``, not before the post brought the papers it collected."""
 
     def change(uow: UnitOfWork) -> dict[str, Any]:
         dossier = _for_action(uow.session, code, "accept")
+        if wait_for_pickup:
+            pickups.check_papers_arrived(dossier)
         procedure = uow.session.get(Procedure, dossier.procedure)
         _accept(uow, dossier, procedure, officer, now or utcnow(), officer_name)
         return _full_view(uow.session, dossier)

@@ -353,3 +353,60 @@ def test_webhooks_are_signed_per_operator_retried_dead_lettered_and_replayed(
     assert delivered[0]["attempts"] == 1
     assert seen["jobs"][job["id"]]["status"] == "accepted"
     assert deliveries(system, state="dead") == []
+
+
+# -- both kinds of job, end to end with the simulator ---------------------------------------
+
+def test_a_pickup_lets_the_desk_accept_once_the_post_brought_the_papers(
+        motcua_settings, start_system, simulators):
+    motcua_settings["intake"]["PICKUP_BEFORE_ACCEPTANCE"] = True
+    system = start_system()
+    vnpost = simulators("vnpost")
+    desk, citizen = system.headers("officer", "cb01", agency=JUSTICE), system.headers()
+    code = submit(system)
+    actions = system.url(f"/api/v1/dossiers/{code}/actions")
+    early = system.http.post(actions, json={"action": "accept"}, headers=desk)
+    job = wait_for(lambda: [j for j in control(vnpost, "/control/pull")
+                            if j["dossier_code"] == code], message="the pickup job")[0]
+    steps = [{"status": "accepted"}, {"status": "picked_up", "cod_collected": 8000},
+             {"status": "in_transit"}, {"status": "accepted"},  # late: old news
+             {"status": "delivered", "recipient_name": "Bộ phận một cửa Sở Tư pháp"}]
+    answers = control(vnpost, "/control/drive", job_id=job["id"], steps=steps, repeat=True)
+    pickup = wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                              headers=desk).json()["pickup"].get(
+        "delivered_at") and system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                            headers=desk).json()["pickup"],
+        message="intake to hear the papers arrived")
+    accepted = system.http.post(actions, json={"action": "accept"}, headers=desk)
+    paid = wait_for(lambda: (lambda p: p if p["status"] == "paid" else None)(
+        system.http.get(system.url(f"/api/v1/dossiers/{code}/payment"),
+                        headers=citizen).json()), message="the COD to pay the fee")
+
+    assert early.status_code == 409 and early.json()["waiting_for"] == "pickup"
+    assert (job["kind"], job["cod_amount"], job["waybill"]) == ("pickup", 8000,
+                                                                "EB100000003VN")
+    assert [a["code"] for a in answers] == [200] * 10
+    assert [a["body"]["status"] for a in answers] == [
+        "accepted", "accepted", "picked_up", "picked_up", "in_transit", "in_transit",
+        "in_transit", "in_transit", "delivered", "delivered"]
+    assert (pickup["waybill"], pickup["job_id"]) == ("EB100000003VN", job["id"])
+    assert accepted.status_code == 200 and accepted.json()["national_status"] == 2
+    assert (paid["amount"], paid["method"]) == (8000, "cash")
+    assert len(outbox(system, "postal", "postal.cod_collected")) == 1
+    assert len(outbox(system, "postal", "postal.pickup_delivered")) == 1
+
+
+def test_a_result_delivered_by_the_simulated_operator_on_its_own(system, simulators):
+    """The simulator pulls the delivery job and reports it all by itself, each report
+    twice and an old one late: the dossier is returned (10) once."""
+    simulators("vnpost", "--auto", "--delay", "0.05", "--duplicates")
+    code = hand_to_post(system)
+    returned = wait_for(lambda: (lambda v: v if v["national_status"] == 10 else None)(
+        system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                        headers=system.headers()).json()), timeout=30,
+        message="the operator to deliver the result")
+    job = returned["postal_jobs"][0]
+    assert (job["kind"], job["status"]) == ("delivery", "delivered")
+    assert job["proof"]["recipient_name"] == sample_dossier()["applicant"]["name"]
+    assert len(outbox(system, "postal", "postal.delivered")) == 1
+    assert len(outbox(system, "processing", "dossier.returned")) == 1

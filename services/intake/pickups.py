@@ -1,0 +1,37 @@
+"""The paper dossier the post collects (bưu chính công ích, Decision 45/2016/QĐ-TTg).
+
+A citizen who submits online may ask the post to collect the paper dossier (``pickup``).
+The postman checks the papers against the procedure's list and seals them; the desk
+accepts the dossier once they arrive: postal's ``postal.pickup_delivered`` is kept on
+the dossier's ``pickup`` (when, the waybill, the job), and with
+``intake.PICKUP_BEFORE_ACCEPTANCE`` set an acceptance before it is a 409.
+"""
+
+from __future__ import annotations
+
+from motcua.contracts.events import Event
+from motcua.db import Db, local_iso
+from motcua.errors import Conflict
+from services.intake.models import Dossier
+
+
+def on_pickup_delivered(db: Db, event: Event) -> None:
+    data = event.data
+    with db.unit_of_work() as uow:
+        if not uow.first_time(event):
+            return
+        dossier = uow.session.get(Dossier, data["dossier_code"], with_for_update=True)
+        if dossier is None or not dossier.pickup:
+            return
+        dossier.pickup = dict(dossier.pickup, delivered_at=local_iso(data["delivered_at"]),
+                              waybill=data.get("waybill"), job_id=data["job_id"])
+
+
+def check_papers_arrived(dossier: Dossier) -> None:
+    """409 while the post has not brought the papers of a dossier it was asked to collect
+    (a counter dossier's papers are at the desk already)."""
+    if dossier.channel != "counter" and dossier.pickup and not dossier.pickup.get(
+            "delivered_at"):
+        raise Conflict(f"Dossier {dossier.code} waits for the post to bring its paper "
+                       "dossier (chờ bưu chính chuyển hồ sơ giấy): accept it once delivered.",
+                       {"waiting_for": "pickup"})
