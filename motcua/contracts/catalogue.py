@@ -18,6 +18,7 @@ from motcua.contracts.dossiers import (
     FullMatch,
     within_years,
 )
+from motcua.contracts.fees import FeeRuleSchema
 
 LEVELS = ["province", "department", "district", "commune"]
 SLA_KINDS = ["working_days", "working_hours", "calendar_days", "same_day_cutoff"]
@@ -73,6 +74,8 @@ class FeeEntrySchema(Strict):
     amount = Amount(required=True)
     collect_at = fields.String(load_default="intake",
                                validate=validate.OneOf(["intake", "result"]))
+    # Optional: the fee as a rule (per page or copy, tiers, cap, online, exemptions).
+    rule = fields.Nested(FeeRuleSchema, load_default=None, allow_none=True)
 
 
 class ComponentSchema(Strict):

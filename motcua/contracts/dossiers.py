@@ -149,6 +149,29 @@ class PickupSchema(Strict):
     address = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
+# What a fee may be counted on, and who may be exempt (motcua.contracts.fees).
+MAX_UNITS = 10_000  # of one kind (pages, copies) in one dossier
+CATEGORIES = ("poor_household", "near_poor_household", "people_with_merit", "disabled",
+              "child", "elderly", "ethnic_minority_hardship")
+CATEGORY_NAMES = {
+    "poor_household": "hộ nghèo", "near_poor_household": "hộ cận nghèo",
+    "people_with_merit": "người có công với cách mạng", "disabled": "người khuyết tật",
+    "child": "trẻ em", "elderly": "người cao tuổi",
+    "ethnic_minority_hardship": "đồng bào dân tộc thiểu số ở vùng đặc biệt khó khăn"}
+UNIT_NAMES = {"page": "trang", "copy": "bản", "document": "văn bản", "sheet": "tờ"}
+UNIT = validate.OneOf(tuple(UNIT_NAMES))
+
+
+class FeeBasisSchema(Strict):
+    """``fee_basis`` of a submission: what the fee is computed from, when it is a rule."""
+
+    units = fields.Dict(keys=fields.String(validate=UNIT),
+                        values=fields.Integer(validate=validate.Range(min=1, max=MAX_UNITS)),
+                        load_default=dict)
+    category = fields.String(load_default=None, allow_none=True,
+                             validate=validate.OneOf(CATEGORIES))
+
+
 class DossierSubmissionSchema(Strict):
     """``POST /api/v1/dossiers`` (API.md)."""
 
@@ -164,11 +187,18 @@ class DossierSubmissionSchema(Strict):
                             validate=validate.Length(max=MAX_DOCUMENTS))
     delivery = fields.Nested(DeliverySchema, required=True)
     pickup = fields.Nested(PickupSchema, load_default=None, allow_none=True)
+    # What a fee that is a rule is counted on (pages, copies), and the applicant's
+    # exempt category if any: given online by the citizen, at the counter by the officer.
+    fee_basis = fields.Nested(FeeBasisSchema, load_default=None, allow_none=True)
 
 
 class FeeSchema(Schema):
     amount = fields.Integer()
     collect_at = fields.String()
+    rule = fields.Dict(metadata={"description": "A procedure's fee as a rule, when it is one "
+                                                "(per unit, tiers, cap, online, exempt)."})
+    computation = fields.Dict(metadata={"description": "A dossier's fee computed by its "
+                                                       "rule: units, lines, total."})
 
 
 class DossierReceiptSchema(Schema):

@@ -51,6 +51,7 @@ class ApplicantContact(Tolerant):
 class FeeData(Tolerant):
     amount = fields.Integer(required=True, validate=validate.Range(min=0))
     collect_at = fields.String(required=True, validate=validate.OneOf(["intake", "result"]))
+    computation = fields.Dict(load_default=None, allow_none=True)  # a rule's (fees.compute)
 
 
 class DossierSubmittedData(Tolerant):

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from motcua.contracts.catalogue import CatalogueFileSchema, ProcedureEntrySchema
+from motcua.contracts.fees import FeeRuleSchema
 from motcua.db import Db, make_engine
 from motcua.errors import Invalid, NotFound
 from services.intake import domain
@@ -142,7 +143,8 @@ def procedure_view(p: Procedure) -> dict[str, Any]:
         "code": p.code, "name": p.name, "field": p.field, "level": p.level,
         "agencies": list(p.agencies or []), "online_level": p.online_level,
         "sla": {"kind": p.sla_kind, "amount": p.sla_amount, "cutoff": p.sla_cutoff},
-        "fee": {"amount": p.fee_amount, "collect_at": p.fee_collect_at},
+        "fee": {"amount": p.fee_amount, "collect_at": p.fee_collect_at}
+        | ({"rule": FeeRuleSchema().dump(p.fee_rule)} if p.fee_rule else {}),
         "result_by_post": p.result_by_post, "pause_for_payment": p.pause_for_payment,
         "documents": list(p.documents or []),
         "route": list(p.route or []),
@@ -166,6 +168,7 @@ def _procedure_columns(entry: dict[str, Any]) -> dict[str, Any]:
         "online_level": entry["online_level"], "sla_kind": sla["kind"],
         "sla_amount": sla["amount"], "sla_cutoff": sla["cutoff"],
         "fee_amount": fee["amount"], "fee_collect_at": fee["collect_at"],
+        "fee_rule": fee.get("rule"),
         "result_by_post": entry["result_by_post"],
         "pause_for_payment": entry["pause_for_payment"], "documents": entry["documents"],
         "route": entry["route"], "valid_from": entry["valid_from"],

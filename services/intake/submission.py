@@ -24,6 +24,7 @@ from motcua.contracts.dossiers import (
     SupplementRequestSchema,
 )
 from motcua.contracts.events import Event
+from motcua.contracts.fees import compute as compute_fee
 from motcua.db import Db, UnitOfWork, local_iso, utcnow
 from motcua.errors import Conflict, Forbidden, Invalid, NotFound, validated
 from services.intake import agencies, appointments, domain, pickups
@@ -63,6 +64,11 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
     received_at = now or utcnow()
     procedure = _check_catalogue(db, data, received_at)
     contents = check_documents(data["documents"], procedure, max_document_bytes)
+    try:  # the fee, where it is a rule, on the units the dossier gives (fee_basis)
+        fee_amount, fee_computation = compute_fee(procedure.fee_amount, procedure.fee_rule,
+                                                  data.get("fee_basis"), data["channel"])
+    except ValidationError as exc:
+        raise Invalid.from_messages(exc.messages) from None
     # Content-addressed: storing a document again (a retry) writes the same file.
     digests = [files.put(content) for content in contents]
     status, national_status = domain.INITIAL_STATUS[data["channel"]]
@@ -78,7 +84,8 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
             channel=data["channel"], status="submitted", national_status=1,
             **identity.ownership(actor, data["applicant"]), applicant=data["applicant"],
             summary=data["summary"], delivery=data["delivery"], pickup=data["pickup"],
-            fee_amount=procedure.fee_amount, fee_collect_at=procedure.fee_collect_at,
+            fee_amount=fee_amount, fee_collect_at=procedure.fee_collect_at,
+            fee_computation=fee_computation,
             submitted_at=received_at, correlation_id=db.correlation_id)
         uow.session.add(dossier)
         uow.session.flush()  # the dossier row first: documents refer to it
@@ -269,7 +276,7 @@ def view(dossier: Dossier, documents: list[dict[str, Any]],
         "counted_from": local_iso(dossier.counted_from),
         "due_at": local_iso(dossier.appointment_at),
         "refusal_reason": dossier.refusal_reason,
-        "fee": {"amount": dossier.fee_amount, "collect_at": dossier.fee_collect_at},
+        "fee": _fee(dossier),
         "summary": dossier.summary, "delivery": dossier.delivery, "pickup": dossier.pickup,
         "owner": {"role": dossier.owner_role, "sub": dossier.owner,
                   "id_number": dossier.applicant_id_number, "entered_by": dossier.entered_by},
@@ -297,7 +304,7 @@ def _accept(uow: Any, dossier: Dossier, procedure: Procedure, officer: str,
         "sla": {"kind": procedure.sla_kind, "amount": procedure.sla_amount,
                 "cutoff": procedure.sla_cutoff},
         "route": procedure.route or [],
-        "fee": {"amount": procedure.fee_amount, "collect_at": procedure.fee_collect_at},
+        "fee": _fee(dossier),
         "delivery_method": dossier.delivery["method"],
         "result_by_post": procedure.result_by_post,
         "pause_for_payment": procedure.pause_for_payment,
@@ -457,12 +464,18 @@ def _contact(dossier: Dossier) -> dict[str, Any]:
             "email": applicant.get("email"), "notify_by": applicant.get("notify_by")}
 
 
+def _fee(dossier: Dossier) -> dict[str, Any]:
+    """The dossier's fee as computed at submission (with how, when it is a rule)."""
+    fee = {"amount": dossier.fee_amount, "collect_at": dossier.fee_collect_at}
+    return fee | ({"computation": dossier.fee_computation} if dossier.fee_computation else {})
+
+
 def _submitted_event(dossier: Dossier, national_status: int) -> dict[str, Any]:
     return {
         "code": dossier.code, "procedure": dossier.procedure, "agency": dossier.agency,
         "channel": dossier.channel, "national_status": national_status,
         "submitted_at": dossier.submitted_at, "applicant": _contact(dossier),
-        "fee": {"amount": dossier.fee_amount, "collect_at": dossier.fee_collect_at},
+        "fee": _fee(dossier),
         "delivery_method": dossier.delivery["method"],
         "delivery_address": dossier.delivery.get("address"),
         "pickup_address": (dossier.pickup or {}).get("address"),

@@ -189,3 +189,34 @@ def test_a_fee_due_at_the_result_goes_4_6_paid_9_10_through_the_gateway(system):
     assert paid.json()["status"] == "paid" and paid.json()["receipt_url"]
     assert ready["status"] == "resolved" and "return" in ready["allowed_actions"]
     assert returned["national_status"] == 10
+
+
+def test_a_certified_copy_is_charged_by_the_page_and_the_citizen_sees_how(system):
+    commune = "000.17.22.H56"
+    desk = system.headers("officer", "cb-xa", agency=commune)
+    counter = sample_dossier(
+        procedure="2.000815", agency=commune, channel="counter",
+        documents=[{"code": "BC01", "filename": "ban-chinh.pdf",
+                    "content_type": "application/pdf",
+                    "content_base64": "JVBERi0xLjQgYmFuIGNoaW5oCiUlRU9GCg=="}],
+        delivery={"method": "counter"}, pickup=None)
+
+    missing = system.http.post(system.url("/api/v1/dossiers"), json=counter, headers=desk)
+    made = system.http.post(system.url("/api/v1/dossiers"), headers=desk, json=counter | {
+        "fee_basis": {"units": {"page": 5, "copy": 2}}})
+    assert made.status_code == 201, made.text
+    code = made.json()["code"]
+    payment = wait_for(lambda: (lambda r: r.json() if r.status_code == 200 else None)(
+        system.http.get(system.url(f"/api/v1/dossiers/{code}/payment"), headers=desk)),
+        message="the payment request")
+    procedure = system.http.get(system.url("/api/v1/procedures/2.000815")).json()
+
+    assert missing.status_code == 422
+    assert "fee_basis.units.page" in missing.json()["errors"]
+    assert made.status_code == 201 and made.json()["fee"]["amount"] == 14_000
+    assert payment["amount"] == 14_000 and payment["computation"]["total"] == 14_000
+    assert [line["amount"] for line in payment["computation"]["lines"]] == [4000, 3000, 7000]
+    assert payment["computation"]["legal_basis"] == "Thông tư 226/2016/TT-BTC"
+    assert procedure["fee"]["amount"] == 2000  # the flat figure stays for older clients
+    assert procedure["fee"]["rule"]["tiers"] == [{"from": 1, "rate": 2000},
+                                                 {"from": 3, "rate": 1000}]
