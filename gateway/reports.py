@@ -9,19 +9,21 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from gateway.apidoc import Route
-from gateway.http import api, json_response, query
+from gateway.apidoc import DOSSIER_CODE, Route
+from gateway.http import api, json_response, query, read_json
 from motcua.contracts.commands import Command
 from motcua.contracts.reports import (
     MAX_IMPORT_LINE_BYTES,
     MAX_REPORT_DAYS,
     MAX_REPORTED_ERRORS,
     ImportReportSchema,
+    RatingSchema,
+    RatingViewSchema,
     ReportQuerySchema,
     SummarySchema,
     period_days,
 )
-from motcua.errors import BadRequest, Forbidden, NotFound
+from motcua.errors import BadRequest, Conflict, Forbidden, NotFound, validated
 from services.reports.importing import import_lines
 
 
@@ -36,6 +38,12 @@ class ReportRoutes:
 
     def _once(self, request: Request, actor: Any, run: Callable[[Command], Response]
               ) -> Response:
+        raise NotImplementedError  # GatewayService's
+
+    def _visible_dossier(self, actor: Any, code: str) -> dict[str, Any]:
+        raise NotImplementedError  # GatewayService's
+
+    def _optional(self, service: str, method: str, code: str, *args: Any) -> Any:
         raise NotImplementedError  # GatewayService's
 
     @api("GET", "/api/v1/reports/summary")
@@ -55,6 +63,24 @@ class ReportRoutes:
                                     last.isoformat(), by)
         return json_response({"agency": agency, "agencies": agencies, **report})
 
+    @api("POST", "/api/v1/dossiers/<string:code>/rating")
+    def rate_dossier(self, request: Request, code: str) -> Response:
+        """Đánh giá: the citizen who owns the dossier, once, once it has its result."""
+        actor = self.auth.actor(request, "citizen")
+
+        def run(command: Command) -> Response:
+            rating = validated(RatingSchema(), read_json(request))
+            dossier = self._visible_dossier(actor, code)
+            case = self._optional("processing", "get_case", code) or {}
+            if case.get("national_status") not in RATED_AFTER:
+                raise Conflict("A dossier is rated once it has its result (national "
+                               f"status 9 or 10); this one is at "
+                               f"{case.get('national_status', dossier['national_status'])}.")
+            return json_response(self.services.call(
+                "reports", "rate", code, dossier["agency"], rating, actor.sub, command), 201)
+
+        return self._once(request, actor, run)
+
     @api("POST", "/api/v1/admin/import")
     def import_dossiers(self, request: Request) -> Response:
         """Historical dossiers, NDJSON, into the reports (admins)."""
@@ -70,6 +96,8 @@ class ReportRoutes:
 
         return self._once(request, actor, run)
 
+
+RATED_AFTER = (9, 10)  # the result is ready, or handed over
 
 SAMPLE_SUMMARY_NOTE = (
     "Counts of the dossiers received by the agency and every agency under it. Received: "
@@ -105,6 +133,18 @@ DOCUMENTED: tuple[Route, ...] = (
                      404: "No agency with this code.",
                      422: "No period, both a period and dates, a period that is not one, "
                           "or more than the longest report."}),
+    Route(
+        "POST", "/api/v1/dossiers/<string:code>/rating", "rateDossier",
+        "Rate a dossier (đánh giá mức độ hài lòng)",
+        "The citizen who owns the dossier says whether it is satisfied, with an optional "
+        "comment, once the result is ready or handed over (national status 9 or 10), "
+        "once per dossier. Ratings count in the Decision 766 index (satisfaction).",
+        "dossiers", RatingViewSchema, "The rating.", roles=("citizen",), status=201,
+        path_params=DOSSIER_CODE, body=RatingSchema,
+        body_example={"satisfied": True, "comment": "Cán bộ hướng dẫn tận tình."},
+        errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
+        error_notes={404: "Unknown dossier, or not this citizen's.",
+                     409: "No result yet, or rated already."}),
     Route(
         "POST", "/api/v1/admin/import", "importDossiers",
         "Import historical dossiers from a legacy system (admins)",

@@ -164,6 +164,15 @@ def cmd_up(args: argparse.Namespace) -> int:
     if (cfg.get("notify") or {}).get("STANDINS"):  # local SMTP, SMS and Zalo for notify
         children.append(Child("notify-standins",
                               [sys.executable, "-m", "services.notify.standins"]))
+    postal = cfg.get("postal") or {}
+    if postal.get("SIMULATOR"):  # a local postal operator that pulls and delivers its jobs
+        operator = postal.get("DEFAULT_OPERATOR", "vnpost")
+        os.environ["MOTCUA_POSTAL_SIMULATOR_TOKEN"] = tokens.issue(
+            cfg["MOTCUA"]["JWT_SECRET"], cfg["MOTCUA"].get("JWT_ISSUER", ""),
+            f"simulator-{operator}", "postal", operator=operator)
+        children.append(Child("postal-simulator", [
+            sys.executable, "-m", "services.postal.simulator", "--auto",
+            "--gateway", f"http://{cfg['WEB_SERVER_ADDRESS']}"]))
     for child in children:
         child.start()
     address = cfg["WEB_SERVER_ADDRESS"]

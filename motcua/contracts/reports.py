@@ -162,3 +162,34 @@ class ImportReportSchema(Schema):
     errors = fields.List(fields.Dict(), metadata={
         "description": f"The first {MAX_REPORTED_ERRORS} invalid lines: "
                        "{line, errors: {field: [messages]}}."})
+
+
+# -- ratings (đánh giá mức độ hài lòng) ------------------------------------------------------
+
+MAX_RATING_COMMENT = 1000
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only (marshmallow's Boolean also takes "yes", 1, "on"...)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class RatingSchema(Schema):
+    """``POST /api/v1/dossiers/{code}/rating``: the citizen's verdict, once, after the result."""
+
+    class Meta:
+        unknown = "raise"
+
+    satisfied = StrictBoolean(required=True)
+    comment = fields.String(load_default="", validate=validate.Length(max=MAX_RATING_COMMENT))
+
+
+class RatingViewSchema(Schema):
+    code = fields.String()
+    satisfied = fields.Boolean()
+    comment = fields.String()
+    rated_at = fields.String(metadata={"description": "ISO 8601, local time."})

@@ -1,6 +1,7 @@
 """A local postal operator for the demo and the tests: it really talks HTTP both ways.
 
-Run it beside the system::
+``motcua up`` starts one in ``--auto`` mode when ``postal.SIMULATOR`` is set
+(``MOTCUA_POSTAL_SIMULATOR=true``). Run it beside the system yourself::
 
     python -m services.postal.simulator --port 8098 --gateway http://127.0.0.1:8000 \\
         --token "$(motcua token --role postal --sub op-1 --operator vnpost)" \\
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import threading
 from datetime import UTC, datetime
@@ -254,7 +256,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8098)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--gateway", default="http://127.0.0.1:8000")
-    parser.add_argument("--token", required=True, help="a postal token with its operator")
+    parser.add_argument("--token", default=os.environ.get("MOTCUA_POSTAL_SIMULATOR_TOKEN"),
+                        help="a postal token with its operator (default: "
+                             "MOTCUA_POSTAL_SIMULATOR_TOKEN, as motcua up sets it)")
     parser.add_argument("--secret", default=DEV_SECRET, help="the webhook secret")
     parser.add_argument("--max-age", type=float, default=DEFAULT_MAX_AGE,
                         help="refuse webhooks sent longer ago than this (seconds)")
@@ -265,6 +269,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="send each report twice, and an old one late")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
+    if not args.token:
+        parser.error("--token (or MOTCUA_POSTAL_SIMULATOR_TOKEN) is required")
     operator = Operator(args.gateway, args.token, args.secret, args.max_age)
     server = ThreadingHTTPServer((args.host, args.port), handler_for(operator))
     stop = threading.Event()

@@ -16,8 +16,10 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from motcua.contracts.events import Event
+from motcua.db import local_iso, utcnow
+from motcua.errors import Conflict
 from services.reports.domain import Period
-from services.reports.models import MOMENTS, Fact
+from services.reports.models import MOMENTS, Fact, Rating
 
 # What reports learns from each event: the moment it records, and who sets the rest.
 EVENT_MOMENTS = {
@@ -131,6 +133,23 @@ def import_facts(session: Session, rows: list[dict[str, Any]]) -> dict[str, Any]
                 setattr(fact, name, value)
             result["updated"] += 1
     return result
+
+
+def rate(session: Session, code: str, agency: str, satisfied: bool, comment: str,
+         rated_by: str) -> dict[str, Any]:
+    """Record the citizen's rating; a dossier is rated once (409 after that)."""
+    if session.get(Rating, code) is not None:
+        raise Conflict(f"Dossier {code} has been rated already; a rating is given once.")
+    rating = Rating(code=code, agency=agency, satisfied=satisfied, comment=comment,
+                    rated_by=rated_by, rated_at=utcnow())
+    session.add(rating)
+    session.flush()
+    return rating_view(rating)
+
+
+def rating_view(rating: Rating) -> dict[str, Any]:
+    return {"code": rating.code, "satisfied": rating.satisfied, "comment": rating.comment,
+            "rated_at": local_iso(rating.rated_at)}
 
 
 def clear(session: Session) -> int:

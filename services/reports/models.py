@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String
+from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from motcua.db import UtcDateTime, add_kernel_tables
@@ -61,3 +61,16 @@ class Fact(Base):
         Index("ix_facts_agency_accepted", "agency", "accepted_at"),
         Index("ix_facts_agency_resolved", "agency", "resolved_at"),
     )
+
+
+class Rating(Base):
+    """A citizen's rating of a dossier (Decision 766: satisfaction): once per dossier.
+    Reports owns it: nothing else records it."""
+
+    __tablename__ = "ratings"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(40), index=True)
+    satisfied: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    rated_by: Mapped[str] = mapped_column(String(200))
+    rated_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from motcua.amqp import rpc
+from motcua.contracts.commands import Command
 from motcua.contracts.events import Event, parse_event
 from motcua.dependencies import Database, HealthCheck
 from motcua.messaging import consume_event
@@ -81,6 +82,13 @@ class ReportsService(HealthCheck):
                    and value else value for key, value in row.items()} for row in rows]
         with self.db.unit_of_work() as uow:
             return facts.import_facts(uow.session, parsed)
+
+    @rpc
+    def rate(self, code: str, agency: str, rating: dict[str, Any], rated_by: str,
+             command: Command) -> dict[str, Any]:
+        """The citizen's rating of its dossier, once (the gateway checked who and when)."""
+        return self.db.execute("reports.rate", command, lambda uow: facts.rate(
+            uow.session, code, agency, rating["satisfied"], rating["comment"], rated_by))
 
     @rpc
     def clear(self) -> int:

@@ -122,6 +122,10 @@ MATRIX = {
     # the citizen, or an officer of the receiving desk for it; the dossier was accepted
     # and no supplement was requested, so one is refused by its state (409)
     ("POST", "/api/v1/dossiers/<string:code>/supplements"): FOR_THE_CITIZEN,
+    # only its citizen rates it, once it has a result: this one has none yet (409)
+    ("POST", "/api/v1/dossiers/<string:code>/rating"): {
+        "anonymous": 401, "citizen-own": 409, "citizen-foreign": 404, "officer-own": 403,
+        "officer-foreign": 403, "admin": 403, "postal": 403},
     # the citizen withdraws it first (200), so the desk's withdrawal is then a 409
     ("POST", "/api/v1/dossiers/<string:code>/withdraw"): FOR_THE_CITIZEN | {"citizen-own": 200},
 }
@@ -156,6 +160,8 @@ def request_body(system, method, rule, caller):
         return {"url": "https://hook.example/motcua"}
     if method == "PUT" and rule.startswith("/api/v1/admin/notification-templates/"):
         return {"body": "Hồ sơ {{ code }} đã được tiếp nhận. Tra cứu: {{ tracking_url }}"}
+    if rule.endswith("/rating"):
+        return {"satisfied": True, "comment": ""}
     if rule.endswith("/payment/cash"):
         return {"amount": 1, "receipt_number": "BL-1"}
     if rule.endswith("/supplements"):

@@ -196,3 +196,33 @@ def test_an_imported_code_of_the_live_system_is_refused_and_a_rebuild_keeps_impo
     with ClusterRpcClient(uri=system.settings["AMQP_URI"], timeout=30) as rpc:
         rebuild(rpc)
     assert summary(system, period="2025-03").json()["received"] == 1  # the import stays
+
+
+# -- ratings ----------------------------------------------------------------------------------
+
+def test_the_citizen_rates_its_dossier_once_after_the_result(system):
+    code = submit(system)
+    url = system.url(f"/api/v1/dossiers/{code}/rating")
+    verdict = {"satisfied": False, "comment": "Phải đi lại hai lần."}
+    act(system, code, {"action": "accept"})
+    wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                     headers=system.headers()).json()["steps"],
+             message="processing to open the case")
+
+    early = system.http.post(url, json=verdict, headers=system.headers())
+    act(system, code, {"action": "take"})
+    act(system, code, {"action": "resolve", "results": [{"name": "Trích lục"}]})
+    rated = system.http.post(url, json=verdict, headers=system.headers())
+    again = system.http.post(url, json=verdict | {"satisfied": True},
+                             headers=system.headers())
+
+    assert early.status_code == 409 and "9 or 10" in early.json()["detail"]
+    assert rated.status_code == 201, rated.text
+    assert rated.json()["satisfied"] is False and rated.json()["code"] == code
+    assert again.status_code == 409
+    assert system.http.post(url, json=verdict, headers=system.headers(
+        "citizen", "citizen-2")).status_code == 404
+    invalid = system.http.post(url, json={"satisfied": "yes"}, headers=system.headers())
+    assert invalid.status_code == 422, invalid.text
+    assert system.query("reports", "SELECT satisfied, comment FROM ratings") == [
+        (False, "Phải đi lại hai lần.")]

@@ -1,0 +1,82 @@
+"""The postal service's and intake's pickup entrypoints, with nameko's worker_factory and
+a real in-memory database: cancellation, the operator's view, papers awaited."""
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from nameko import config
+from nameko.testing.services import worker_factory
+
+from motcua.contracts.events import build_event, parse_event
+from motcua.errors import Conflict
+from services.postal import models as postal_models
+from services.postal.service import PostalService
+from tests.support import sample_dossier, submitted_event_data
+
+CITIZEN = {"sub": "citizen-1", "role": "citizen"}
+POSTAL = {"postal": {"OPERATORS": {"vnpost": {"WEBHOOK_SECRET": "s3cret"}}}}
+
+
+def event(event_type, data, source="intake"):
+    return parse_event(build_event(event_type, data, source))
+
+
+@pytest.fixture
+def postal(make_db):
+    with config.patch(POSTAL):
+        yield worker_factory(PostalService, db=make_db(postal_models.metadata, "postal"))
+
+
+def deliveries(service):
+    with service.db.engine.connect() as connection:
+        return connection.execute(sa.text(
+            "SELECT event_type FROM webhook_deliveries ORDER BY id")).scalars().all()
+
+
+def test_a_withdrawn_dossier_cancels_its_pickup_and_tells_the_operator(postal):
+    postal.register_webhook("vnpost", "https://op.example/hook", "admin-1")
+    data = submitted_event_data()
+    postal.on_dossier_submitted(event("dossier.submitted", data))
+    withdrawn = event("dossier.withdrawn", {"code": data["code"], "agency": data["agency"],
+                                            "withdrawn_at": datetime.now(UTC)})
+    postal.on_dossier_withdrawn(withdrawn)
+    postal.on_dossier_withdrawn(withdrawn)  # redelivered: handled once
+    [job] = postal.jobs_for_dossier(data["code"])
+    late = postal.report(job["id"], "vnpost", {"status": "accepted"})
+
+    assert (job["kind"], job["status"], job["cod_amount"], job["cod_fee"]) == (
+        "pickup", "cancelled", 8000, 8000)
+    assert deliveries(postal) == ["job.created", "job.cancelled"]
+    assert late["status"] == "cancelled"  # a late report on a cancelled job: as it is
+
+
+def test_an_illegal_update_names_only_what_an_operator_may_report(postal):
+    data = submitted_event_data()
+    postal.on_dossier_submitted(event("dossier.submitted", data))
+    [job] = postal.jobs_for_dossier(data["code"])
+    with pytest.raises(Conflict) as caught:
+        postal.report(job["id"], "vnpost", {"status": "delivered"})
+    assert caught.value.extra["allowed_statuses"] == ["accepted", "picked_up"]
+    assert postal.get_job(job["id"], "vnpost")["status"] == "created"
+
+
+def test_intake_waits_for_the_papers_the_post_collects_only_when_configured(intake):
+    receipt = intake.submit_dossier(sample_dossier(), CITIZEN)
+    code = receipt["code"]
+    with config.patch({"intake": {"PICKUP_BEFORE_ACCEPTANCE": True}}):
+        with pytest.raises(Conflict) as waiting:
+            intake.accept_dossier(code, "cb01")
+        intake.on_pickup_delivered(event("postal.pickup_delivered", {
+            "job_id": "job-1", "dossier_code": code, "waybill": "EB100000003VN",
+            "delivered_at": datetime(2026, 12, 3, 3, 20, tzinfo=UTC)}, "postal"))
+        accepted = intake.accept_dossier(code, "cb01")
+    other = intake.submit_dossier(sample_dossier(), CITIZEN)["code"]
+    unconfigured = intake.accept_dossier(other, "cb01")
+
+    assert waiting.value.extra == {"waiting_for": "pickup"}
+    assert accepted["status"] == "accepted"
+    assert accepted["pickup"] == {"address": sample_dossier()["pickup"]["address"],
+                                  "delivered_at": "2026-12-03T10:20:00+07:00",
+                                  "waybill": "EB100000003VN", "job_id": "job-1"}
+    assert unconfigured["status"] == "accepted"
