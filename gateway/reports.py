@@ -17,6 +17,7 @@ from motcua.contracts.reports import (
     MAX_REPORT_DAYS,
     MAX_REPORTED_ERRORS,
     ImportReportSchema,
+    Index766Schema,
     RatingSchema,
     RatingViewSchema,
     ReportQuerySchema,
@@ -62,6 +63,31 @@ class ReportRoutes:
         report = self.services.call("reports", "summary", agencies, first.isoformat(),
                                     last.isoformat(), by)
         return json_response({"agency": agency, "agencies": agencies, **report})
+
+    @api("GET", "/api/v1/reports/index766")
+    def report_index766(self, request: Request) -> Response:
+        """The Decision 766 index: as the summary, with the agency's catalogue."""
+        actor = self.auth.actor(request, "officer", "admin")
+        args = query(ReportQuerySchema(), request)
+        agency = args["agency"]
+        if actor.role == "officer" and agency not in self._scope(actor):
+            raise Forbidden(f"{agency} is outside {actor.agency}'s agencies.")
+        agencies = sorted(self.services.agency_scope(agency))
+        first, last = period_days(args)
+        index = self.services.call("reports", "index766", agencies, first.isoformat(),
+                                   last.isoformat(), self._catalogue_counts(agency))
+        return json_response({"agency": agency, **index})
+
+    def _catalogue_counts(self, agency: str) -> dict[str, int]:
+        """How many procedures the agency offers, and how many of them online."""
+        offered, online, page = 0, 0, 1
+        while True:
+            found = self.services.call("intake", "list_procedures", None, agency, page, 200)
+            offered += len(found["items"])
+            online += sum(p["online_level"] in ("full", "partial") for p in found["items"])
+            if page * found["per_page"] >= found["total"]:
+                return {"procedures": offered, "online": online}
+            page += 1
 
     @api("POST", "/api/v1/dossiers/<string:code>/rating")
     def rate_dossier(self, request: Request, code: str) -> Response:
@@ -133,6 +159,28 @@ DOCUMENTED: tuple[Route, ...] = (
                      404: "No agency with this code.",
                      422: "No period, both a period and dates, a period that is not one, "
                           "or more than the longest report."}),
+    Route(
+        "GET", "/api/v1/reports/index766", "getIndex766",
+        "The Decision 766/QĐ-TTg index of an agency over a period",
+        "Six groups (transparency 18, progress 20, online service 12, online payment 10, "
+        "satisfaction 18, digitisation 22); each indicator shows its data (a rate with "
+        "numerator and denominator), its threshold and its points: full points at or "
+        "above the threshold, else rate × max ÷ threshold (2 decimals). An indicator "
+        "motcua cannot compute yet is `computed: false` with the reason in `note`, and "
+        "scores nothing; `computed_max` is what `points` is out of. Same parameters and "
+        "readers as the summary.",
+        "reports", Index766Schema, "The index.", roles=("officer", "admin"),
+        query=ReportQuerySchema, query_notes={
+            "agency": "The agency, e.g. 000.00.15.H56 (its children are included).",
+            "from": "The first day, YYYY-MM-DD (with to).",
+            "to": f"The last day, included; at most {MAX_REPORT_DAYS} days after from.",
+            "period": "Instead of from and to: 2026, 2026-Q3, 2026-H1, 2026-6M, 2026-9M "
+                      "or 2026-11.",
+            "by": "Ignored here (the summary's breakdowns)."},
+        errors=(401, 403, 404, 422, 429, 503),
+        error_notes={403: "Not an officer or admin, or an officer of an agency outside "
+                          "the tree above this one.",
+                     404: "No agency with this code."}),
     Route(
         "POST", "/api/v1/dossiers/<string:code>/rating", "rateDossier",
         "Rate a dossier (đánh giá mức độ hài lòng)",

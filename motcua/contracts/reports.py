@@ -193,3 +193,35 @@ class RatingViewSchema(Schema):
     satisfied = fields.Boolean()
     comment = fields.String()
     rated_at = fields.String(metadata={"description": "ISO 8601, local time."})
+
+
+class IndicatorSchema(Schema):
+    key = fields.String()
+    name = fields.String()
+    max = fields.Float()
+    threshold = fields.Float(allow_none=True, metadata={"description": "Percent; null: "
+                                                                       "none."})
+    computed = fields.Boolean(metadata={"description": "False: motcua cannot compute it "
+                                                       "yet (note says why); no points."})
+    data = fields.Nested(RateSchema, allow_none=True)
+    points = fields.Float(allow_none=True)
+    note = fields.String()
+
+
+class IndexGroupSchema(Schema):
+    key = fields.String()
+    name = fields.String()
+    max = fields.Float()
+    points = fields.Float(allow_none=True)
+    indicators = fields.List(fields.Nested(IndicatorSchema))
+
+
+class Index766Schema(Schema):
+    agency = fields.String()
+    start = fields.Date(data_key="from")
+    end = fields.Date(data_key="to")
+    points = fields.Float(metadata={"description": "The sum of the computed indicators."})
+    max = fields.Float()
+    computed_max = fields.Float(metadata={"description": "The points motcua can compute: "
+                                                         "what `points` is out of."})
+    groups = fields.List(fields.Nested(IndexGroupSchema))

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from motcua.contracts.events import Event
@@ -145,6 +145,13 @@ def rate(session: Session, code: str, agency: str, satisfied: bool, comment: str
     session.add(rating)
     session.flush()
     return rating_view(rating)
+
+
+def not_satisfied(session: Session, agencies: Iterable[str], period: Period) -> int:
+    """"Not satisfied" ratings given in the period to dossiers of these agencies."""
+    return session.scalar(select(func.count()).select_from(Rating).where(
+        Rating.agency.in_(list(agencies)), Rating.satisfied.is_(False),
+        Rating.rated_at >= period.start, Rating.rated_at < period.end)) or 0
 
 
 def rating_view(rating: Rating) -> dict[str, Any]:

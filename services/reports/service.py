@@ -15,7 +15,7 @@ from motcua.contracts.commands import Command
 from motcua.contracts.events import Event, parse_event
 from motcua.dependencies import Database, HealthCheck
 from motcua.messaging import consume_event
-from services.reports import domain, facts
+from services.reports import domain, facts, index766
 from services.reports.models import metadata
 
 
@@ -82,6 +82,17 @@ class ReportsService(HealthCheck):
                    and value else value for key, value in row.items()} for row in rows]
         with self.db.unit_of_work() as uow:
             return facts.import_facts(uow.session, parsed)
+
+    @rpc
+    def index766(self, agencies: list[str], first: str, last: str,
+                 catalogue: dict[str, int]) -> dict[str, Any]:
+        """The Decision 766 index of ``agencies`` over the period (``index766``)."""
+        period = domain.Period(date.fromisoformat(first), date.fromisoformat(last))
+        with self.db.session() as session:
+            rows = facts.facts_for(session, agencies, period)
+            unhappy = facts.not_satisfied(session, agencies, period)
+        counts = domain.counts([r for r in rows if domain.relevant(r, period)], period)
+        return {"from": first, "to": last, **index766.index(counts, unhappy, catalogue)}
 
     @rpc
     def rate(self, code: str, agency: str, rating: dict[str, Any], rated_by: str,

@@ -107,6 +107,7 @@ MATRIX = {
     ("GET", "/api/v1/registers/<string:agency>.csv"): REGISTER_READ,
     # the justice department's figures: read as its registers are
     ("GET", "/api/v1/reports/summary"): REGISTER_READ,
+    ("GET", "/api/v1/reports/index766"): REGISTER_READ,
     # the matrix sends JSON, not NDJSON: the admin, who may import, is told so (400)
     ("POST", "/api/v1/admin/import"): ADMIN_ONLY | {"admin": 400},
     ("GET", "/api/v1/dossiers"): {  # a queue: each officer sees its own agencies'
@@ -140,6 +141,7 @@ QUERIES = {
     ("GET", "/api/v1/registers/<string:agency>.pdf"): THIS_HALF_YEAR_AROUND,
     ("GET", "/api/v1/registers/<string:agency>.csv"): THIS_HALF_YEAR_AROUND,
     ("GET", "/api/v1/reports/summary"): {"agency": JUSTICE, "period": "2026"},
+    ("GET", "/api/v1/reports/index766"): {"agency": JUSTICE, "period": "2026"},
 }
 
 

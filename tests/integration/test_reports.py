@@ -226,3 +226,24 @@ def test_the_citizen_rates_its_dossier_once_after_the_result(system):
     assert invalid.status_code == 422, invalid.text
     assert system.query("reports", "SELECT satisfied, comment FROM ratings") == [
         (False, "Phải đi lại hai lần.")]
+
+
+def test_the_766_index_through_the_gateway(system):
+    code = submit(system)
+    act(system, code, {"action": "accept"})
+    wait_for(lambda: summary(system).json()["received"] == 1, message="the read model")
+
+    answer = system.http.get(system.url("/api/v1/reports/index766"),
+                             params={"agency": JUSTICE, **THIS_YEAR},
+                             headers=officer(system))
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    groups = {g["key"]: g for g in body["groups"]}
+    online = {i["key"]: i for i in groups["online_service"]["indicators"]}
+    assert online["dossiers_online"]["data"] == {"percent": 100.0, "numerator": 1,
+                                                 "denominator": 1}
+    assert online["procedures_online"]["data"]["denominator"] > 0  # the catalogue's
+    assert groups["progress"]["indicators"][0]["data"]["denominator"] == 1
+    assert not groups["digitisation"]["indicators"][0]["computed"]
+    assert body["max"] == 100 and 0 < body["points"] <= body["computed_max"]
