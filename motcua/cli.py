@@ -368,6 +368,36 @@ def cmd_reports(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Print an agency's summary for a period, as the provinces' bulletins write it."""
+    from marshmallow import ValidationError
+    from nameko.standalone.rpc import ClusterRpcClient
+
+    from motcua.contracts.reports import ReportQuerySchema, period_days
+    from motcua.errors import Problem, flat_messages
+    from services.reports.printing import render
+
+    query = {"agency": args.agency, "from": args.start, "to": args.end,
+             "period": args.period, "by": ""}
+    try:
+        parsed = ReportQuerySchema().load({k: v for k, v in query.items() if v is not None})
+    except ValidationError as exc:  # say which option is wrong
+        raise CliError("; ".join(f"--{key}: {' '.join(value)}" for key, value in
+                                 flat_messages(exc.messages).items())) from None
+    first, last = period_days(parsed)
+    cfg = motcua_config.load()
+    check_broker(cfg["AMQP_URI"])
+    with ClusterRpcClient(uri=cfg["AMQP_URI"], timeout=args.timeout) as rpc:
+        try:
+            agencies = rpc.intake.agency_scope(args.agency)
+        except Problem as exc:
+            raise CliError(exc.detail) from None
+        names = {a["code"]: a["name"] for a in rpc.intake.list_agencies()}
+        report = rpc.reports.summary(agencies, first.isoformat(), last.isoformat(), [])
+    print(render(report, names.get(args.agency, args.agency), args.format))
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     """Import a legacy NDJSON file into the reports, streamed, showing progress."""
     from nameko.standalone.rpc import ClusterRpcClient
@@ -451,6 +481,15 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                      help="how long to wait for each page of events")
     rep.set_defaults(func=cmd_reports)
+
+    report = sub.add_parser("report", help="print an agency's summary for a period")
+    report.add_argument("--agency", required=True, help="e.g. 000.00.15.H56 (with children)")
+    report.add_argument("--from", dest="start", metavar="YYYY-MM-DD")
+    report.add_argument("--to", dest="end", metavar="YYYY-MM-DD")
+    report.add_argument("--period", help="instead of --from/--to: 2026, 2026-Q3, 2026-11...")
+    report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    report.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
+    report.set_defaults(func=cmd_report)
 
     imp = sub.add_parser("import", help="import legacy dossiers (NDJSON) into the reports")
     imp.add_argument("file", metavar="FILE.ndjson", help="one JSON dossier a line (API.md)")

@@ -10,6 +10,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcClient
 
 from services.reports.importing import import_lines
+from services.reports.printing import render
 from services.reports.rebuild import rebuild
 from tests.support import sample_dossier, wait_for
 
@@ -151,6 +152,12 @@ def test_the_seed_figures_imported_give_their_rates_back(system, tmp_path):
     assert figures["on_time_rate"] == {"percent": 99.73, "numerator": 1492,
                                        "denominator": 1496}
     assert figures["in_progress"] == 3879 - 1496
+    # `motcua report` writes them as the articles do
+    text = render(figures, "Sở Tư pháp", "table")
+    assert ("Từ ngày 01/03/2025 đến ngày 31/03/2025, Sở Tư pháp tiếp nhận 3.879 hồ sơ, "
+            "trong đó 3.590 hồ sơ trực tuyến, đạt 92,55%") in text
+    assert "1.492 hồ sơ đúng hạn, đạt 99,73%" in text
+    assert "online_rate,Tỷ lệ trực tuyến,92.55,3590,3879" in render(figures, "", "csv")
 
 
 def test_the_import_route_keeps_valid_lines_names_invalid_ones_and_is_idempotent(system):
