@@ -82,6 +82,23 @@ def on_dossier_closed(db: Db, event: Event) -> None:
             webhooks.enqueue(uow.session, job, "job.cancelled", view(job))
 
 
+def on_paid(db: Db, event: Event) -> None:
+    """The fee a pickup was to collect was paid another way (VietQR): the postman no
+    longer collects it, and the operator hears of the new COD amount (job.updated)."""
+    data = event.data
+    with db.unit_of_work() as uow:
+        if not uow.first_time(event):
+            return
+        jobs = uow.session.scalars(select(Job).where(
+            Job.dossier_code == data["dossier_code"], Job.kind == "pickup",
+            Job.cod_collected_at.is_(None), Job.cod_fee == data["amount"],
+            Job.status.not_in(domain.FINAL)).with_for_update()).all()
+        for job in jobs:
+            job.cod_amount, job.cod_fee = job.cod_amount - job.cod_fee, 0
+            job.updated_at, job.note = utcnow(), "Lệ phí đã nộp trực tuyến"
+            webhooks.enqueue(uow.session, job, "job.updated", view(job, images=False))
+
+
 def _create(uow: UnitOfWork, options: Options, kind: str, code: str, agency: str | None,
             recipient: dict[str, Any], cod: int, fee_part: int) -> Job:
     now = utcnow()

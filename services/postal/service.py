@@ -54,6 +54,10 @@ class PostalService(HealthCheck):
     def on_dossier_refused(self, event: Event) -> None:
         jobs.on_dossier_closed(self.db, event)
 
+    @consume_event("payment.paid")
+    def on_payment_paid(self, event: Event) -> None:
+        jobs.on_paid(self.db, event)
+
     @rpc
     def jobs_for_dossier(self, code: str) -> list[dict[str, Any]]:
         return jobs.jobs_for_dossier(self.db, code)

@@ -9,7 +9,7 @@ from nameko import config
 from nameko.testing.services import worker_factory
 
 from motcua.contracts.events import build_event, parse_event
-from motcua.errors import Conflict
+from motcua.errors import Conflict, Invalid
 from services.postal import models as postal_models
 from services.postal.service import PostalService
 from tests.support import sample_dossier, submitted_event_data
@@ -49,6 +49,23 @@ def test_a_withdrawn_dossier_cancels_its_pickup_and_tells_the_operator(postal):
         "pickup", "cancelled", 8000, 8000)
     assert deliveries(postal) == ["job.created", "job.cancelled"]
     assert late["status"] == "cancelled"  # a late report on a cancelled job: as it is
+
+
+def test_a_fee_paid_online_first_is_no_longer_collected_by_the_postman(postal):
+    postal.register_webhook("vnpost", "https://op.example/hook", "admin-1")
+    data = submitted_event_data()
+    postal.on_dossier_submitted(event("dossier.submitted", data))
+    paid = event("payment.paid", {"payment_id": "p-1", "dossier_code": data["code"],
+                                  "amount": 8000, "paid_at": datetime.now(UTC),
+                                  "method": "vietqr"}, "payment")
+    postal.on_payment_paid(paid)
+    postal.on_payment_paid(paid)
+    [job] = postal.jobs_for_dossier(data["code"])
+
+    assert (job["cod_amount"], job["cod_fee"], job["status"]) == (0, 0, "created")
+    assert deliveries(postal) == ["job.created", "job.updated"]
+    with pytest.raises(Invalid):  # nothing left to collect but 0
+        postal.report(job["id"], "vnpost", {"status": "picked_up", "cod_collected": 8000})
 
 
 def test_an_illegal_update_names_only_what_an_operator_may_report(postal):
