@@ -45,6 +45,13 @@ def test_up_runs_every_service_and_the_demo_then_stops_cleanly(rabbit_config, tm
             if line.startswith("demo: ok"):
                 break
         assert output and output[-1].startswith("demo: ok"), "".join(output[-40:])
+        # the leaders' report, against the running system
+        report = subprocess.run(
+            [sys.executable, "-m", "motcua.cli", "report", "--agency", "000.00.00.H56",
+             "--period", str(time.localtime().tm_year)], cwd=tmp_path,
+            env=environment(config["AMQP_URI"]), capture_output=True, text=True, timeout=60)
+        assert report.returncode == 0, report.stdout + report.stderr
+        assert "Từ ngày 01/01/" in report.stdout and "Tiếp nhận trong kỳ" in report.stdout
     finally:
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=60)
