@@ -193,9 +193,14 @@ def callback(db: Db, raw: bytes, signature: str | None, secret: str,
 def _hold_if_mismatched(db: Db, data: dict[str, Any], raw: bytes, now: datetime) -> None:
     """Money that is not the amount asked is kept for an officer (over- or under-paid)
     and answered 422: nothing is paid. A repeat of it keeps one row."""
+    with db.session() as session:  # the common case reads, and writes nothing
+        asked = session.scalar(select(Payment.amount).where(Payment.id == data["payment_id"]))
+    if asked is None or asked == data["amount"]:
+        return
+
     def change(uow: UnitOfWork) -> dict[str, Any] | None:
         payment = uow.session.get(Payment, data["payment_id"])
-        if payment is None or data["amount"] == payment.amount:
+        if payment is None:
             return None
         _keep(uow, payment, data["transaction_id"], data["amount"], raw, now,
               "overpaid" if data["amount"] > payment.amount else "underpaid")
