@@ -34,7 +34,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("dossier_refused", "dossier.refused", CITIZEN, "Refused, with the reason (form 03)"),
     Kind("supplement_requested", "dossier.supplement_requested", CITIZEN,
          "Supplement requested: what is missing (form 02)"),
-    Kind("fee_due", "dossier.payment_requested", CITIZEN, "A fee to pay, with the QR link"),
+    Kind("fee_due", "payment.requested", CITIZEN, "A fee to pay, with its VietQR code"),
     Kind("payment_paid", "payment.paid", CITIZEN, "Paid, with the receipt link"),
     Kind("dossier_resolved", "dossier.resolved", CITIZEN, "The result is ready"),
     Kind("result_posted", "dossier.handed_to_post", CITIZEN, "The result was sent by post"),
@@ -49,6 +49,11 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("officer_overdue", "dossier.overdue", OFFICER, "Officers: a dossier is overdue"),
 )}
 EVENT_TYPES = tuple(sorted({k.event for k in KINDS.values()}))
+
+
+PAYMENT_PURPOSES = {"intake_fee": "phí, lệ phí nộp hồ sơ",
+                    "requested": "nghĩa vụ tài chính theo yêu cầu của cơ quan giải quyết",
+                    "result_fee": "phí, lệ phí khi nhận kết quả"}
 
 
 def dossier_code(data: Mapping[str, Any]) -> str:
@@ -117,11 +122,18 @@ def context(kind: str, data: Mapping[str, Any], contact: Mapping[str, Any] | Non
                     "respond_by": local_time(data.get("respond_by")),
                     "form_url": f"{dossier_api}/supplement-request.pdf"}
     elif kind == "fee_due":
-        specific = {"amount": money(data["amount"]), "reason": data.get("reason") or "",
+        specific = {"amount": money(data["amount"]),
+                    "reason": PAYMENT_PURPOSES.get(data.get("purpose"), ""),
+                    "expires_at": local_time(data.get("expires_at")),
+                    "qr_url": f"{base}/api/v1/payments/{data['payment_id']}/qr.png",
                     "payment_url": f"{dossier_api}/payment"}
     elif kind == "payment_paid":
+        # payment's receipt (biên lai), by the payment's number notify learned from its
+        # payment.requested; the payment's view (which links it) if it never heard of it
+        number = data.get("number")
         specific = {"amount": money(data["amount"]), "paid_at": local_time(data["paid_at"]),
-                    "receipt_url": f"{dossier_api}/payment"}
+                    "receipt_url": f"{dossier_api}/payments/{number}/receipt.pdf" if number
+                    else f"{dossier_api}/payment"}
     elif kind == "dossier_resolved":
         fee = data.get("fee_due") or 0
         specific = {"resolved_at": local_time(data["resolved_at"]),
@@ -167,10 +179,13 @@ SAMPLE_EVENTS: dict[str, dict[str, Any]] = {
         "code": SAMPLE_CODE, "agency": "000.00.15.H56", "requested_at": _AT,
         "missing": ["Bản sao Giấy khai sinh", "Tờ khai có chữ ký"],
         "note": "Bản sao cần có chứng thực.", "respond_by": _DUE},
-    "dossier.payment_requested": {"code": SAMPLE_CODE, "agency": "000.00.15.H56",
-                                  "amount": 50000, "reason": "Lệ phí cấp bản sao", "at": _AT},
+    "payment.requested": {"payment_id": "5f0b8c3e-1d2a-4a7e-9f3b-2c6d8e1a4b5c",
+                          "dossier_code": SAMPLE_CODE, "number": 1, "purpose": "intake_fee",
+                          "amount": 50000, "memo": "MC0000015H56 2611230001 1",
+                          "expires_at": _DUE},
     "payment.paid": {"payment_id": "5f0b8c3e-1d2a-4a7e-9f3b-2c6d8e1a4b5c",
-                     "dossier_code": SAMPLE_CODE, "amount": 50000, "paid_at": _AT},
+                     "dossier_code": SAMPLE_CODE, "amount": 50000, "paid_at": _AT,
+                     "number": 1},
     "dossier.resolved": {"code": SAMPLE_CODE, "agency": "000.00.15.H56", "resolved_at": _AT,
                          "due_at": _DUE, "fee_due": 8000},
     "dossier.handed_to_post": {"code": SAMPLE_CODE, "agency": "000.00.15.H56", "at": _AT,

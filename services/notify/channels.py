@@ -22,9 +22,10 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any, Protocol
 
 import requests
@@ -72,19 +73,22 @@ class EmailChannel:
         self.starttls, self.username, self.password = starttls, username, password
         self.timeout, self.ssl_context = timeout, ssl_context
 
-    def build(self, message: Outgoing) -> EmailMessage:
-        mail = EmailMessage()
+    def build(self, message: Outgoing) -> MIMEMultipart:
+        """multipart/alternative, UTF-8. Built with ``email.mime`` and ``Header``: the
+        newer ``EmailMessage`` folds a long non-ASCII subject into encoded words that lose
+        the space at each fold ("thông báo" comes back "thôngbáo")."""
         display, address = parseaddr(self.sender)
-        user, _, domain = address.partition("@")
-        mail["From"] = Address(display, user, domain)
+        domain = address.partition("@")[2]
+        mail = MIMEMultipart("alternative")
+        mail["From"] = formataddr((display, address), charset="utf-8")
         mail["To"] = message.to
-        mail["Subject"] = message.subject or ""
+        mail["Subject"] = Header(message.subject or "", "utf-8")
         mail["Date"] = formatdate(localtime=True)
         mail["Message-ID"] = make_msgid(idstring=message.id, domain=domain or None)
         mail["X-Motcua-Message"] = message.id
-        mail.set_content(message.body, charset="utf-8", cte="quoted-printable")
-        mail.add_alternative(rendering.email_html(message.subject or "", message.body),
-                             subtype="html", charset="utf-8")
+        mail.attach(MIMEText(message.body, "plain", "utf-8"))
+        mail.attach(MIMEText(rendering.email_html(message.subject or "", message.body),
+                             "html", "utf-8"))
         return mail
 
     def send(self, message: Outgoing) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from motcua.contracts.events import Event, contract_for, parse_event
 from motcua.db import Db, local_iso, utcnow
 from services.notify import catalogue, domain, rendering, templates
-from services.notify.models import Contact, HeldEvent, Message
+from services.notify.models import Contact, HeldEvent, KnownPayment, Message
 from services.notify.settings import Options, options
 
 
@@ -45,6 +45,10 @@ def on_event(db: Db, event: Event, opts: Options | None = None,
         session = uow.session
         if event.type == "dossier.submitted":
             _learn(session, event.data, opts)
+        if event.type == "payment.requested" and not session.get(
+                KnownPayment, event.data["payment_id"]):
+            session.add(KnownPayment(payment_id=event.data["payment_id"], dossier_code=code,
+                                     number=event.data["number"]))
         contact = session.get(Contact, code)
         kinds = catalogue.kinds_for(event.type, event.data)
         citizen = any(catalogue.KINDS[k].audience == catalogue.CITIZEN for k in kinds)
@@ -99,9 +103,13 @@ def _store(session: Session, event: Event, kinds: Iterable[str], contact: Contac
            opts: Options, now: datetime) -> list[str]:
     code = catalogue.dossier_code(event.data)
     known = {"name": contact.name, "agency": contact.agency} if contact else None
+    data = event.data
+    if event.type == "payment.paid":
+        payment = session.get(KnownPayment, data["payment_id"])
+        data = data | {"number": payment.number if payment else None}
     stored = []
     for kind in kinds:
-        fields = catalogue.context(kind, event.data, known, opts.public_url)
+        fields = catalogue.context(kind, data, known, opts.public_url)
         for channel, to in recipients(kind, event.data, contact, opts):
             found = templates.current(session, kind, channel)
             if found is None:

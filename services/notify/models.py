@@ -97,3 +97,13 @@ class HeldEvent(Base):
     dossier_code: Mapped[str] = mapped_column(String(40), index=True)
     event: Mapped[dict[str, Any]] = mapped_column(JSON)
     held_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class KnownPayment(Base):
+    """A payment requested of a dossier (payment.requested): its number names its receipt
+    when payment.paid, which does not carry it, comes."""
+
+    __tablename__ = "known_payments"
+    payment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    dossier_code: Mapped[str] = mapped_column(String(40), index=True)
+    number: Mapped[int] = mapped_column(Integer)

@@ -58,7 +58,7 @@ class NotifyService(HealthCheck):
     def on_supplement_requested(self, event: Event) -> None:
         messages.on_event(self.db, event)
 
-    @consume_event("dossier.payment_requested")
+    @consume_event("payment.requested")
     def on_payment_requested(self, event: Event) -> None:
         messages.on_event(self.db, event)
 

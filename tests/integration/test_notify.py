@@ -97,10 +97,14 @@ def test_the_e_mail_reaches_a_real_smtp_server_in_vietnamese(notify_system, smtp
     _, mail_folder = smtp_server
     code = submit(notify_system, notify_by=["email"])
 
-    (path,) = wait_for(lambda: sorted(Path(mail_folder).glob("*.eml")), timeout=20,
-                       message="the e-mail at the SMTP server")
-    mail = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-    assert mail["Subject"] == f"Hồ sơ {code} đã được gửi trực tuyến"
+    paths = wait_for(lambda: (lambda found: len(found) == 2 and found)(
+        sorted(Path(mail_folder).glob("*.eml"))), timeout=20,
+        message="both e-mails ('received', and the intake fee to pay) at the SMTP server")
+    mails = {m["Subject"]: (m, p) for p in paths
+             for m in [email.message_from_bytes(p.read_bytes(), policy=policy.default)]}
+    assert set(mails) == {f"Hồ sơ {code} đã được gửi trực tuyến",
+                          f"Hồ sơ {code}: thông báo nộp 8.000 đồng"}
+    mail, path = mails[f"Hồ sơ {code} đã được gửi trực tuyến"]
     assert mail["From"].addresses[0].display_name == "Bộ phận Một cửa"
     assert mail["To"] == "lai@example.vn"
     assert "=?utf-8?" in path.read_text("ascii").split("\n\n")[0]  # RFC 2047 headers
@@ -115,7 +119,9 @@ def test_the_e_mail_reaches_a_real_smtp_server_in_vietnamese(notify_system, smtp
     assert f'<a href="{notify_system.base_url}/track/{code}">' in html.get_content()
 
     (message,) = wait_for(lambda: [m for m in notifications(notify_system, code)
-                                   if m["status"] == "sent"], message="recorded as sent")
+                                   if m["status"] == "sent"
+                                   and m["template"] == "dossier_received"],
+                          message="recorded as sent")
     assert (message["channel"], message["template"], message["attempts"]) == (
         "email", "dossier_received", 1)
 
@@ -124,17 +130,20 @@ def test_the_sms_provider_fails_recovers_and_its_late_double_receipts_change_not
         notify_system, sms_provider):
     simulator, _ = sms_provider
     simulator.configure({"fail": 2, "receipts": "twice", "delay_seconds": 0.3})
-    code = submit(notify_system)
+    code = submit(notify_system)  # its intake fee is asked too: 'received' and 'fee_due'
 
-    (message,) = wait_for(lambda: [m for m in notifications(notify_system, code)
-                                   if m["status"] == "delivered"], timeout=30,
-                          message="the SMS delivered, by the provider's receipt")
-    assert message["attempts"] == 3  # two 503s, then accepted
-    assert (message["segments"], message["encoding"]) == (2, "gsm7")
-    log = wait_for(lambda: (lambda log: len(log["receipts"]) == 2 and log)(simulator.log()),
-                   message="both copies of the receipt")
-    assert [r["http_status"] for r in log["receipts"]] == [200, 200]
-    (sent,) = log["messages"]  # one SMS reached the provider
+    sent = wait_for(lambda: (lambda ms: len(ms) == 2 and all(
+        m["status"] == "delivered" for m in ms) and ms)(notifications(notify_system, code)),
+        timeout=30, message="both SMS delivered, by the provider's receipts")
+    assert sorted(m["template"] for m in sent) == ["dossier_received", "fee_due"]
+    assert sum(m["attempts"] for m in sent) == 4  # two 503s, then each accepted once
+    received = next(m for m in sent if m["template"] == "dossier_received")
+    assert (received["segments"], received["encoding"]) == (2, "gsm7")
+    log = wait_for(lambda: (lambda log: len(log["receipts"]) == 4 and log)(simulator.log()),
+                   message="both copies of both receipts")
+    assert [r["http_status"] for r in log["receipts"]] == [200] * 4
+    assert len(log["messages"]) == 2  # each SMS reached the provider once
+    sent = next(m for m in log["messages"] if "duoc gui truc tuyen" in m["request"]["Content"])
     assert sent["request"]["Phone"] == "0912345678" and code in sent["request"]["Content"]
     assert sent["request"]["IsUnicode"] == "0"
 
@@ -144,7 +153,7 @@ def test_the_sms_provider_fails_recovers_and_its_late_double_receipts_change_not
                                      data=stale, headers={"X-Signature": signature(SECRET,
                                                                                    stale)})
     assert answer.status_code == 200 and answer.json()["status"] == "delivered"
-    assert [m["status"] for m in notifications(notify_system, code)] == ["delivered"]
+    assert [m["status"] for m in notifications(notify_system, code)] == ["delivered"] * 2
 
 
 def test_receipts_need_the_providers_signature_and_a_valid_body(notify_system):
@@ -169,8 +178,8 @@ def test_receipts_need_the_providers_signature_and_a_valid_body(notify_system):
 def test_a_redelivered_event_sends_nothing_new(notify_system, sms_provider):
     simulator, _ = sms_provider
     code = submit(notify_system)
-    wait_for(lambda: len(simulator.log()["messages"]) == 1, timeout=20,
-             message="the 'received' SMS")
+    wait_for(lambda: len(simulator.log()["messages"]) == 2, timeout=20,
+             message="the 'received' and 'fee_due' SMS")
     event = build_event("dossier.extended", {
         "code": code, "agency": "000.00.15.H56", "old_due_at": at(2026, 11, 27),
         "new_due_at": at(2026, 12, 2), "reason": "Cần xác minh thêm.",
@@ -179,13 +188,13 @@ def test_a_redelivered_event_sends_nothing_new(notify_system, sms_provider):
     for _ in range(3):  # a relay that published it again, a broker that redelivered it
         publisher.publish(event, exchange=EVENTS_EXCHANGE.name, routing_key=event["type"])
 
-    wait_for(lambda: len(simulator.log()["messages"]) == 2, timeout=20,
+    wait_for(lambda: len(simulator.log()["messages"]) == 3, timeout=20,
              message="the apology SMS")
     wait_for(lambda: notify_system.query(
         "notify", "SELECT count(*) FROM inbox WHERE event_id = :e", e=event["id"])[0][0] == 1)
-    templates = [m["template"] for m in notifications(notify_system, code)]
-    assert templates == ["dossier_received", "dossier_extended"]
-    apology = simulator.log()["messages"][1]["request"]["Content"]
+    templates = sorted(m["template"] for m in notifications(notify_system, code))
+    assert templates == ["dossier_extended", "dossier_received", "fee_due"]
+    apology = simulator.log()["messages"][2]["request"]["Content"]
     assert "Mau so 04" in apology and "02/12/2026" in apology
 
 
@@ -206,7 +215,10 @@ def test_an_admin_previews_and_updates_a_template_the_next_message_uses(notify_s
     assert preview["encoding"] == "ucs2" and preview["body"].startswith("Hồ sơ 000.00.15.H56")
 
     code = submit(notify_system)
-    wait_for(lambda: simulator.log()["messages"], timeout=20, message="the SMS")
-    (message,) = notifications(notify_system, code)
+    (message,) = wait_for(lambda: [m for m in notifications(notify_system, code)
+                                   if m["template"] == "dossier_received"
+                                   and m["status"] != "queued"], message="the SMS")
     assert message["template_version"] == 2 and message["encoding"] == "ucs2"
-    assert simulator.log()["messages"][0]["request"]["IsUnicode"] == "1"
+    (request,) = [m["request"] for m in simulator.log()["messages"]
+                  if m["request"]["Content"].startswith("Hồ sơ")]
+    assert request["IsUnicode"] == "1"

@@ -299,6 +299,22 @@ def test_the_citizen_chooses_its_channels(notify):
     assert sms_message["segments"] == sms.count(sms_message["body"]).segments
 
 
+def test_a_fee_to_pay_links_its_qr_code_and_the_payment_its_receipt(notify):
+    notify.on_dossier_submitted(submitted(email="lai@example.vn", notify_by=["email"]))
+    payment = "5f0b8c3e-1d2a-4a7e-9f3b-2c6d8e1a4b5c"
+    notify.on_payment_requested(event("payment.requested", {
+        "payment_id": payment, "dossier_code": CODE, "number": 2, "purpose": "requested",
+        "amount": 150000, "memo": "MC0000015H56 2611230001 2",
+        "expires_at": NOON + timedelta(days=3)}, "payment"))
+    notify.on_payment_paid(event("payment.paid", {
+        "payment_id": payment, "dossier_code": CODE, "amount": 150000, "paid_at": NOON},
+        "payment"))
+    due, paid = stored(notify)[1:]
+    assert due["template"] == "fee_due" and "nộp 150.000 đồng" in due["body"]
+    assert f"/api/v1/payments/{payment}/qr.png" in due["body"]
+    assert f"/api/v1/dossiers/{CODE}/payments/2/receipt.pdf" in paid["body"]
+
+
 def test_officers_are_told_of_overdue_dossiers_without_any_contact(notify):
     notify.on_overdue(event("dossier.overdue", {"code": CODE, "agency": "000.00.15.H56",
                                                 "due_at": NOON, "detected_at": NOON}))
@@ -414,3 +430,22 @@ def test_receipts_are_signed_and_never_move_a_message_backwards(notify):
         receipts.apply(notify.db, bad, bad_sig, "s" * 40)
     with pytest.raises(BadRequest):
         receipts.apply(notify.db, "not base64!", "x", "s" * 40)
+
+
+def test_a_long_vietnamese_subject_survives_header_folding():
+    from email import message_from_bytes, policy
+
+    from services.notify.channels import EmailChannel, Outgoing
+
+    subject = ("Hồ sơ 000.00.15.H56-261123-0001: thông báo nộp 150.000 đồng, phí, lệ phí "
+               "khi nhận kết quả")
+    built = EmailChannel("127.0.0.1", 25, "Bộ phận Một cửa <motcua@example.gov.vn>").build(
+        Outgoing("m-1", "email", "lai@example.vn", "Kính gửi ông/bà,\n\nhttps://x/track/1",
+                 subject))
+    raw = built.as_bytes()
+    assert max(len(line) for line in raw.splitlines()) <= 100 and raw.isascii()
+    mail = message_from_bytes(raw, policy=policy.default)
+    assert mail["Subject"] == subject
+    assert mail["From"].addresses[0].display_name == "Bộ phận Một cửa"
+    assert mail.get_body(("plain",)).get_content().startswith("Kính gửi ông/bà,")
+    assert '<a href="https://x/track/1">' in mail.get_body(("html",)).get_content()
