@@ -82,7 +82,9 @@ def send_due(db: Db, options: Options, post: Post,
     """Send the deliveries that are due; how many were delivered, retried, dead.
 
     Claims a batch (``next_at`` moved a lease ahead, so another replica skips them),
-    POSTs each outside any transaction, then records the outcome. ``post(url, body,
+    POSTs each outside any transaction, then records the outcome. After an operator's
+    first failure its other deliveries of the batch wait (``deferred``, no attempt
+    counted), so an operator that is down costs one timeout a batch, not one each. ``post(url, body,
     headers, timeout)`` returns the HTTP status or raises.
     """
     now = clock()
@@ -95,8 +97,13 @@ def send_due(db: Db, options: Options, post: Post,
         for delivery in due:
             delivery.next_at = now + LEASE
         claimed = [(d.id, d.operator, d.attempts, body(d, now)) for d in due]
-    counts = {"delivered": 0, "retried": 0, "dead": 0}
+    counts = {"delivered": 0, "retried": 0, "dead": 0, "deferred": 0}
+    failing: set[str] = set()  # one failure per operator a batch: a down one waits once
     for row_id, operator, attempts, raw in claimed:
+        if operator in failing:
+            _defer(db, row_id, options, clock())
+            counts["deferred"] += 1
+            continue
         url, secret = urls.get(operator), options.operator(operator).webhook_secret
         error = None
         if url is None or not secret:
@@ -112,7 +119,18 @@ def send_due(db: Db, options: Options, post: Post,
                 error = f"{type(exc).__name__}: {exc}"
         outcome = _record(db, row_id, attempts + 1, error, options, clock())
         counts[outcome] += 1
+        if error is not None:
+            failing.add(operator)
     return counts
+
+
+def _defer(db: Db, row_id: int, options: Options, now: datetime) -> None:
+    """Not tried, as its operator just failed: due again after the first delay, its
+    attempts untouched."""
+    with db.unit_of_work() as uow:
+        delivery = uow.session.get(WebhookDelivery, row_id)
+        delivery.next_at = now + timedelta(seconds=options.webhook_delays[0]
+                                           if options.webhook_delays else 0)
 
 
 def _record(db: Db, row_id: int, attempts: int, error: str | None, options: Options,

@@ -64,7 +64,7 @@ def test_each_post_is_signed_over_its_raw_body_with_the_time_inside(db):
     owe(db)
     post = FakeOperator(200)
     assert webhooks.send_due(db, OPTIONS, post, at(NOW)) == {"delivered": 1, "retried": 0,
-                                                         "dead": 0}
+                                                             "dead": 0, "deferred": 0}
     [(url, raw, headers)] = post.sent
     body = json.loads(raw)
     assert url == "https://op.example/hook"
@@ -73,7 +73,7 @@ def test_each_post_is_signed_over_its_raw_body_with_the_time_inside(db):
     assert body["sent_at"] == "2026-12-03T10:00:00+07:00"
     assert check_webhook(raw, headers["X-Signature"], "s3cret", NOW, 300)[0] == body
     assert webhooks.send_due(db, OPTIONS, FakeOperator(), at(NOW + timedelta(hours=1))) == {
-        "delivered": 0, "retried": 0, "dead": 0}  # nothing is sent twice
+        "delivered": 0, "retried": 0, "dead": 0, "deferred": 0}  # nothing is sent twice
 
 
 def test_failures_back_off_then_die_and_a_replay_starts_over(db):
@@ -129,3 +129,14 @@ def test_the_simulator_refuses_a_bad_signature_a_stale_post_and_a_non_webhook():
                          300)[1] == "stale (a replay?)"
     assert check_webhook(b"[]", sign("s3cret", b"[]"), "s3cret", NOW, 300)[1] == \
         "not a webhook body"
+
+
+def test_an_operator_that_fails_is_tried_once_a_batch(db):
+    for _ in range(3):
+        owe(db)  # three events owed to vnpost (the same job id: a fake's shortcut)
+    post = FakeOperator(ConnectionError("timed out"))
+    assert webhooks.send_due(db, OPTIONS, post, at(NOW)) == {
+        "delivered": 0, "retried": 1, "dead": 0, "deferred": 2}
+    assert len(post.sent) == 1
+    assert sorted(r.attempts for r in rows(db)) == [0, 0, 1]
+    assert all(r.next_at >= NOW + timedelta(seconds=5) for r in rows(db))
