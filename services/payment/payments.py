@@ -158,6 +158,12 @@ def qr_png(db: Db, payment_id: str) -> bytes:
         payment = session.get(Payment, payment_id)
     if payment is None or payment.status != "pending":
         raise NotFound(f"No payment {payment_id} waiting to be paid.")
+    return qr_image(payment)
+
+
+def qr_image(payment: Payment) -> bytes:
+    """The PNG of its payload: error correction M, 8 pixels a module, the quiet zone of 4
+    modules ISO/IEC 18004 asks for."""
     out = io.BytesIO()
     segno.make(payload(payment), error="m").save(out, kind="png", scale=8, border=4)
     return out.getvalue()

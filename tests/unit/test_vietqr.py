@@ -82,3 +82,51 @@ def test_a_phone_camera_reads_the_payload_from_the_png(tmp_path):
                           text=True, check=True).stdout.strip()
 
     assert read == PUBLISHED and parse(read).amount == 120_000
+
+
+def independent(payload):
+    """What another VietQR implementation reads (vietnam-qr-pay, from PyPI; tests only)."""
+    from vietnam_qr_pay import QRPay
+
+    qr = QRPay(payload)
+    return (qr.is_valid, qr.provider.guid, qr.provider.service, qr.consumer.bank_bin,
+            qr.consumer.bank_number, qr.amount, qr.additional_data.purpose, qr.currency,
+            qr.nation, qr.init_method)
+
+
+def test_an_independent_decoder_reads_our_payment_qr_from_its_png(tmp_path):
+    """The payment service's own image of its own payload, read by zbar, then decoded by
+    another library: the fields a banking app uses are the ones we meant."""
+    from services.payment import payments
+    from services.payment.models import Payment
+
+    payment = Payment(id="p-1", dossier_code="000.00.15.H56-261123-0001", number=1,
+                      amount=8000, memo="MC0000015H56 2611230001 1", bank_bin="970415",
+                      account="0011001932418", status="pending")
+    payload = payments.payload(payment)
+    image = tmp_path / "qr.png"
+    image.write_bytes(payments.qr_image(payment))  # what GET .../qr.png answers
+
+    read = subprocess.run(["zbarimg", "--quiet", "--raw", str(image)], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+    assert read == payload
+    assert independent(read) == (True, "A000000727", "QRIBFTTA", "970415", "0011001932418",
+                                 "8000", "MC0000015H56 2611230001 1", "704", "VN", "12")
+
+
+@given(bank_bin=st.from_regex(r"[0-9]{6}", fullmatch=True),
+       account=st.from_regex(r"[0-9A-Za-z]{1,19}", fullmatch=True),
+       amount=st.integers(min_value=1, max_value=10**12),
+       # memos as ours are (letters, digits, inner spaces): the other library trims ends
+       memo=st.from_regex(r"[0-9A-Za-z][0-9A-Za-z ]{0,23}[0-9A-Za-z]", fullmatch=True))
+def test_another_implementation_agrees_with_every_payload_we_build(bank_bin, account, amount,
+                                                                   memo):
+    read = independent(build(TransferRequest(bank_bin, account, amount, memo)))
+
+    assert read == (True, "A000000727", "QRIBFTTA", bank_bin, account, str(amount), memo,
+                    "704", "VN", "12")
+
+
+def test_another_implementation_refuses_what_we_refuse():
+    assert independent(PUBLISHED[:-1] + "D")[0] is False
