@@ -105,6 +105,7 @@ class NotifyService(HealthCheck):
     # -- sending --------------------------------------------------------------------------
     @timer(interval=SEND_SECONDS)
     def send_due(self) -> dict[str, int]:
+        templates.seed_all(self.db)  # once per process
         return sending.send_due(self.db, self.providers, options())
 
     @rpc

@@ -4,9 +4,12 @@ updated by admins. A template is saved only if ``rendering.check`` accepts it.""
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from motcua.db import Db, local_iso, utcnow
@@ -38,6 +41,24 @@ def current(session: Session, name: str, channel: str) -> tuple[TemplateText, in
         session.add(row)
         session.flush()
     return _text(row), row.version
+
+
+_SEEDED: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines whose templates are all in
+
+
+def seed_all(db: Db) -> None:
+    """Version 1 of every template not yet in the database, at start-up: otherwise the
+    first events after a deployment seed them one by one, and two replicas doing it at
+    once make one event's transaction lose on the key (it is retried, but noisily)."""
+    if db.engine in _SEEDED:
+        return
+    try:
+        with db.unit_of_work() as uow:
+            for name, channel in sorted(rendering.seeds()):
+                current(uow.session, name, channel)
+    except IntegrityError:  # another replica seeded at the same moment: they are there
+        pass
+    _SEEDED.add(db.engine)
 
 
 def list_templates(db: Db) -> list[dict[str, Any]]:

@@ -123,6 +123,17 @@ def test_a_template_naming_what_its_event_lacks_is_refused_on_save(body, field, 
     assert words in " ".join(refused.value.errors[field])
 
 
+def test_every_template_is_seeded_once_at_start_up(make_db):
+    from services.notify import templates
+
+    db = make_db(notify_models.metadata, "notify")
+    templates.seed_all(db)
+    templates.seed_all(db)
+    with db.session() as session:
+        versions = session.query(notify_models.Template.version).all()
+    assert len(versions) == len(rendering.seeds()) and {v for (v,) in versions} == {1}
+
+
 def test_an_admin_saves_previews_and_versions_templates(make_db):
     service = worker_factory(NotifyService, db=make_db(notify_models.metadata, "notify"))
     listed = service.list_templates()
