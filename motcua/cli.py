@@ -165,14 +165,20 @@ def cmd_up(args: argparse.Namespace) -> int:
         children.append(Child("notify-standins",
                               [sys.executable, "-m", "services.notify.standins"]))
     postal = cfg.get("postal") or {}
-    if postal.get("SIMULATOR"):  # a local postal operator that pulls and delivers its jobs
+    simulators = []  # started once the gateway answers (they call it)
+    if args.demo:  # the demo's citizens pay through a local provider
+        simulators.append(Child("payment-simulator", [
+            sys.executable, "-m", "services.payment.simulator", "--port", "8099",
+            "--callback-url", f"http://{cfg['WEB_SERVER_ADDRESS']}/api/v1/payments/callback",
+            "--secret", cfg["MOTCUA"]["PAYMENT_SECRET"]]))
+    if postal.get("SIMULATOR") or args.demo:  # a local operator: pulls and delivers its jobs
         operator = postal.get("DEFAULT_OPERATOR", "vnpost")
         os.environ["MOTCUA_POSTAL_SIMULATOR_TOKEN"] = tokens.issue(
             cfg["MOTCUA"]["JWT_SECRET"], cfg["MOTCUA"].get("JWT_ISSUER", ""),
             f"simulator-{operator}", "postal", operator=operator)
-        children.append(Child("postal-simulator", [
-            sys.executable, "-m", "services.postal.simulator", "--auto",
-            "--gateway", f"http://{cfg['WEB_SERVER_ADDRESS']}"]))
+        simulators.append(Child("postal-simulator", [
+            sys.executable, "-m", "services.postal.simulator", "--auto", "--delay",
+            "0.2" if args.demo else "1.0", "--gateway", f"http://{cfg['WEB_SERVER_ADDRESS']}"]))
     for child in children:
         child.start()
     address = cfg["WEB_SERVER_ADDRESS"]
@@ -191,9 +197,12 @@ def cmd_up(args: argparse.Namespace) -> int:
         wait_healthy(base_url, [(c.label, c.process) for c in children],
                      timeout=args.start_timeout)
         started = ", ".join(f"{n}×{c}" for n, c in replicas.items())
+        for simulator in simulators:
+            simulator.start()
+        children += simulators
         print(f"motcua: up at {base_url} ({started}); Ctrl-C stops it.", flush=True)
         if args.demo:
-            run_demo(base_url, cfg)
+            run_demo(base_url, cfg, args.demo_dossiers)
         while not stopping:
             now = time.monotonic()
             for child in children:
@@ -436,6 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="processes for a service, e.g. processing=3 (repeatable)")
     up.add_argument("--demo", action="store_true",
                     help="submit a sample dossier once everything is up, and show it")
+    up.add_argument("--demo-dossiers", type=int, default=8, metavar="N",
+                    help="dossiers in the demo's day (default 8: one of each story)")
     up.add_argument("--start-timeout", type=float, default=90.0, metavar="SECONDS")
     up.set_defaults(func=cmd_up)
 

@@ -100,9 +100,12 @@ def judged(fact: Mapping[str, Any]) -> str | None:
     return str(fact["timeliness"])
 
 
-def counts(facts: Iterable[Mapping[str, Any]], period: Period) -> dict[str, int]:
-    """Every count of COUNTS over these dossiers' facts."""
+def counts(facts: Iterable[Mapping[str, Any]], period: Period,
+           now: datetime | None = None) -> dict[str, int]:
+    """Every count of COUNTS over these dossiers' facts. What is in progress is judged at
+    the end of the period, or now if the period has not ended yet."""
     total = dict.fromkeys(COUNTS, 0)
+    judged_at = min(period.end, now or datetime.now(LOCAL_TZ))
     for fact in facts:
         accepted, ended = fact.get("accepted_at"), ended_at(fact)
         if _in(accepted, period):
@@ -123,9 +126,9 @@ def counts(facts: Iterable[Mapping[str, Any]], period: Period) -> dict[str, int]
         if _in(fact.get("resolved_at"), period) and (verdict := judged(fact)):
             total["resolved"] += 1
             total[f"resolved_{verdict}"] += 1
-        if _before(accepted, period.end) and not _before(ended, period.end):
+        if _before(accepted, judged_at) and not _before(ended, judged_at):
             total["in_progress"] += 1
-            overdue = (_before(fact.get("due_at"), period.end)
+            overdue = (_before(fact.get("due_at"), judged_at)
                        and not fact.get("waiting_for_citizen"))
             total["in_progress_overdue" if overdue else "in_progress_not_due"] += 1
         for key, moment in (("refused", "refused_at"), ("withdrawn", "withdrawn_at"),
@@ -137,10 +140,11 @@ def counts(facts: Iterable[Mapping[str, Any]], period: Period) -> dict[str, int]
     return total
 
 
-def summary(facts: Iterable[Mapping[str, Any]], period: Period) -> dict[str, Any]:
+def summary(facts: Iterable[Mapping[str, Any]], period: Period,
+            now: datetime | None = None) -> dict[str, Any]:
     """The counts and their rates: online rate = online ÷ received; on-time rate =
     (early + on time) ÷ resolved ("đúng hạn" is early or on time)."""
-    total = counts(facts, period)
+    total = counts(facts, period, now)
     return {**total,
             "online_rate": rate(total["received_online"], total["received"]),
             "on_time_rate": rate(total["resolved_early"] + total["resolved_on_time"],
@@ -158,7 +162,7 @@ def relevant(fact: Mapping[str, Any], period: Period) -> bool:
 
 
 def report(facts: Iterable[Mapping[str, Any]], period: Period,
-           by: Iterable[str] = BREAKDOWNS) -> dict[str, Any]:
+           by: Iterable[str] = BREAKDOWNS, now: datetime | None = None) -> dict[str, Any]:
     """The summary, and the same summary per procedure, field, online level and channel."""
     kept = [fact for fact in facts if relevant(fact, period)]
     breakdown: dict[str, list[dict[str, Any]]] = {}
@@ -166,10 +170,10 @@ def report(facts: Iterable[Mapping[str, Any]], period: Period,
         groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         for fact in kept:
             groups[str(fact.get(key) or "unknown")].append(fact)
-        breakdown[key] = [{"key": name, **summary(group, period)}
+        breakdown[key] = [{"key": name, **summary(group, period, now)}
                           for name, group in sorted(groups.items())]
     return {"from": period.first.isoformat(), "to": period.last.isoformat(),
-            **summary(kept, period), "breakdown": breakdown}
+            **summary(kept, period, now), "breakdown": breakdown}
 
 
 

@@ -141,3 +141,11 @@ def test_a_legacy_dossier_becomes_the_facts_its_status_and_times_say():
     open_one = imported_fact(line | {"national_status": 5}, procedure)
     assert open_one["waiting_for_citizen"] and open_one["resolved_at"] is None
     assert counts([open_one], NOVEMBER)["in_progress_not_due"] == 1  # the clock is stopped
+
+
+def test_a_period_not_yet_over_judges_what_is_in_progress_now():
+    """Halfway through November, a dossier due on the 20th is not overdue yet."""
+    facts = [fact(due_at=at(20)), fact(due_at=at(10))]
+    total = counts(facts, NOVEMBER, now=at(15))
+    assert (total["in_progress_not_due"], total["in_progress_overdue"]) == (1, 1)
+    assert counts(facts, NOVEMBER, now=at(15, 12))["in_progress_overdue"] == 2
