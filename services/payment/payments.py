@@ -131,6 +131,8 @@ def receipt_pdf(db: Db, code: str, number: int, details: dict[str, Any]) -> byte
     """The electronic receipt of the dossier's ``number``-th payment, once paid.
     ``details`` is intake's part, as the gateway gathers it for forms: the agency's and
     province's names, the procedure, the applicant (who paid)."""
+    if not 1 <= number < len(domain.DIGITS36):  # a dossier has at most 35 payments
+        raise NotFound(f"Dossier {code} has no payment {number}.")
     with db.session() as session:
         payment = session.scalars(select(Payment).where(
             Payment.dossier_code == code, Payment.number == number)).first()

@@ -140,13 +140,15 @@ def test_a_paid_fee_has_its_receipt_linked_from_the_public_url(system):
                           headers=system.headers())
     foreign = system.http.get(system.url(f"/api/v1/dossiers/{code}/payments/1/receipt.pdf"),
                               headers=system.headers("citizen", "citizen-2"))
+    huge = system.http.get(system.url(f"/api/v1/dossiers/{code}/payments/{10**30}/"
+                                      "receipt.pdf"), headers=system.headers())
 
     assert payment["receipt_url"] is None and before.status_code == 404
     assert taken["receipt_url"] == f"{public}/api/v1/dossiers/{code}/payments/1/receipt.pdf"
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     assert pdf.headers["Content-Type"] == "application/pdf"
     assert "bien-lai-1.pdf" in pdf.headers["Content-Disposition"]
-    assert foreign.status_code == 404
+    assert foreign.status_code == 404 and huge.status_code == 404  # never a 500
 
 
 def test_a_fee_due_at_the_result_goes_4_6_paid_9_10_through_the_gateway(system):
