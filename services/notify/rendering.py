@@ -17,13 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, StrictUndefined, Template, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
+from jinja2 import TemplateError as JinjaError
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from services.notify import catalogue, sms
 
 SEEDS = Path(__file__).with_name("templates")
-ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+# Sandboxed: an admin writes these, and a plain Environment lets ``{{ code.__class__ }}``
+# walk to any Python object.
+ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 MAX_BODY = {"sms": 1000, "email": 20000, "zalo": 4000}
 URL = re.compile(r"https?://[^\s<>\"]+")
 
@@ -128,6 +132,12 @@ def check(template: TemplateText) -> None:
             errors.setdefault(field, []).append(
                 f"{kind.event} does not carry {', '.join(unknown)}; the fields of "
                 f"{template.name} are {', '.join(sorted(allowed))}.")
+    if not errors:  # it must also render, with its kind's sample event
+        try:
+            render(template, catalogue.sample_context(template.name))
+        except (JinjaError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
+            errors["body"] = [f"Does not render with a sample {kind.event}: "
+                              f"{exc.__class__.__name__}: {exc}"]
     if errors:
         raise TemplateError(errors)
 

@@ -116,6 +116,8 @@ def test_a_missing_field_fails_rendering_never_prints_empty():
     ("Hồ sơ {{ code }}: số tiền {{ amount }}", "body", "does not carry amount"),
     ("Hồ sơ {{ code }", "body", "syntax error"),
     ("   ", "body", "empty"),
+    ("{{ code.__class__.__mro__ }}", "body", "Does not render"),  # the sandbox
+    ("{{ due_at + 1 }}", "body", "Does not render"),
 ])
 def test_a_template_naming_what_its_event_lacks_is_refused_on_save(body, field, words):
     with pytest.raises(rendering.TemplateError) as refused:
