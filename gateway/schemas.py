@@ -322,6 +322,9 @@ class PickupViewSchema(Open):
                              "dossier may be accepted).", allow_none=True)
     waybill = described(fields.String, "The pickup's waybill.", allow_none=True)
     job_id = described(fields.String, "The pickup job.", allow_none=True)
+    failed_at = timestamp("When the post gave up collecting the papers (the citizen brings "
+                          "them to the counter).", allow_none=True)
+    failure_reason = described(fields.String, "Why the post gave up.", allow_none=True)
 
 
 class StoredDocumentSchema(Open):

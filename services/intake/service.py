@@ -123,6 +123,10 @@ class IntakeService(HealthCheck):
     def on_pickup_delivered(self, event: Event) -> None:
         pickups.on_pickup_delivered(self.db, event)
 
+    @consume_event("postal.delivery_failed")
+    def on_postal_delivery_failed(self, event: Event) -> None:
+        pickups.on_pickup_failed(self.db, event)
+
     @rpc
     def supplement_dossier(self, code: str, actor: dict[str, Any], payload: dict[str, Any],
                            command: Command | None = None) -> dict[str, Any]:

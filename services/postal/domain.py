@@ -6,7 +6,9 @@ can ``fail`` (the operator tries again, up to a configured number of attempts) o
 parcel is ``returned`` to the agency. Operators report from their own systems, so an
 update can arrive twice or late: one that is not ahead of the job (by :data:`RANK`)
 changes nothing and is answered with the job as it is; one that is ahead but not a
-legal move is refused with the moves that are. A job not yet picked up is
+legal move is refused with the moves that are. A pickup has its own failures, at the
+citizen's door before the papers are in hand (:data:`PICKUP_TRANSITIONS`). A job not
+yet picked up is
 ``cancelled`` by motcua itself (the dossier was withdrawn or refused), never by an
 operator.
 
@@ -36,10 +38,28 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "returned": (),
     "cancelled": (),
 }
-CANCELLABLE = frozenset(s for s, after in TRANSITIONS.items() if "cancelled" in after)
 # How far along a status is: an update at or behind the job's rank is old news.
 RANK = {"created": 0, "accepted": 1, "picked_up": 2, "in_transit": 3, "failed": 3,
         "delivered": 5, "returned": 5, "cancelled": 5}
+
+# A pickup fails at the citizen's door, before the papers are in hand (nobody home, the
+# papers not ready): the postman goes again (accepted, or picked_up at the next visit)
+# or gives up; a failure reported after the papers were picked up is old news.
+PICKUP_TRANSITIONS: dict[str, tuple[str, ...]] = TRANSITIONS | {
+    "accepted": ("picked_up", "failed", "cancelled"),
+    "failed": ("accepted", "picked_up", "returned", "cancelled"),
+    "in_transit": ("delivered", "returned"),
+}
+PICKUP_RANK = RANK | {"failed": 1.5}  # between accepted and picked_up
+
+
+def table(kind: str) -> tuple[dict[str, tuple[str, ...]], dict[str, float]]:
+    """The transitions and ranks of a kind of job (pickup or delivery)."""
+    return (PICKUP_TRANSITIONS, PICKUP_RANK) if kind == "pickup" else (TRANSITIONS, RANK)
+
+
+def cancellable(kind: str, status: str) -> bool:
+    return "cancelled" in table(kind)[0][status]
 
 
 class IllegalUpdate(ValueError):
@@ -49,17 +69,19 @@ class IllegalUpdate(ValueError):
         self.allowed = list(allowed)
 
 
-def apply(status: str, update: str, attempts: int, max_attempts: int) -> str | None:
+def apply(status: str, update: str, attempts: int, max_attempts: int,
+          kind: str = "delivery") -> str | None:
     """The job's status after ``update``, or None when it changes nothing (a repeat, or
     an update older than what the job already knows)."""
-    if update not in RANK or status not in RANK:
+    transitions, rank = table(kind)
+    if update not in rank or status not in rank:
         raise ValueError(f"unknown job status: {status!r} or {update!r}")
-    allowed = TRANSITIONS[status]
-    if update == "in_transit" and status == "failed" and attempts >= max_attempts:
+    allowed = transitions[status]
+    if status == "failed" and attempts >= max_attempts:
         allowed = ("returned",)  # no attempt left: it goes back to the agency
     if update in allowed:
         return update
-    if status in FINAL or update == status or RANK[update] < RANK[status]:
+    if status in FINAL or update == status or rank[update] < rank[status]:
         return None
     raise IllegalUpdate(status, update, tuple(a for a in allowed if a in REPORTED))
 

@@ -74,9 +74,8 @@ def on_dossier_closed(db: Db, event: Event) -> None:
         if not uow.first_time(event):
             return
         jobs = uow.session.scalars(select(Job).where(
-            Job.dossier_code == event.data["code"],
-            Job.status.in_(domain.CANCELLABLE))).all()
-        for job in jobs:
+            Job.dossier_code == event.data["code"])).all()
+        for job in (j for j in jobs if domain.cancellable(j.kind, j.status)):
             job.status, job.updated_at = "cancelled", utcnow()
             job.note = f"Hồ sơ {event.type.removeprefix('dossier.')}"
             webhooks.enqueue(uow.session, job, "job.cancelled", view(job))
@@ -194,7 +193,7 @@ def report(db: Db, job_id: str, operator: str, update: dict[str, Any], options: 
             raise NotFound(f"No job {job_id}.")
         try:
             target = domain.apply(job.status, update["status"], job.attempts,
-                                  options.max_attempts)
+                                  options.max_attempts, job.kind)
         except domain.IllegalUpdate as exc:
             raise Conflict(f"Job {job_id} is {job.status}: {exc}.",
                            {"allowed_statuses": exc.allowed}) from None

@@ -410,3 +410,33 @@ def test_a_result_delivered_by_the_simulated_operator_on_its_own(system, simulat
     assert job["proof"]["recipient_name"] == sample_dossier()["applicant"]["name"]
     assert len(outbox(system, "postal", "postal.delivered")) == 1
     assert len(outbox(system, "processing", "dossier.returned")) == 1
+
+
+def test_a_pickup_the_post_gives_up_lets_the_desk_accept_the_papers_at_the_counter(
+        motcua_settings, start_system):
+    motcua_settings["intake"]["PICKUP_BEFORE_ACCEPTANCE"] = True
+    system = start_system()
+    desk = system.headers("officer", "cb01", agency=JUSTICE)
+    code = submit(system)
+    report = reporter(system, VNPOST, job_of(system, VNPOST, code, "pickup"))
+    answers = [report("accepted"), report("failed", reason="Không có người ở nhà"),
+               report("accepted"), report("failed", reason="Không có người ở nhà"),
+               report("accepted"), report("failed", reason="Hồ sơ giấy chưa đủ")]
+    spent = report("picked_up")
+    closed = report("returned", note="Không thu gom được")
+    pickup = wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                              headers=desk).json()["pickup"].get("failed_at")
+                      and system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                          headers=desk).json()["pickup"],
+                      message="intake to hear the post gave up")
+    accepted = system.http.post(system.url(f"/api/v1/dossiers/{code}/actions"),
+                                json={"action": "accept"}, headers=desk)
+
+    assert [a.json()["status"] for a in answers] == ["accepted", "failed"] * 3
+    assert answers[-1].json()["attempts"] == 3
+    assert spent.status_code == 409 and spent.json()["allowed_statuses"] == ["returned"]
+    assert closed.json()["status"] == "returned"
+    [failed] = outbox(system, "postal", "postal.delivery_failed")
+    assert (failed["kind"], failed["reason"]) == ("pickup", "Hồ sơ giấy chưa đủ")
+    assert pickup["failure_reason"] == "Hồ sơ giấy chưa đủ"
+    assert accepted.status_code == 200 and accepted.json()["national_status"] == 2

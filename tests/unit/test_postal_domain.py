@@ -4,6 +4,7 @@ import pytest
 
 from motcua.config import ConfigError, check
 from services.postal.domain import (
+    PICKUP_TRANSITIONS,
     STATUSES,
     IllegalUpdate,
     apply,
@@ -42,6 +43,21 @@ def test_a_failed_delivery_is_tried_again_only_while_attempts_remain():
     with pytest.raises(IllegalUpdate) as spent:
         apply("failed", "in_transit", 3, 3)
     assert spent.value.allowed == ["returned"]
+
+
+def test_a_pickup_fails_at_the_door_and_is_tried_again_or_given_up():
+    assert apply("accepted", "failed", 0, 3, "pickup") == "failed"
+    assert apply("failed", "accepted", 1, 3, "pickup") == "accepted"  # another visit
+    assert apply("failed", "picked_up", 1, 3, "pickup") == "picked_up"
+    assert apply("picked_up", "failed", 1, 3, "pickup") is None  # late: it was picked up
+    assert apply("in_transit", "failed", 1, 3, "pickup") is None
+    assert apply("failed", "returned", 3, 3, "pickup") == "returned"
+    with pytest.raises(IllegalUpdate) as spent:
+        apply("failed", "picked_up", 3, 3, "pickup")
+    assert spent.value.allowed == ["returned"]
+    with pytest.raises(IllegalUpdate):
+        apply("accepted", "failed", 0, 3)  # a delivery fails on its way, not at the door
+    assert "failed" not in PICKUP_TRANSITIONS["in_transit"]
 
 
 def test_a_job_gives_up_when_returned_or_when_its_last_attempt_failed():

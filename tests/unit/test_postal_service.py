@@ -97,3 +97,17 @@ def test_intake_waits_for_the_papers_the_post_collects_only_when_configured(inta
                                   "delivered_at": "2026-12-03T10:20:00+07:00",
                                   "waybill": "EB100000003VN", "job_id": "job-1"}
     assert unconfigured["status"] == "accepted"
+
+
+def test_intake_waits_no_more_once_the_post_gave_up_the_pickup(intake):
+    code = intake.submit_dossier(sample_dossier(), CITIZEN)["code"]
+    failed = event("postal.delivery_failed", {
+        "job_id": "job-1", "dossier_code": code, "kind": "pickup", "agency": "000.00.15.H56",
+        "reason": "Không có người ở nhà", "attempts": 3,
+        "at": datetime(2026, 12, 3, 3, 20, tzinfo=UTC)}, "postal")
+    with config.patch({"intake": {"PICKUP_BEFORE_ACCEPTANCE": True}}):
+        intake.on_postal_delivery_failed(failed)
+        accepted = intake.accept_dossier(code, "cb01")
+
+    assert accepted["status"] == "accepted"
+    assert accepted["pickup"]["failure_reason"] == "Không có người ở nhà"
