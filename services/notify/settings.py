@@ -64,12 +64,15 @@ def provider_section(channel: str) -> dict[str, Any]:
 
 def production_problem(notify: dict[str, Any]) -> str | None:
     """Why this ``notify:`` section cannot run in production, or None: production sends
-    through the real providers, and their receipts are signed with a real secret."""
+    through the real providers, and the receipts of an SMS or Zalo provider are signed
+    with a real secret. With no provider configured, messages are stored and wait."""
     if notify.get("STANDINS"):
         return ("notify.STANDINS is on: production sends through the real providers (set "
                 "MOTCUA_NOTIFY_STANDINS=false and the providers' addresses)")
     secret = str(notify.get("CALLBACK_SECRET") or "").strip()
-    if not secret or DEV_SECRET_MARK in secret or len(secret.encode()) < MIN_SECRET_LENGTH:
+    receipts = any((notify.get(channel) or {}).get("URL") for channel in ("SMS", "ZALO"))
+    if receipts and (not secret or DEV_SECRET_MARK in secret
+                     or len(secret.encode()) < MIN_SECRET_LENGTH):
         return (f"MOTCUA_NOTIFY_CALLBACK_SECRET is not set, too short or a development "
                 f"secret: production needs a random secret of at least {MIN_SECRET_LENGTH} "
                 f"bytes")
