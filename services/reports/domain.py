@@ -24,11 +24,11 @@ denominator; a rate over nothing is ``None``.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
 from motcua.calendar import timeliness
@@ -54,13 +54,15 @@ class Period:
     first: date
     last: date
 
-    @property
+    # In UTC, as the facts are stored: comparing datetimes of one tzinfo is the fast path.
+    @cached_property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time(), LOCAL_TZ)
+        return datetime.combine(self.first, time(), LOCAL_TZ).astimezone(UTC)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
-        return datetime.combine(self.last + timedelta(days=1), time(), LOCAL_TZ)
+        return datetime.combine(self.last + timedelta(days=1), time(), LOCAL_TZ
+                                ).astimezone(UTC)
 
 
 def period_named(name: str) -> Period:
@@ -100,55 +102,65 @@ def judged(fact: Mapping[str, Any]) -> str | None:
     return str(fact["timeliness"])
 
 
+def contributions(fact: Mapping[str, Any], period: Period, judged_at: datetime) -> list[str]:
+    """The counts of COUNTS this dossier adds one to, in ``period``."""
+    keys = []
+    accepted, ended = fact.get("accepted_at"), ended_at(fact)
+    if _in(accepted, period):
+        keys.append("received")
+        channel = fact.get("channel")
+        if channel == "online":
+            keys.append("received_online")
+            if fact.get("online_level") in ("full", "partial"):
+                keys.append(f"received_online_{fact['online_level']}")
+        else:
+            keys.append("received_postal" if channel == "postal" else "received_counter")
+    if _before(accepted, period.start) and not _before(ended, period.start):
+        keys.append("carried_over")
+    if _in(fact.get("resolved_at"), period) and (verdict := judged(fact)):
+        keys += ["resolved", f"resolved_{verdict}"]
+    if _before(accepted, judged_at) and not _before(ended, judged_at):
+        overdue = (_before(fact.get("due_at"), judged_at)
+                   and not fact.get("waiting_for_citizen"))
+        keys += ["in_progress", "in_progress_overdue" if overdue else "in_progress_not_due"]
+    for key, moment in (("refused", "refused_at"), ("withdrawn", "withdrawn_at"),
+                        ("stopped", "stopped_at"), ("returned", "returned_at"),
+                        ("supplement_requests", "supplement_requested_at"),
+                        ("apologies", "extended_at")):
+        if _in(fact.get(moment), period):
+            keys.append(key)
+    return keys
+
+
+def judging_moment(period: Period, now: datetime | None = None) -> datetime:
+    """What is in progress is judged at the end of the period, or now if it has not
+    ended yet."""
+    return min(period.end, now or datetime.now(UTC))
+
+
 def counts(facts: Iterable[Mapping[str, Any]], period: Period,
            now: datetime | None = None) -> dict[str, int]:
-    """Every count of COUNTS over these dossiers' facts. What is in progress is judged at
-    the end of the period, or now if the period has not ended yet."""
+    """Every count of COUNTS over these dossiers' facts."""
+    judged_at = judging_moment(period, now)
     total = dict.fromkeys(COUNTS, 0)
-    judged_at = min(period.end, now or datetime.now(LOCAL_TZ))
     for fact in facts:
-        accepted, ended = fact.get("accepted_at"), ended_at(fact)
-        if _in(accepted, period):
-            total["received"] += 1
-            channel = fact.get("channel")
-            if channel == "online":
-                total["received_online"] += 1
-                if fact.get("online_level") == "full":
-                    total["received_online_full"] += 1
-                elif fact.get("online_level") == "partial":
-                    total["received_online_partial"] += 1
-            elif channel == "postal":
-                total["received_postal"] += 1
-            else:
-                total["received_counter"] += 1
-        if _before(accepted, period.start) and not _before(ended, period.start):
-            total["carried_over"] += 1
-        if _in(fact.get("resolved_at"), period) and (verdict := judged(fact)):
-            total["resolved"] += 1
-            total[f"resolved_{verdict}"] += 1
-        if _before(accepted, judged_at) and not _before(ended, judged_at):
-            total["in_progress"] += 1
-            overdue = (_before(fact.get("due_at"), judged_at)
-                       and not fact.get("waiting_for_citizen"))
-            total["in_progress_overdue" if overdue else "in_progress_not_due"] += 1
-        for key, moment in (("refused", "refused_at"), ("withdrawn", "withdrawn_at"),
-                            ("stopped", "stopped_at"), ("returned", "returned_at"),
-                            ("supplement_requests", "supplement_requested_at"),
-                            ("apologies", "extended_at")):
-            if _in(fact.get(moment), period):
-                total[key] += 1
+        for key in contributions(fact, period, judged_at):
+            total[key] += 1
     return total
+
+
+def with_rates(total: dict[str, int]) -> dict[str, Any]:
+    return {**total,
+            "online_rate": rate(total["received_online"], total["received"]),
+            "on_time_rate": rate(total["resolved_early"] + total["resolved_on_time"],
+                                 total["resolved"])}
 
 
 def summary(facts: Iterable[Mapping[str, Any]], period: Period,
             now: datetime | None = None) -> dict[str, Any]:
     """The counts and their rates: online rate = online ÷ received; on-time rate =
     (early + on time) ÷ resolved ("đúng hạn" is early or on time)."""
-    total = counts(facts, period, now)
-    return {**total,
-            "online_rate": rate(total["received_online"], total["received"]),
-            "on_time_rate": rate(total["resolved_early"] + total["resolved_on_time"],
-                                 total["resolved"])}
+    return with_rates(counts(facts, period, now))
 
 
 def relevant(fact: Mapping[str, Any], period: Period) -> bool:
@@ -163,18 +175,28 @@ def relevant(fact: Mapping[str, Any], period: Period) -> bool:
 
 def report(facts: Iterable[Mapping[str, Any]], period: Period,
            by: Iterable[str] = BREAKDOWNS, now: datetime | None = None) -> dict[str, Any]:
-    """The summary, and the same summary per procedure, field, online level and channel."""
-    kept = [fact for fact in facts if relevant(fact, period)]
-    breakdown: dict[str, list[dict[str, Any]]] = {}
-    for key in by:
-        groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-        for fact in kept:
-            groups[str(fact.get(key) or "unknown")].append(fact)
-        breakdown[key] = [{"key": name, **summary(group, period, now)}
-                          for name, group in sorted(groups.items())]
+    """The summary, and the same summary per procedure, field, online level and channel
+    (each dossier's contributions are worked out once, then added up per group)."""
+    judged_at = judging_moment(period, now)
+    by = list(by)
+    total = dict.fromkeys(COUNTS, 0)
+    groups: dict[str, dict[str, dict[str, int]]] = {key: {} for key in by}
+    for fact in facts:
+        if not relevant(fact, period):
+            continue
+        keys = contributions(fact, period, judged_at)
+        for key in keys:
+            total[key] += 1
+        for breakdown in by:
+            group = groups[breakdown].setdefault(str(fact.get(breakdown) or "unknown"),
+                                                 dict.fromkeys(COUNTS, 0))
+            for key in keys:
+                group[key] += 1
     return {"from": period.first.isoformat(), "to": period.last.isoformat(),
-            **summary(kept, period, now), "breakdown": breakdown}
-
+            **with_rates(total),
+            "breakdown": {breakdown: [{"key": name, **with_rates(group)}
+                                      for name, group in sorted(groups[breakdown].items())]
+                          for breakdown in by}}
 
 
 # -- legacy dossiers --------------------------------------------------------------------------

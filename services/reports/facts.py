@@ -106,10 +106,9 @@ def facts_for(session: Session, agencies: Iterable[str], period: Period
     open_then = (Fact.accepted_at < period.end) & and_(
         *(getattr(Fact, key).is_(None) | (getattr(Fact, key) >= period.start)
           for key in ("resolved_at", "withdrawn_at", "stopped_at")))
-    rows = session.scalars(select(Fact).where(Fact.agency.in_(list(agencies)),
-                                              or_(open_then, *inside)))
-    return [{column.name: getattr(row, column.name) for column in Fact.__table__.columns}
-            for row in rows]
+    rows = session.execute(select(Fact.__table__).where(Fact.agency.in_(list(agencies)),
+                                                        or_(open_then, *inside)))
+    return [dict(row) for row in rows.mappings()]
 
 
 def import_facts(session: Session, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -117,14 +116,17 @@ def import_facts(session: Session, rows: list[dict[str, Any]]) -> dict[str, Any]
     unchanged; a code the live system already knows is refused (``conflicts``)."""
     result: dict[str, Any] = {"added": 0, "updated": 0, "unchanged": 0, "conflicts": []}
     columns = [column.name for column in Fact.__table__.columns]
+    known = {fact.code: fact for fact in session.scalars(
+        select(Fact).where(Fact.code.in_({row["code"] for row in rows})))}
     for row in rows:
-        fact = session.get(Fact, row["code"])
+        fact = known.get(row["code"])
         if fact is not None and not fact.imported:
             result["conflicts"].append(row["code"])
             continue
         values = {name: row.get(name) for name in columns if name != "imported"}
         if fact is None:
-            session.add(Fact(**values, imported=True))
+            known[row["code"]] = Fact(**values, imported=True)
+            session.add(known[row["code"]])
             result["added"] += 1
         elif all(getattr(fact, name) == value for name, value in values.items()):
             result["unchanged"] += 1
