@@ -12,11 +12,15 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.apidoc import DOSSIER_CODE, READ_ROLES, WHO_SEES_A_DOSSIER, Route
 from gateway.forms import pdf_response
-from gateway.http import api, json_response, public_url, read_json
-from gateway.schemas import PaymentSchema
+from gateway.http import api, json_response, public_url, query, read_json
+from gateway.schemas import DiscrepancySchema, PaymentSchema
 from motcua.contracts.commands import Command
 from motcua.contracts.dossiers import CashPaymentSchema
-from motcua.contracts.payments import CallbackSchema
+from motcua.contracts.payments import (
+    CallbackSchema,
+    DiscrepancyQuerySchema,
+    ResolveDiscrepancySchema,
+)
 from motcua.errors import validated
 
 
@@ -38,6 +42,9 @@ class PaymentRoutes:
 
     def _form_details(self, dossier: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError  # FormRoutes'
+
+    def _scope(self, actor: Any) -> set[str]:
+        raise NotImplementedError  # GatewayService's
 
     @api("GET", "/api/v1/dossiers/<string:code>/payment")
     def get_payment(self, request: Request, code: str) -> Response:
@@ -68,6 +75,29 @@ class PaymentRoutes:
         pdf = self.services.call("payment", "receipt_pdf", code, number,
                                  self._form_details(dossier))
         return pdf_response(pdf, f"{code}-bien-lai-{number}.pdf")
+
+    @api("GET", "/api/v1/payments/discrepancies")
+    def payment_discrepancies(self, request: Request) -> Response:
+        """Transfers held for an officer: those to the caller's agencies (admin: all)."""
+        actor = self.auth.actor(request, "officer", "admin")
+        args = query(DiscrepancyQuerySchema(), request)
+        return json_response(self.services.call("payment", "discrepancies",
+                                                self._agencies(actor), args["resolved"]))
+
+    @api("POST", "/api/v1/payments/discrepancies/<int:number>/resolve")
+    def resolve_discrepancy(self, request: Request, number: int) -> Response:
+        actor = self.auth.actor(request, "officer", "admin")
+
+        def send(command: Command) -> Response:
+            body = validated(ResolveDiscrepancySchema(), read_json(request))
+            return json_response(self.services.call(
+                "payment", "resolve_discrepancy", number, body["resolution"], actor.sub,
+                self._agencies(actor), command))
+
+        return self._once(request, actor, send)
+
+    def _agencies(self, actor: Any) -> list[str] | None:
+        return None if actor.role == "admin" else sorted(self._scope(actor))
 
     @api("GET", "/api/v1/payments/<string:payment_id>/qr.png")
     def payment_qr(self, request: Request, payment_id: str) -> Response:
@@ -122,6 +152,31 @@ DOCUMENTED: tuple[Route, ...] = (
         content_type="application/pdf", response_headers=("Content-Disposition",),
         errors=(401, 403, 404, 429, 503),
         error_notes={404: "Unknown or invisible dossier, or that payment is not paid."}),
+    Route(
+        "GET", "/api/v1/payments/discrepancies", "listPaymentDiscrepancies",
+        "Transfers held for an officer",
+        "Money the provider reported that payment did not accept: an amount that is not "
+        "the one asked (overpaid, underpaid: the callback got a 422), a transfer for a "
+        "payment cancelled or refunded (not_wanted), a second transfer for a paid one "
+        "(duplicate). An officer sees those of payments to its agency and the agencies "
+        "under it; an admin every one. The newest 200, open ones unless `resolved=true`.",
+        "payments", {"type": "array", "items": DiscrepancySchema}, "The held transfers.",
+        roles=("officer", "admin"), query=DiscrepancyQuerySchema,
+        query_notes={"resolved": "true: those already resolved (default false)."},
+        errors=(400, 401, 403, 422, 429, 503)),
+    Route(
+        "POST", "/api/v1/payments/discrepancies/<int:number>/resolve",
+        "resolveDiscrepancy", "Resolve a held transfer",
+        "The officer records what was done with the money (refunded by hand, the rest "
+        "asked of the citizen, ...). Once: a second resolution is a 409. Reconciliation "
+        "then lists the transfer as explained, not as a discrepancy.",
+        "payments", DiscrepancySchema, "The resolved transfer.", roles=("officer", "admin"),
+        path_params={"number": "The held transfer's id (GET .../discrepancies)."},
+        body=ResolveDiscrepancySchema,
+        body_example={"resolution": "Đã hoàn trả 1.000 đồng chuyển thừa (UNC 123)"},
+        errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
+        error_notes={404: "No such held transfer for this officer's agencies.",
+                     409: "Already resolved."}),
     Route(
         "GET", "/api/v1/payments/<string:payment_id>/qr.png", "getPaymentQr",
         "The VietQR image of a payment",

@@ -155,6 +155,28 @@ class PaymentSchema(Open):
 
 
 
+class DiscrepancySchema(Open):
+    """A transfer payment kept instead of accepting it, for an officer to resolve."""
+
+    id = fields.Integer(required=True)
+    payment_id = fields.String(required=True)
+    dossier_code = fields.String(required=True)
+    agency = described(fields.String, "The collecting agency of the payment.", required=True,
+                       allow_none=True)
+    transaction_id = described(fields.String, "The provider's transaction.", required=True)
+    kind = described(fields.String, "overpaid, underpaid, not_wanted (the payment was "
+                     "cancelled or refunded) or duplicate (it was paid already).",
+                     required=True)
+    expected = described(fields.Integer, "VND asked.", required=True)
+    received = described(fields.Integer, "VND the provider reported.", required=True)
+    received_at = timestamp("When the callback came.", required=True)
+    resolved_at = timestamp("When an officer resolved it.", required=True, allow_none=True)
+    resolved_by = described(fields.String, "That officer (token sub).", required=True,
+                            allow_none=True)
+    resolution = described(fields.String, "What was done with the money.", required=True,
+                           allow_none=True)
+
+
 class RecipientSchema(Open):
     name = fields.String(required=True)
     phone = fields.String(required=True)

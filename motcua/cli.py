@@ -289,10 +289,10 @@ def cmd_payments(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     engine = make_engine(motcua_config.load()["payment"]["DB_URL"])
     try:
-        ours, held = reconcile.paid_on(Db(engine, metadata, "payment"), day)
+        ours, held, explained = reconcile.paid_on(Db(engine, metadata, "payment"), day)
     finally:
         engine.dispose()
-    report = reconcile.compare(ours, theirs, held)
+    report = reconcile.compare(ours, theirs, held, explained)
     print("\n".join(reconcile.render(report, day)))
     return 1 if report.discrepancies else 0
 

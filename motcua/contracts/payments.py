@@ -16,3 +16,16 @@ class CallbackSchema(Schema):
     amount = Amount(required=True, minimum=1)
     status = fields.String(required=True, validate=validate.OneOf(["success", "failed"]))
     paid_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class DiscrepancyQuerySchema(Schema):
+    """``GET /api/v1/payments/discrepancies``: the held transfers, open ones by default."""
+
+    resolved = fields.Boolean(load_default=False)
+
+
+class ResolveDiscrepancySchema(Schema):
+    """``POST /api/v1/payments/discrepancies/{id}/resolve``: what the officer did with the
+    money (refunded it by hand, asked the citizen for the rest, ...)."""
+
+    resolution = fields.String(required=True, validate=validate.Length(min=1, max=500))

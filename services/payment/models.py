@@ -79,3 +79,4 @@ class Discrepancy(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    resolution: Mapped[str | None] = mapped_column(String(500), nullable=True)  # what was done

@@ -11,7 +11,7 @@ transaction id, else by the payment's id or its transfer memo (a bank's statemen
 carry only the memo, folded to upper case). Cash payments are not in a bank statement
 and are left out. Transfers payment kept for an officer (over- or under-paid, or for a
 payment no longer wanted) are named as such: money the statement has and no payment
-took is a discrepancy until an officer resolves it.
+took is a discrepancy until an officer resolves it (then it is listed as explained).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class Report:
     missing_in_payments: list[Line] = field(default_factory=list)  # they have, we do not
     amount_mismatches: list[tuple[Line, Line]] = field(default_factory=list)
     held: list[Line] = field(default_factory=list)  # of missing_in_payments: kept by us
+    explained: list[Line] = field(default_factory=list)  # held, and resolved by an officer
 
     @property
     def discrepancies(self) -> int:
@@ -65,12 +66,14 @@ def _memo_key(memo: str) -> str:
     return " ".join(memo.upper().split())
 
 
-def compare(ours: Iterable[Line], theirs: Iterable[Line],
-            held: Iterable[Line] = ()) -> Report:
-    """Match the provider's lines to ours: by transaction id, then payment id, then memo."""
+def compare(ours: Iterable[Line], theirs: Iterable[Line], held: Iterable[Line] = (),
+            explained: Iterable[Line] = ()) -> Report:
+    """Match the provider's lines to ours: by transaction id, then payment id, then memo.
+    A line of a held transfer an officer resolved is explained, not a discrepancy."""
     report = Report()
     waiting = list(ours)
     kept = {line.transaction_id: line for line in held}
+    resolved = {line.transaction_id: line for line in explained}
 
     def take(line: Line) -> Line | None:
         for test in (lambda o: o.transaction_id == line.transaction_id,
@@ -83,7 +86,9 @@ def compare(ours: Iterable[Line], theirs: Iterable[Line],
 
     for line in theirs:
         mine = take(line)
-        if mine is None:
+        if mine is None and line.transaction_id in resolved:
+            report.explained.append(resolved[line.transaction_id])
+        elif mine is None:
             report.missing_in_payments.append(line)
             if line.transaction_id in kept:
                 report.held.append(kept[line.transaction_id])
@@ -130,22 +135,27 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def paid_on(db: Db, day: date) -> tuple[list[Line], list[Line]]:
-    """The transfers payment took on ``day`` (refunded ones too: they were paid), and
-    those it kept for an officer."""
+def paid_on(db: Db, day: date) -> tuple[list[Line], list[Line], list[Line]]:
+    """The transfers payment took on ``day`` (refunded ones too: they were paid), those
+    it kept for an officer, and those of them an officer resolved."""
     start, end = day_bounds(day)
     with db.session() as session:
         paid = session.scalars(select(Payment).where(
             Payment.paid_at >= start, Payment.paid_at < end,
             Payment.method != "cash").order_by(Payment.paid_at)).all()
         held = session.scalars(select(Discrepancy).where(
-            Discrepancy.received_at >= start, Discrepancy.received_at < end,
-            Discrepancy.resolved_at.is_(None))).all()
+            Discrepancy.received_at >= start, Discrepancy.received_at < end)).all()
+
+    def line(d: Discrepancy) -> Line:
+        note = f"{d.kind}: {d.received} VND for {d.expected} VND asked, {d.dossier_code}"
+        if d.resolved_at:
+            note += f"; resolved by {d.resolved_by}: {d.resolution}"
+        return Line(d.transaction_id, d.received, d.payment_id, "", note)
+
     return ([Line(p.transaction_id or "", p.amount, p.id, p.memo, p.dossier_code)
              for p in paid],
-            [Line(d.transaction_id, d.received, d.payment_id, "",
-                  f"{d.kind}: {d.received} VND for {d.expected} VND asked, {d.dossier_code}")
-             for d in held])
+            [line(d) for d in held if d.resolved_at is None],
+            [line(d) for d in held if d.resolved_at is not None])
 
 
 def render(report: Report, day: date) -> list[str]:
@@ -158,11 +168,14 @@ def render(report: Report, day: date) -> list[str]:
     out += [f"missing_in_payments\t{line.transaction_id}\t{line.amount}\t"
             f"{kept.get(line.transaction_id, line.memo)}"
             for line in report.missing_in_payments]
+    out += [f"explained\t{line.transaction_id}\t{line.amount}\t{line.note}"
+            for line in report.explained]
     out += [f"amount_mismatch\t{mine.transaction_id}\t{mine.amount}\t{theirs.amount}\t"
             f"{mine.note}" for mine, theirs in report.amount_mismatches]
     out.append(f"{day.isoformat()}: {len(report.matched)} matched, "
                f"{len(report.missing_in_statement)} missing in the statement, "
                f"{len(report.missing_in_payments)} missing in payments "
                f"({len(report.held)} held for an officer), "
-               f"{len(report.amount_mismatches)} amount mismatches")
+               f"{len(report.amount_mismatches)} amount mismatches, "
+               f"{len(report.explained)} explained")
     return out

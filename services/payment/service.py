@@ -22,7 +22,7 @@ from motcua.contracts.events import Event
 from motcua.dependencies import Database, HealthCheck
 from motcua.errors import NotFound
 from motcua.messaging import consume_event
-from services.payment import payments, provider, refunds
+from services.payment import discrepancies, payments, provider, refunds
 from services.payment.models import metadata
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,18 @@ class PaymentService(HealthCheck):
              command: Command | None = None, public_url: str = "") -> dict[str, Any]:
         return payments.cash(self.db, code, amount, receipt_number, officer, command=command,
                              public_url=public_url)
+
+    @rpc
+    def discrepancies(self, agencies: list[str] | None, resolved: bool) -> list[dict[str, Any]]:
+        """Transfers kept for an officer (``agencies``: the caller's scope; None: all)."""
+        return discrepancies.listed(self.db, agencies, resolved)
+
+    @rpc
+    def resolve_discrepancy(self, discrepancy_id: int, resolution: str, officer: str,
+                            agencies: list[str] | None,
+                            command: Command | None = None) -> dict[str, Any]:
+        return discrepancies.resolve(self.db, discrepancy_id, resolution, officer, agencies,
+                                     command=command)
 
     @timer(interval=60)
     def expire_payments(self) -> int:

@@ -71,6 +71,11 @@ MATRIX = {
         "officer-foreign": 404, "admin": 403, "postal": 403},
     # payment 1 waits to be paid: no receipt yet, for anyone who may see the dossier
     ("GET", "/api/v1/dossiers/<string:code>/payments/<int:number>/receipt.pdf"): NO_SUCH_FORM,
+    # transfers held for an officer: each officer sees its own agencies' (none here)
+    ("GET", "/api/v1/payments/discrepancies"): REGISTER_READ | {"officer-foreign": 200},
+    ("POST", "/api/v1/payments/discrepancies/<int:number>/resolve"): dict.fromkeys(
+        CALLERS, 403) | {"anonymous": 401, "officer-own": 404, "officer-foreign": 404,
+                         "admin": 404},
     # no token: an unguessable id (this one is unknown), and the provider's signature
     ("GET", "/api/v1/payments/<string:payment_id>/qr.png"): dict.fromkeys(CALLERS, 404),
     ("POST", "/api/v1/payments/callback"): dict.fromkeys(CALLERS, 401),
@@ -166,6 +171,8 @@ def request_body(system, method, rule, caller):
         return {"satisfied": True, "comment": ""}
     if rule.endswith("/payment/cash"):
         return {"amount": 1, "receipt_number": "BL-1"}
+    if rule.endswith("/resolve"):
+        return {"resolution": "Đã hoàn trả phần chuyển thừa"}
     if rule.endswith("/supplements"):
         return {"documents": [{"code": "UQ01", "filename": "uq.pdf",
                                "content_type": "application/pdf",

@@ -132,6 +132,35 @@ def test_a_wrong_amount_is_kept_for_an_officer_and_pays_nothing(paying):
     assert payment_of(paying, code)["status"] == "pending"
 
 
+
+def test_an_officer_of_the_agency_sees_and_resolves_a_held_transfer_once(paying):
+    code, payment = submitted(paying)
+    pay(paying, payment, mode="wrong_amount", wrong_by=-3000)  # 5,000 of 8,000
+    listing = paying.url("/api/v1/payments/discrepancies")
+    desk, other = paying.headers(**DESK), paying.headers("officer", "cb-x",
+                                                         agency="000.00.17.H56")
+
+    (held,) = paying.http.get(listing, headers=desk).json()
+    elsewhere = paying.http.get(listing, headers=other).json()
+    resolve = paying.url(f"/api/v1/payments/discrepancies/{held['id']}/resolve")
+    not_theirs = paying.http.post(resolve, json={"resolution": "x"}, headers=other)
+    done = paying.http.post(resolve, json={"resolution": "Đã hoàn trả 5.000 đồng"},
+                            headers=desk)
+    again = paying.http.post(resolve, json={"resolution": "again"}, headers=desk)
+    empty = paying.http.post(resolve, json={"resolution": ""}, headers=desk)
+
+    assert (held["kind"], held["expected"], held["received"], held["agency"]) == (
+        "underpaid", 8000, 5000, JUSTICE)
+    assert held["dossier_code"] == code and held["resolved_at"] is None
+    assert elsewhere == [] and not_theirs.status_code == 404
+    assert done.status_code == 200 and done.json()["resolved_by"] == "cb01"
+    assert again.status_code == 409 and empty.status_code == 422
+    assert paying.http.get(listing, headers=desk).json() == []
+    assert [d["resolution"] for d in paying.http.get(
+        listing, params={"resolved": "true"}, headers=desk).json()] == [
+        "Đã hoàn trả 5.000 đồng"]
+
+
 def test_a_callback_after_the_expiry_still_pays(paying):
     code, payment = submitted(paying)
     paying.execute("payment", "UPDATE payments SET expires_at = '2020-01-01 00:00:00'")
@@ -248,6 +277,6 @@ def test_reconciliation_reports_each_kind_of_discrepancy_and_fails_on_any(paying
     assert "held for an officer: overpaid" in found.stdout
     assert found.stdout.splitlines()[-1].endswith(
         "1 matched, 1 missing in the statement, 2 missing in payments (1 held for an "
-        "officer), 1 amount mismatches")
+        "officer), 1 amount mismatches, 0 explained")
     assert quiet.returncode == 0 and "0 matched" in quiet.stdout
     assert broken.returncode != 0 and "cannot open the statement" in broken.stderr

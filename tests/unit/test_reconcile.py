@@ -59,3 +59,12 @@ def test_the_statement_csv_is_read_and_its_errors_name_the_line(tmp_path):
         read_statement(headless)
     with pytest.raises(StatementError, match="cannot open"):
         read_statement(tmp_path / "none.csv")
+
+
+def test_a_held_transfer_an_officer_resolved_is_explained_not_a_discrepancy():
+    resolved = Line("FT9", 20_000, "p-c", "", "overpaid; resolved by cb01: refunded")
+
+    report = compare([A], [Line("FT1", 8000), Line("FT9", 20_000)], explained=[resolved])
+
+    assert report.discrepancies == 0 and report.explained == [resolved]
+    assert render(report, date(2026, 11, 23))[-1].endswith("1 explained")
