@@ -19,15 +19,32 @@ from typing import Any
 import yaml
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
 from jinja2 import TemplateError as JinjaError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from services.notify import catalogue, sms
 
 SEEDS = Path(__file__).with_name("templates")
-# Sandboxed: an admin writes these, and a plain Environment lets ``{{ code.__class__ }}``
-# walk to any Python object.
-ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+MAX_PRODUCT = 10_000  # characters a template's `*` or `**` may make
+
+
+class Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox (an admin writes these: a plain Environment lets
+    ``{{ code.__class__ }}`` walk to any Python object), and no ``{{ code * 10**9 }}``."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" or any(isinstance(v, str | list) for v in (left, right)):
+            sizes = [len(v) if isinstance(v, str | list) else abs(v) if isinstance(
+                v, int | float) else 0 for v in (left, right)]
+            if operator == "**" or sizes[0] * sizes[1] > MAX_PRODUCT:
+                raise SecurityError(f"{operator} is not allowed here (too large)")
+        return super().call_binop(context, operator, left, right)
+
+
+ENV = Sandbox(undefined=StrictUndefined, autoescape=False)
 MAX_BODY = {"sms": 1000, "email": 20000, "zalo": 4000}
 URL = re.compile(r"https?://[^\s<>\"]+")
 
@@ -132,12 +149,19 @@ def check(template: TemplateText) -> None:
             errors.setdefault(field, []).append(
                 f"{kind.event} does not carry {', '.join(unknown)}; the fields of "
                 f"{template.name} are {', '.join(sorted(allowed))}.")
+    for field, source in sources.items():
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in source + field):
+            errors.setdefault(field, []).append("Not valid Unicode text (a lone surrogate).")
     if not errors:  # it must also render, with its kind's sample event
         try:
-            render(template, catalogue.sample_context(template.name))
+            rendered = render(template, catalogue.sample_context(template.name))
         except (JinjaError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
             errors["body"] = [f"Does not render with a sample {kind.event}: "
                               f"{exc.__class__.__name__}: {exc}"]
+        else:
+            if len(rendered.body) > MAX_BODY[template.channel]:
+                errors["body"] = [f"Renders {len(rendered.body)} characters with a sample "
+                                  f"{kind.event}; at most {MAX_BODY[template.channel]}."]
     if errors:
         raise TemplateError(errors)
 

@@ -118,6 +118,8 @@ def test_a_missing_field_fails_rendering_never_prints_empty():
     ("   ", "body", "empty"),
     ("{{ code.__class__.__mro__ }}", "body", "Does not render"),  # the sandbox
     ("{{ due_at + 1 }}", "body", "Does not render"),
+    ("{{ code * 100000 }}", "body", "too large"),  # no memory bomb
+    ("{{ code }} \ud800", "body", "surrogate"),  # JSON may carry one; the database cannot
 ])
 def test_a_template_naming_what_its_event_lacks_is_refused_on_save(body, field, words):
     with pytest.raises(rendering.TemplateError) as refused:
@@ -446,6 +448,10 @@ def test_receipts_are_signed_and_never_move_a_message_backwards(notify):
         receipts.apply(notify.db, bad, bad_sig, "s" * 40)
     with pytest.raises(BadRequest):
         receipts.apply(notify.db, "not base64!", "x", "s" * 40)
+    odd, odd_sig = signed({"provider_id": "sms-\ud800", "status": "delivered",
+                           "at": "2026-11-23T12:00:05+07:00"})
+    with pytest.raises(Invalid):
+        receipts.apply(notify.db, odd, odd_sig, "s" * 40)
 
 
 def test_a_long_vietnamese_subject_survives_header_folding():
