@@ -9,8 +9,6 @@ an officer taking cash at the counter, and then ``payment.paid`` tells processin
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
 import json
 import uuid
@@ -26,6 +24,7 @@ from motcua.contracts.events import Event
 from motcua.contracts.payments import CallbackSchema
 from motcua.db import Db, UnitOfWork, local_iso, utcnow
 from motcua.errors import Conflict, Invalid, NotFound, Unauthorized
+from motcua.signing import signature_ok
 from services.payment import domain, fee_receipt, vietqr
 from services.payment.models import Discrepancy, Payment
 
@@ -169,12 +168,6 @@ def qr_image(payment: Payment) -> bytes:
     out = io.BytesIO()
     segno.make(payload(payment), error="m").save(out, kind="png", scale=8, border=4)
     return out.getvalue()
-
-
-def signature_ok(raw: bytes, signature: str | None, secret: str) -> bool:
-    """``X-Signature``: hex HMAC-SHA256 of the raw body with the provider secret."""
-    expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    return bool(signature) and hmac.compare_digest(expected, signature.strip().lower())
 
 
 def callback(db: Db, raw: bytes, signature: str | None, secret: str,

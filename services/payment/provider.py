@@ -21,8 +21,6 @@ timer asks again later with the same key.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import time
@@ -30,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import requests
+
+from motcua.signing import sign
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +73,6 @@ class NoProvider:
                             retryable=True)
 
 
-def sign(body: bytes, secret: str) -> str:
-    """The hex HMAC-SHA256 of ``body``: what callbacks and our requests carry."""
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 class HttpProvider:
     """A provider's HTTP API through requests: timeouts, bounded retries."""
 
@@ -106,7 +101,7 @@ class HttpProvider:
     def _post(self, path: str, data: dict[str, Any], key: str) -> dict[str, Any]:
         body = json.dumps(data, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json", "Idempotency-Key": key,
-                   "X-Signature": sign(body, self.secret)}
+                   "X-Signature": sign(self.secret, body)}
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:

@@ -47,7 +47,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from services.payment.provider import sign
+from motcua.signing import sign, signature_ok
 
 DEV_SECRET = "dev-only-payment-secret-change-me-in-production"
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -74,7 +74,7 @@ class Provider:
         raw = json.dumps(body).encode()
         try:
             answer = requests.post(self.callback_url, data=raw, timeout=(3, 30), headers={
-                "Content-Type": "application/json", "X-Signature": sign(raw, self.secret)})
+                "Content-Type": "application/json", "X-Signature": sign(self.secret, raw)})
             result = {"status": body["status"], "amount": body["amount"],
                       "transaction_id": body["transaction_id"],
                       "http_status": answer.status_code, "response": _json(answer)}
@@ -127,7 +127,7 @@ class Provider:
             self.refund_requests += 1
             if self.faults:
                 return self.faults.pop(0), {"detail": "simulated fault"}
-        if not signature or signature != sign(raw, self.secret):
+        if not signature_ok(raw, signature, self.secret):
             return 401, {"detail": "bad X-Signature"}
         if not key:
             return 400, {"detail": "Idempotency-Key is required"}
