@@ -15,6 +15,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from gateway.http import api, query
+from gateway.routes import RouteGroup
 from gateway.tracking import CONTENT_SECURITY_POLICY, tracking_page
 from motcua.contracts.forms import FormQuerySchema, RegisterQuerySchema
 from motcua.errors import Forbidden, NotFound
@@ -40,18 +41,9 @@ def pdf_response(encoded: str, filename: str) -> Response:
         "Content-Disposition": f'inline; filename="{filename}"'})
 
 
-class FormRoutes:
+class FormRoutes(RouteGroup):
     """Forms 02 to 05, the register (07), form 01's tracking page and the dossier
     view's list of forms."""
-
-    services: Any
-    auth: Any
-
-    def _visible_dossier(self, actor: Any, code: str) -> dict[str, Any]:
-        raise NotImplementedError  # GatewayService's
-
-    def _scope(self, actor: Any) -> set[str]:
-        raise NotImplementedError  # GatewayService's
 
     @api("GET", "/api/v1/dossiers/<string:code>/supplement-request.pdf")
     def supplement_request(self, request: Request, code: str) -> Response:

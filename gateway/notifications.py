@@ -5,19 +5,17 @@ them; the gateway checks who calls and hands the raw receipt body on for its sig
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
-from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from gateway.apidoc import DOSSIER_CODE, READ_ROLES, WHO_SEES_A_DOSSIER, Route
 from gateway.http import api, json_response, read_json
+from gateway.routes import RouteGroup
 from gateway.schemas import (
     NotificationPreviewSchema,
     NotificationSchema,
     NotificationTemplateSchema,
 )
-from motcua.contracts.commands import Command
 from motcua.contracts.notifications import ReceiptSchema, TemplateUpdateSchema
 from motcua.errors import validated
 
@@ -26,21 +24,8 @@ TEMPLATE_ID = {"template_id": "The template: its kind and channel, e.g. "
                               "them)."}
 
 
-class NotificationRoutes:
+class NotificationRoutes(RouteGroup):
     """Relies on the service's ``auth``, ``services`` and ``_visible_dossier``."""
-
-    services: Any
-    auth: Any
-
-    def _once(self, request: Request, actor: Any, run: Callable[[Command], Response]
-              ) -> Response:
-        raise NotImplementedError  # GatewayService's
-
-    def _visible_dossier(self, actor: Any, code: str) -> dict[str, Any]:
-        raise NotImplementedError  # GatewayService's
-
-    def _changeable_dossier(self, actor: Any, code: str) -> Any:
-        raise NotImplementedError  # GatewayService's
 
     @api("GET", "/api/v1/dossiers/<string:code>/notifications")
     def get_notifications(self, request: Request, code: str) -> Response:

@@ -5,7 +5,6 @@ the gateway checks who calls and hands the raw callback body on for its signatur
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -13,6 +12,7 @@ from werkzeug.wrappers import Request, Response
 from gateway.apidoc import DOSSIER_CODE, READ_ROLES, WHO_SEES_A_DOSSIER, Route
 from gateway.forms import pdf_response
 from gateway.http import api, json_response, public_url, query, read_json
+from gateway.routes import RouteGroup
 from gateway.schemas import DiscrepancySchema, PaymentSchema
 from motcua.contracts.commands import Command
 from motcua.contracts.dossiers import CashPaymentSchema
@@ -24,27 +24,8 @@ from motcua.contracts.payments import (
 from motcua.errors import validated
 
 
-class PaymentRoutes:
+class PaymentRoutes(RouteGroup):
     """Relies on the service's ``auth``, ``services``, ``_once`` and its dossier checks."""
-
-    services: Any
-    auth: Any
-
-    def _once(self, request: Request, actor: Any, run: Callable[[Command], Response]
-              ) -> Response:
-        raise NotImplementedError  # GatewayService's
-
-    def _visible_dossier(self, actor: Any, code: str) -> dict[str, Any]:
-        raise NotImplementedError  # GatewayService's
-
-    def _changeable_dossier(self, actor: Any, code: str) -> Any:
-        raise NotImplementedError  # GatewayService's
-
-    def _form_details(self, dossier: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError  # FormRoutes'
-
-    def _scope(self, actor: Any) -> set[str]:
-        raise NotImplementedError  # GatewayService's
 
     @api("GET", "/api/v1/dossiers/<string:code>/payment")
     def get_payment(self, request: Request, code: str) -> Response:

@@ -4,13 +4,11 @@ it sees and updates only its own jobs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from werkzeug.wrappers import Request, Response
 
 from gateway.apidoc import Route
 from gateway.http import api, json_response, query, read_json
+from gateway.routes import RouteGroup
 from gateway.schemas import (
     PostalJobPageSchema,
     PostalJobSchema,
@@ -29,21 +27,8 @@ from motcua.contracts.postal import (
 from motcua.errors import Forbidden, validated
 
 
-class PostalRoutes:
+class PostalRoutes(RouteGroup):
     """Relies on the service's ``auth``, ``services`` and ``_once``."""
-
-    services: Any
-    auth: Any
-
-    def _once(self, request: Request, actor: Any, run: Callable[[Command], Response]
-              ) -> Response:
-        raise NotImplementedError  # GatewayService's
-
-    def _visible_dossier(self, actor: Any, code: str) -> dict[str, Any]:
-        raise NotImplementedError  # GatewayService's
-
-    def _changeable_dossier(self, actor: Any, code: str) -> Any:
-        raise NotImplementedError  # GatewayService's
 
     @api("GET", "/api/v1/postal/jobs")
     def postal_jobs(self, request: Request) -> Response:

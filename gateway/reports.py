@@ -4,13 +4,13 @@ read model over the agency and every agency under it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from gateway.apidoc import DOSSIER_CODE, Route
 from gateway.http import api, json_response, query, read_json
+from gateway.routes import RouteGroup
 from motcua.contracts.commands import Command
 from motcua.contracts.reports import (
     MAX_IMPORT_LINE_BYTES,
@@ -28,30 +28,32 @@ from motcua.errors import BadRequest, Conflict, Forbidden, NotFound, validated
 from services.reports.importing import import_lines
 
 
-class ReportRoutes:
+class ReportRoutes(RouteGroup):
     """Relies on the service's ``auth``, ``services`` and ``_scope``."""
-
-    services: Any
-    auth: Any
-
-    def _scope(self, actor: Any) -> set[str]:
-        raise NotImplementedError  # GatewayService's
-
-    def _once(self, request: Request, actor: Any, run: Callable[[Command], Response]
-              ) -> Response:
-        raise NotImplementedError  # GatewayService's
-
-    def _visible_dossier(self, actor: Any, code: str) -> dict[str, Any]:
-        raise NotImplementedError  # GatewayService's
-
-    def _optional(self, service: str, method: str, code: str, *args: Any) -> Any:
-        raise NotImplementedError  # GatewayService's
 
     @api("GET", "/api/v1/reports/summary")
     def report_summary(self, request: Request) -> Response:
         """Officers of the agency or of one above it, and admins."""
         actor = self.auth.actor(request, "officer", "admin")
         args = query(ReportQuerySchema(), request)
+        agencies, first, last = self._report_scope(actor, args)
+        by = [name for name in args["by"].split(",") if name]
+        report = self.services.call("reports", "summary", agencies, first, last, by)
+        return json_response({"agency": args["agency"], "agencies": agencies, **report})
+
+    @api("GET", "/api/v1/reports/index766")
+    def report_index766(self, request: Request) -> Response:
+        """The Decision 766 index: as the summary, with the agency's catalogue."""
+        actor = self.auth.actor(request, "officer", "admin")
+        args = query(ReportQuerySchema(), request)
+        agencies, first, last = self._report_scope(actor, args)
+        index = self.services.call("reports", "index766", agencies, first, last,
+                                   self._catalogue_counts(args["agency"]))
+        return json_response({"agency": args["agency"], **index})
+
+    def _report_scope(self, actor: Any, args: dict[str, Any]) -> tuple[list[str], str, str]:
+        """Whether the caller may read the agency's figures; its tree, and the period's
+        first and last days."""
         agency = args["agency"]
         if actor.role == "officer" and agency not in self._scope(actor):
             raise Forbidden(f"{agency} is outside {actor.agency}'s agencies.")
@@ -59,24 +61,7 @@ class ReportRoutes:
         if not agencies:
             raise NotFound(f"No agency {agency}.")
         first, last = period_days(args)
-        by = [name for name in args["by"].split(",") if name]
-        report = self.services.call("reports", "summary", agencies, first.isoformat(),
-                                    last.isoformat(), by)
-        return json_response({"agency": agency, "agencies": agencies, **report})
-
-    @api("GET", "/api/v1/reports/index766")
-    def report_index766(self, request: Request) -> Response:
-        """The Decision 766 index: as the summary, with the agency's catalogue."""
-        actor = self.auth.actor(request, "officer", "admin")
-        args = query(ReportQuerySchema(), request)
-        agency = args["agency"]
-        if actor.role == "officer" and agency not in self._scope(actor):
-            raise Forbidden(f"{agency} is outside {actor.agency}'s agencies.")
-        agencies = sorted(self.services.agency_scope(agency))
-        first, last = period_days(args)
-        index = self.services.call("reports", "index766", agencies, first.isoformat(),
-                                   last.isoformat(), self._catalogue_counts(agency))
-        return json_response({"agency": agency, **index})
+        return agencies, first.isoformat(), last.isoformat()
 
     def _catalogue_counts(self, agency: str) -> dict[str, int]:
         """How many procedures the agency offers, and how many of them online."""
