@@ -46,6 +46,8 @@ from motcua.contracts.dossiers import (
 from motcua.dependencies import Database
 from motcua.errors import Conflict, Forbidden, NotFound, validated
 
+MAX_RESULT_NUMBER = 10_000  # result documents of one dossier, numbered from 1
+
 
 class GatewayService(FormRoutes, PaymentRoutes, PostalRoutes, NotificationRoutes,
                      ReportRoutes):
@@ -305,6 +307,8 @@ class GatewayService(FormRoutes, PaymentRoutes, PostalRoutes, NotificationRoutes
         see the dossier download it."""
         actor = self.auth.actor(request, "citizen", "officer", "admin")
         self._visible_dossier(actor, code)
+        if not 1 <= number <= MAX_RESULT_NUMBER:  # past what a database integer holds
+            raise NotFound(f"Dossier {code} has no result document {number}.")
         found = self.services.call("intake", "result_document", code, number)
         ascii_name = found["filename"].encode("ascii", "replace").decode().replace('"', "'")
         return Response(base64.b64decode(found["content"]), content_type=found["content_type"],

@@ -166,7 +166,8 @@ def cmd_up(args: argparse.Namespace) -> int:
                               [sys.executable, "-m", "services.notify.standins"]))
     postal = cfg.get("postal") or {}
     simulators = []  # started once the gateway answers (they call it)
-    if args.demo:  # the demo's citizens pay through a local provider
+    if args.demo:  # the demo's citizens pay through a local provider, which also refunds
+        os.environ.setdefault("MOTCUA_PAYMENT_PROVIDER_URL", "http://127.0.0.1:8099")
         simulators.append(Child("payment-simulator", [
             sys.executable, "-m", "services.payment.simulator", "--port", "8099",
             "--callback-url", f"http://{cfg['WEB_SERVER_ADDRESS']}/api/v1/payments/callback",

@@ -73,7 +73,8 @@ def run_demo(base_url: str, cfg: dict[str, Any], dossiers: int = 8) -> dict[str,
         time.sleep(0.2)
     print("demo: the dossier as the gateway composes it from its owners:")
     print(json.dumps(view, ensure_ascii=False, indent=2))
-    print(f"demo: SMS queued by notify: {notes[0]['body'] if notes else '(none yet)'}")
+    print(f"demo: notify's first message to the citizen: "
+          f"{notes[0]['body'] if notes else '(none yet)'}")
     if dossiers:
         run_day(base_url, cfg, dossiers)
     print("demo: ok", flush=True)

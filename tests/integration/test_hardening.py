@@ -508,3 +508,15 @@ def test_a_token_whose_agency_or_operator_is_not_text_is_a_401(system, claims):
                              headers={"Authorization": f"Bearer {forged}"})
 
     assert "claim" in assert_problem(answer, 401)["detail"]
+
+
+@pytest.mark.broker
+def test_a_result_number_past_what_a_database_holds_is_a_404(system):
+    from tests.support import sample_dossier
+
+    code = system.http.post(system.url("/api/v1/dossiers"), json=sample_dossier(),
+                            headers=system.headers()).json()["code"]
+    for number in ("0", "10001", "9" * 30):
+        answer = system.http.get(system.url(f"/api/v1/dossiers/{code}/results/{number}"),
+                                 headers=system.headers())
+        assert_problem(answer, 404)
