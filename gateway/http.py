@@ -103,19 +103,30 @@ def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = N
     return json_response(problem, problem["status"], headers, "application/problem+json")
 
 
+ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
 def read_json(request: Request) -> Any:
     """The body as JSON; 400 if it is not (never ``request.get_json()``: NAMEKO.md trap 7)."""
     raw = request.get_data(cache=True)
     if not raw:
         raise BadRequest("The request needs a JSON body.")
     try:
-        return json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        body = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"The body is not valid UTF-8 JSON: {exc}") from None
     except RecursionError:
         raise BadRequest("The body is nested too deeply.") from None
     except ValueError:  # an integer past sys.get_int_max_str_digits() (4,300 digits)
         raise BadRequest("The body has a number too long to read.") from None
+    if ESCAPED_SURROGATE.search(text):  # "\\ud800" alone is no character: no database keeps it
+        try:
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except (UnicodeEncodeError, RecursionError):
+            raise BadRequest("The body has a lone UTF-16 surrogate (an escape such as "
+                             "\\ud800 not followed by its pair): not text.") from None
+    return body
 
 
 def query(schema: Schema, request: Request) -> dict[str, Any]:

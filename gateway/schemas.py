@@ -116,6 +116,9 @@ class RefundSchema(Open):
                             allow_none=True)
     reference = described(fields.String, "The provider's refund id.", required=True,
                           allow_none=True)
+    error = described(fields.String, "Why it is not refunded yet: the provider's last "
+                      "answer, or that cash is paid back at the counter.", required=True,
+                      allow_none=True)
 
 
 class PaymentSchema(Open):
@@ -152,7 +155,6 @@ class PaymentSchema(Open):
         "description": "Hoàn trả: set once a refund was asked of the provider."})
     receipt_url = described(fields.String, "Biên lai điện tử: the receipt PDF, once paid "
                             "(under MOTCUA_PUBLIC_URL).", required=True, allow_none=True)
-
 
 
 class DiscrepancySchema(Open):
@@ -318,7 +320,6 @@ class NotificationPreviewSchema(Open):
     encoding = fields.String(required=True, allow_none=True)
     fields_ = fields.Dict(required=True, data_key="fields",
                           metadata={"description": "The sample data rendered."})
-
 
 
 class ApplicantViewSchema(Open):

@@ -17,5 +17,6 @@ def sign(secret: str, raw: bytes) -> str:
 
 def signature_ok(raw: bytes, signature: str | None, secret: str) -> bool:
     """Whether ``signature`` is :func:`sign` of ``raw`` (compared in constant time)."""
-    return bool(signature) and hmac.compare_digest(sign(secret, raw),
-                                                   str(signature).strip().lower())
+    if not signature or not str(signature).isascii():  # compare_digest takes ASCII only
+        return False
+    return hmac.compare_digest(sign(secret, raw), str(signature).strip().lower())

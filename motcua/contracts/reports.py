@@ -38,7 +38,12 @@ class ReportQuerySchema(Schema):
         if dates == (data.get("period") is not None):
             raise ValidationError("Give either from and to, or a period.", "period")
         if data.get("period") is not None:
-            within_years(named_days(data["period"])[0])
+            try:
+                first, last = named_days(data["period"])
+            except ValueError:  # e.g. 0000 or 9999-12: no such days
+                raise ValidationError("No such period.", "period") from None
+            within_years(first)
+            within_years(last)
         if dates:
             start, end = data.get("start"), data.get("end")
             if start is None or end is None:

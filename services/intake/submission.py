@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from motcua import identity
 from motcua.contracts.commands import Command
 from motcua.contracts.dossiers import (
+    MAX_AMOUNT,
     DocumentSchema,
     DossierSubmissionSchema,
     SupplementRequestSchema,
@@ -69,6 +70,9 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
                                                   data.get("fee_basis"), data["channel"])
     except ValidationError as exc:
         raise Invalid.from_messages(exc.messages) from None
+    if fee_amount > MAX_AMOUNT:  # units that no database column (or bank) would take
+        raise Invalid.from_messages({"fee_basis": [
+            f"These units make a fee of {fee_amount} VND, over {MAX_AMOUNT}."]})
     # Content-addressed: storing a document again (a retry) writes the same file.
     digests = [files.put(content) for content in contents]
     status, national_status = domain.INITIAL_STATUS[data["channel"]]

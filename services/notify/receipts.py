@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import json
 from typing import Any
 
@@ -20,13 +18,10 @@ from sqlalchemy import select
 from motcua.contracts.notifications import ReceiptSchema
 from motcua.db import Db
 from motcua.errors import BadRequest, NotFound, Unauthorized, validated
+from motcua.signing import signature_ok
 from services.notify import domain
 from services.notify.messages import view
 from services.notify.models import Message
-
-
-def signature(secret: str, raw: bytes) -> str:
-    return hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
 
 
 def apply(db: Db, raw_b64: str, given: str | None, secret: str,
@@ -36,7 +31,7 @@ def apply(db: Db, raw_b64: str, given: str | None, secret: str,
         raw = base64.b64decode(raw_b64, validate=True)
     except (binascii.Error, ValueError):
         raise BadRequest("The body could not be read.") from None
-    if not given or not hmac.compare_digest(signature(secret, raw), given.strip().lower()):
+    if not signature_ok(raw, given, secret):
         raise Unauthorized("X-Signature is missing or is not the body's HMAC-SHA256.")
     try:
         body = json.loads(raw.decode("utf-8"))

@@ -119,7 +119,7 @@ class Simulator:
                          daemon=True).start()
 
     def _send_receipt(self, url: str, body: dict[str, Any], times: int, wait: float) -> None:
-        from services.notify.receipts import signature
+        from motcua.signing import sign as signature
 
         time.sleep(wait)
         raw = json.dumps(body).encode()

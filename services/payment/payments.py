@@ -98,7 +98,7 @@ def view(payment: Payment, public_url: str = "") -> dict[str, Any]:
     if payment.refund_requested_at or payment.refunded_at:
         refund = {"requested_at": local_iso(payment.refund_requested_at),
                   "refunded_at": local_iso(payment.refunded_at),
-                  "reference": payment.refund_reference}
+                  "reference": payment.refund_reference, "error": payment.refund_error}
     return {"id": payment.id, "dossier_code": payment.dossier_code, "number": payment.number,
             "purpose": payment.purpose, "reason": payment.reason, "amount": payment.amount,
             "status": payment.status, "memo": payment.memo,

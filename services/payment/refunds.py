@@ -23,6 +23,10 @@ from services.payment import domain
 from services.payment.models import Payment
 from services.payment.provider import Provider, ProviderError, RefundOrder
 
+# Asked of the provider this many times (the timer asks every minute), then left to an
+# officer with its last error: never retried blindly for ever (DESIGN.md rule 5).
+MAX_REFUND_ATTEMPTS = 10
+
 log = logging.getLogger(__name__)
 
 REASONS = {"dossier.refused": "Hồ sơ không được tiếp nhận",
@@ -65,14 +69,22 @@ def refund_requested(db: Db, provider: Provider, ids: list[str] | None = None) -
     if ids is None:
         with db.session() as session:
             ids = list(session.scalars(select(Payment.id).where(
-                Payment.status == "paid", Payment.refund_requested_at.is_not(None))))
+                Payment.status == "paid", Payment.refund_requested_at.is_not(None),
+                Payment.refund_attempts < MAX_REFUND_ATTEMPTS)))
     done = 0
     for payment_id in ids:
         with db.unit_of_work() as uow:
             payment = uow.session.get(Payment, payment_id, with_for_update=True)
             if payment is None or payment.status != "paid":
                 continue  # refunded meanwhile (another replica's timer)
+            if payment.method == "cash":  # not the bank's money: paid back at the counter
+                payment.refund_error = "Paid in cash: refund it at the counter."
+                payment.refund_attempts = MAX_REFUND_ATTEMPTS
+                continue
             payment.refund_attempts += 1
+            if payment.refund_attempts == MAX_REFUND_ATTEMPTS:
+                log.error("refund of payment %s: last attempt (%d); after it an officer "
+                          "must see to it", payment.id, MAX_REFUND_ATTEMPTS)
             order = RefundOrder(payment.id, payment.transaction_id, payment.amount,
                                 payment.closing_reason or "")
         try:

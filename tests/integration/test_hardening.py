@@ -520,3 +520,25 @@ def test_a_result_number_past_what_a_database_holds_is_a_404(system):
         answer = system.http.get(system.url(f"/api/v1/dossiers/{code}/results/{number}"),
                                  headers=system.headers())
         assert_problem(answer, 404)
+
+
+@pytest.mark.broker
+def test_a_lone_surrogate_a_foreign_signature_or_an_impossible_period_is_a_4xx(system):
+    from tests.support import sample_dossier
+
+    body = json.dumps(sample_dossier()).replace('"summary": "', '"summary": "\\ud800', 1)
+    lone = system.http.post(system.url("/api/v1/dossiers"), data=body.encode(),
+                            headers=system.headers() | {"Content-Type": "application/json"})
+    paired = system.http.post(system.url("/api/v1/dossiers"), headers=system.headers(),
+                              data=body.replace("\\ud800", "\\ud83d\\ude00").encode())
+    assert "surrogate" in assert_problem(lone, 400)["detail"]
+    assert paired.status_code == 201, paired.text  # an emoji written as its pair is text
+    for path in ("/api/v1/payments/callback", "/api/v1/notifications/receipts"):
+        forged = system.http.post(system.url(path), data=b"{}",
+                                  headers={"X-Signature": "\u00e9" * 64})
+        assert_problem(forged, 401)
+    for period in ("0000", "9999-12"):
+        answer = system.http.get(system.url("/api/v1/reports/summary"),
+                                 params={"agency": "000.00.15.H56", "period": period},
+                                 headers=system.headers("admin", "admin-1"))
+        assert "period" in assert_problem(answer, 422)["errors"]

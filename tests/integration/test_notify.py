@@ -21,8 +21,8 @@ from nameko.testing.utils import find_free_port
 from motcua.config import ROOT
 from motcua.contracts.events import build_event
 from motcua.messaging import EVENTS_EXCHANGE
+from motcua.signing import sign as signature
 from motcua.timezone import LOCAL_TZ
-from services.notify.receipts import signature
 from services.notify.standins import Simulator, http_server
 from tests.support import sample_dossier, wait_for
 

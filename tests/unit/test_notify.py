@@ -13,6 +13,7 @@ from nameko.testing.services import worker_factory
 
 from motcua.contracts.events import build_event, parse_event
 from motcua.errors import BadRequest, Invalid, NotFound, Unauthorized
+from motcua.signing import sign
 from motcua.timezone import LOCAL_TZ
 from services.notify import catalogue, domain, receipts, rendering, sending, sms
 from services.notify import models as notify_models
@@ -421,7 +422,7 @@ def test_a_provider_rate_limit_holds_the_rest_for_later(notify):
 
 def signed(body, secret="s" * 40):
     raw = json.dumps(body).encode()
-    return base64.b64encode(raw).decode(), receipts.signature(secret, raw)
+    return base64.b64encode(raw).decode(), sign(secret, raw)
 
 
 def test_receipts_are_signed_and_never_move_a_message_backwards(notify):

@@ -124,7 +124,7 @@ def paid_payment(db):
                                    {"default": {"bin": "970415", "account": "1"}}, utcnow(),
                                    timedelta(hours=1))
         payment_id = payment.id
-    payments.cash(db, CODE, 8000, "BL-1", "cb01")
+    payments._settle(db, payment_id, 8000, "success", utcnow(), "vietqr", "FT-1")
     return payment_id
 
 
@@ -144,6 +144,33 @@ def test_a_refund_the_provider_could_not_take_is_asked_again_and_refunded_once(p
     assert waiting["status"] == "paid" and waiting["refund"]["refunded_at"] is None
     assert done["status"] == "refunded" and done["refund"]["reference"] == f"RF-{payment_id}"
     assert refunds.refunded(payment_db, payment_id, "RF-again", utcnow()) == 0
+
+
+def test_cash_is_refunded_at_the_counter_and_a_refund_is_asked_a_bounded_number_of_times(
+        payment_db):
+    with payment_db.unit_of_work() as uow:
+        cash = payments.request(uow, CODE, "000.00.15.H56", 8000, "intake_fee",
+                                {"default": {"bin": "970415", "account": "1"}}, utcnow(),
+                                timedelta(hours=1)).id
+    payments.cash(payment_db, CODE, 8000, "BL-1", "cb01")
+    with payment_db.unit_of_work() as uow:
+        assert refunds.close(uow, CODE, "Công dân rút hồ sơ", utcnow()) == [cash]
+    never = Flaky(failures=10**6)
+
+    assert refunds.refund_requested(payment_db, never) == 0 and never.calls == 0
+    assert "counter" in payments.payment_for_dossier(payment_db, CODE)["refund"]["error"]
+
+    other = "000.00.15.H56-261123-0002"
+    with payment_db.unit_of_work() as uow:
+        bank = payments.request(uow, other, "000.00.15.H56", 8000, "intake_fee",
+                                {"default": {"bin": "970415", "account": "1"}}, utcnow(),
+                                timedelta(hours=1)).id
+    payments._settle(payment_db, bank, 8000, "success", utcnow(), "vietqr", "FT-2")
+    with payment_db.unit_of_work() as uow:
+        refunds.close(uow, other, "Dừng giải quyết", utcnow())
+    for _ in range(refunds.MAX_REFUND_ATTEMPTS + 3):
+        refunds.refund_requested(payment_db, never)
+    assert never.calls == refunds.MAX_REFUND_ATTEMPTS  # then left to an officer
 
 
 def test_closing_a_dossier_cancels_what_is_pending_and_refunds_only_what_was_paid(payment_db):
