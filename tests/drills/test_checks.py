@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.drills.checks import Snapshot, Verdict, recovery_time, verify
+from tests.drills.checks import (
+    Snapshot,
+    Verdict,
+    recovery_time,
+    subscribed_event_types,
+    verify,
+)
 from tests.drills.load import Attempt, HealthSample, Load, dossier_body, key_of
 from tests.drills.system import SERVICES
 
@@ -185,13 +191,14 @@ def test_waiting_events_and_dead_letters_are_found():
 def test_events_of_a_type_nobody_subscribes_to_are_parked_not_waiting():
     load = finished_load()
     snap = clean_snapshot(load)
-    snap.parked["processing"] = 200
-    snap.parked_types["processing"] = {"dossier.status_changed"}
+    snap.parked["payment"] = 200
+    snap.parked_types["payment"] = {"payment.expired"}  # no service consumes it yet
+    assert "payment.expired" not in subscribed_event_types()
 
     verdict = check(load, snap)
 
     assert failed(verdict) == set()
-    assert verdict.parked == {"processing": 200}
+    assert verdict.parked == {"payment": 200}
 
 
 def test_a_process_that_died_or_changed_pid_is_found():
