@@ -10,6 +10,8 @@ gives up (``postal.delivery_failed`` of the pickup), the desk waits no more.
 
 from __future__ import annotations
 
+from typing import Any
+
 from motcua.contracts.events import Event
 from motcua.db import Db, local_iso
 from motcua.errors import Conflict
@@ -18,14 +20,8 @@ from services.intake.models import Dossier
 
 def on_pickup_delivered(db: Db, event: Event) -> None:
     data = event.data
-    with db.unit_of_work() as uow:
-        if not uow.first_time(event):
-            return
-        dossier = uow.session.get(Dossier, data["dossier_code"], with_for_update=True)
-        if dossier is None or not dossier.pickup:
-            return
-        dossier.pickup = dict(dossier.pickup, delivered_at=local_iso(data["delivered_at"]),
-                              waybill=data.get("waybill"), job_id=data["job_id"])
+    _note_on_pickup(db, event, delivered_at=local_iso(data["delivered_at"]),
+                    waybill=data.get("waybill"), job_id=data["job_id"])
 
 
 def on_pickup_failed(db: Db, event: Event) -> None:
@@ -34,14 +30,19 @@ def on_pickup_failed(db: Db, event: Event) -> None:
     data = event.data
     if data["kind"] != "pickup":
         return
+    _note_on_pickup(db, event, failed_at=local_iso(data["at"]),
+                    failure_reason=data["reason"], job_id=data["job_id"])
+
+
+def _note_on_pickup(db: Db, event: Event, **facts: Any) -> None:
+    """Keep what the post said on the dossier's pickup, once per event."""
     with db.unit_of_work() as uow:
         if not uow.first_time(event):
             return
-        dossier = uow.session.get(Dossier, data["dossier_code"], with_for_update=True)
+        dossier = uow.session.get(Dossier, event.data["dossier_code"], with_for_update=True)
         if dossier is None or not dossier.pickup:
             return
-        dossier.pickup = dict(dossier.pickup, failed_at=local_iso(data["at"]),
-                              failure_reason=data["reason"], job_id=data["job_id"])
+        dossier.pickup = dict(dossier.pickup, **facts)
 
 
 def check_papers_arrived(dossier: Dossier) -> None:
