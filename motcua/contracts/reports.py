@@ -12,6 +12,14 @@ from motcua.contracts.dossiers import AGENCY_CODE, FullMatch, within_years
 # A report covers at most five years: longer spans are asked year by year.
 MAX_REPORT_DAYS = 5 * 366
 BREAKDOWNS = ("procedure", "field", "online_level", "channel")
+# The summary's counts, in the order provinces list them (services.reports.domain counts).
+COUNTS = (
+    "received", "received_online", "received_online_full", "received_online_partial",
+    "received_postal", "received_counter", "carried_over", "resolved", "resolved_early",
+    "resolved_on_time", "resolved_late", "in_progress", "in_progress_not_due",
+    "in_progress_overdue", "refused", "withdrawn", "stopped", "returned",
+    "supplement_requests", "apologies",
+)
 
 
 class ReportQuerySchema(Schema):
@@ -62,13 +70,7 @@ class RateSchema(Schema):
 
 
 def _counts() -> dict[str, fields.Field]:
-    names = ("received", "received_online", "received_online_full",
-             "received_online_partial", "received_postal", "received_counter",
-             "carried_over", "resolved", "resolved_early", "resolved_on_time",
-             "resolved_late", "in_progress", "in_progress_not_due", "in_progress_overdue",
-             "refused", "withdrawn", "stopped", "returned", "supplement_requests",
-             "apologies")
-    return {name: fields.Integer(required=True) for name in names} | {
+    return {name: fields.Integer(required=True) for name in COUNTS} | {
         "online_rate": fields.Nested(RateSchema, required=True),
         "on_time_rate": fields.Nested(RateSchema, required=True)}
 

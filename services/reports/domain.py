@@ -32,17 +32,9 @@ from functools import cached_property
 from typing import Any
 
 from motcua.calendar import timeliness
-from motcua.contracts.reports import named_days
-from motcua.db import LOCAL_TZ
+from motcua.contracts.reports import BREAKDOWNS, COUNTS, named_days
+from motcua.timezone import LOCAL_TZ
 
-COUNTS = (
-    "received", "received_online", "received_online_full", "received_online_partial",
-    "received_postal", "received_counter", "carried_over", "resolved", "resolved_early",
-    "resolved_on_time", "resolved_late", "in_progress", "in_progress_not_due",
-    "in_progress_overdue", "refused", "withdrawn", "stopped", "returned",
-    "supplement_requests", "apologies",
-)
-BREAKDOWNS = ("procedure", "field", "online_level", "channel")
 MOMENTS = ("submitted_at", "accepted_at", "refused_at", "withdrawn_at", "stopped_at",
            "resolved_at", "returned_at", "supplement_requested_at", "extended_at")
 
