@@ -92,8 +92,10 @@ class EventConsumer(Consumer):
         service = self.container.service_name
         self.queue, self.retry_queue, self.dead_queue = consumer_queues(
             service, self.method_name, [self.event_type])
-        with get_connection(self.amqp_uri) as connection:
-            declare_queues(connection, [(self.queue, self.retry_queue, self.dead_queue)])
+        if (self.amqp_uri, self.queue.name, self.event_type) not in _declared:
+            with get_connection(self.amqp_uri) as connection:
+                declare_queues(connection, [(self.queue, self.retry_queue, self.dead_queue)])
+            _declared.add((self.amqp_uri, self.queue.name, self.event_type))
         self.publisher = Publisher(self.amqp_uri, mandatory=True)
         super().setup()
 
@@ -190,16 +192,32 @@ def subscriptions(service_classes: Iterable[type]) -> list[Subscription]:
 
 
 def declare_queues(connection: Connection,
-                   queue_sets: Iterable[tuple[Queue, Queue, Queue]]) -> None:
+                   queue_sets: Iterable[Iterable[Queue]],
+                   bindings: Iterable[tuple[str, str]] = ()) -> None:
+    """Declare the exchanges, the queues and any further ``(queue, event type)`` bindings.
+
+    Each declaration is sent without waiting for its answer, then one synchronous call
+    waits for them all: a channel runs its methods in order, and a declaration the
+    broker refuses closes it, which that call raises. A hundred and fifty queues take
+    one round trip instead of four hundred.
+    """
     channel = connection.channel()
     try:
-        EVENTS_EXCHANGE(channel).declare()
-        DEAD_LETTER_EXCHANGE(channel).declare()
+        EVENTS_EXCHANGE(channel).declare(nowait=True)
+        DEAD_LETTER_EXCHANGE(channel).declare(nowait=True)
         for queue_set in queue_sets:
             for queue in queue_set:
-                queue(channel).declare()
+                queue(channel).declare(nowait=True)
+        for queue, event_type in bindings:
+            channel.queue_bind(queue, EVENTS_EXCHANGE.name, event_type, nowait=True)
+        EVENTS_EXCHANGE(channel).declare(passive=True)  # waits for all of the above
     finally:
         channel.close()
+
+
+# (AMQP URI, queue, event type) declared and bound by this process: a consumer whose
+# queue declare_topology already made does not open a connection to make it again.
+_declared: set[tuple[str, str, str]] = set()
 
 
 def declare_topology(uri: str, service_classes: Iterable[type]) -> list[Subscription]:
@@ -211,18 +229,12 @@ def declare_topology(uri: str, service_classes: Iterable[type]) -> list[Subscrip
     subs = subscriptions(service_classes)
     with Connection(uri) as connection:
         connection.ensure_connection(max_retries=1)
-        queue_sets = []
-        for sub in subs:
-            main, retry, dead = consumer_queues(sub.service, sub.method, sub.event_types)
-            queue_sets.append((main, retry, dead))
-        declare_queues(connection, queue_sets)
-        channel = connection.channel()
-        try:
-            for sub in subs:
-                for event_type in sub.event_types[1:]:
-                    channel.queue_bind(sub.queue, EVENTS_EXCHANGE.name, event_type)
-        finally:
-            channel.close()
+        declare_queues(
+            connection,
+            [consumer_queues(sub.service, sub.method, sub.event_types) for sub in subs],
+            [(sub.queue, event_type) for sub in subs for event_type in sub.event_types[1:]])
+    _declared.update((uri, sub.queue, event_type)
+                     for sub in subs for event_type in sub.event_types)
     return subs
 
 

@@ -97,6 +97,7 @@ def test_a_rolled_back_unit_of_work_publishes_nothing(motcua_settings, db, obser
         assert connection.scalar(sa.text("SELECT count(*) FROM outbox")) == 1
 
 
+@pytest.mark.bare_vhost
 def test_an_event_no_queue_is_bound_for_is_kept_not_dropped(motcua_settings, db):
     """mandatory publishing: with nobody bound, the broker returns it; the outbox keeps it."""
     relay = OutboxRelay(db.engine, metadata, motcua_settings["AMQP_URI"], poll_seconds=0.1)

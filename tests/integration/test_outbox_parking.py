@@ -18,7 +18,8 @@ from services.intake.models import metadata
 from tests.integration import test_outbox
 from tests.support import submitted_event_data, wait_for
 
-pytestmark = pytest.mark.broker
+# Unroutable events need a vhost where nothing is bound.
+pytestmark = [pytest.mark.broker, pytest.mark.bare_vhost]
 
 SUBMITTED, WITHDRAWN = "dossier.submitted", "dossier.withdrawn"
 NO_PROBE = 3600.0  # the tests that call probe_parked themselves
