@@ -53,19 +53,26 @@ def check(data: dict[str, Any]) -> None:
                  False)
                 for name, spec in ((data.get("postal") or {}).get("OPERATORS") or {}).items()]
     for value, env_name, required in secrets:
-        secret = str(value or "").strip()
-        if not secret and not required:
-            continue
-        if not secret:
-            problem = "is not set"
-        elif DEV_SECRET_MARK in secret:
-            problem = "is a development secret"
-        elif len(secret.encode()) < MIN_SECRET_LENGTH:
-            problem = f"is shorter than {MIN_SECRET_LENGTH} bytes"
-        else:
-            continue
-        raise ConfigError(f"{env_name} {problem}: production needs a random secret of at "
-                          f"least {MIN_SECRET_LENGTH} bytes")
+        problem = secret_problem(value, required)
+        if problem:
+            raise ConfigError(f"{env_name} {problem}")
+
+
+def secret_problem(value: Any, required: bool = True) -> str | None:
+    """Why ``value`` cannot be a production secret ("is not set: production needs ..."),
+    or None. An optional secret (``required=False``) may be unset, never weak."""
+    secret = str(value or "").strip()
+    if not secret and not required:
+        return None
+    if not secret:
+        problem = "is not set"
+    elif DEV_SECRET_MARK in secret:
+        problem = "is a development secret"
+    elif len(secret.encode()) < MIN_SECRET_LENGTH:
+        problem = f"is shorter than {MIN_SECRET_LENGTH} bytes"
+    else:
+        return None
+    return f"{problem}: production needs a random secret of at least {MIN_SECRET_LENGTH} bytes"
 
 
 def enforce(data: dict[str, Any] | None = None) -> None:

@@ -31,6 +31,9 @@ def apply(db: Db, raw_b64: str, given: str | None, secret: str,
         raw = base64.b64decode(raw_b64, validate=True)
     except (binascii.Error, ValueError):
         raise BadRequest("The body could not be read.") from None
+    if not secret:  # production without MOTCUA_NOTIFY_CALLBACK_SECRET: no provider yet
+        raise Unauthorized("This notify takes no receipts: no MOTCUA_NOTIFY_CALLBACK_SECRET "
+                           "is configured.")
     if not signature_ok(raw, given, secret):
         raise Unauthorized("X-Signature is missing or is not the body's HMAC-SHA256.")
     try:

@@ -7,14 +7,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from typing import Any
 
-from motcua.config import (
-    DEV_SECRET_MARK,
-    EXIT_CONFIG,
-    MIN_SECRET_LENGTH,
-    enforce,
-    section,
-    settings,
-)
+from motcua.config import EXIT_CONFIG, enforce, secret_problem, section, settings
 from services.notify import domain
 
 DEV_CALLBACK_SECRET = "dev-only-notify-callback-secret-change-me-in-production"
@@ -54,8 +47,17 @@ def options() -> Options:
         lease_seconds=float(notify.get("LEASE_SECONDS", Options.lease_seconds)),
         concurrency=int(notify.get("SEND_CONCURRENCY", Options.concurrency)),
         rate_per_minute={c: int(p.get("RATE_PER_MINUTE") or 0) for c, p in providers.items()},
-        callback_secret=str(notify.get("CALLBACK_SECRET") or DEV_CALLBACK_SECRET),
+        callback_secret=callback_secret(notify),
     )
+
+
+def callback_secret(notify: dict[str, Any]) -> str:
+    """The receipts' secret. Unset, development has its own; production has none, and
+    ``receipts.apply`` refuses every receipt rather than check it against a known one."""
+    secret = str(notify.get("CALLBACK_SECRET") or "").strip()
+    if secret or settings().get("ENV") == "production":
+        return secret
+    return DEV_CALLBACK_SECRET
 
 
 def provider_section(channel: str) -> dict[str, Any]:
@@ -69,13 +71,12 @@ def production_problem(notify: dict[str, Any]) -> str | None:
     if notify.get("STANDINS"):
         return ("notify.STANDINS is on: production sends through the real providers (set "
                 "MOTCUA_NOTIFY_STANDINS=false and the providers' addresses)")
-    secret = str(notify.get("CALLBACK_SECRET") or "").strip()
+    # Never a development or short secret; none at all only while no provider sends
+    # receipts (they are refused then: see ``callback_secret``).
     receipts = any((notify.get(channel) or {}).get("URL") for channel in ("SMS", "ZALO"))
-    if receipts and (not secret or DEV_SECRET_MARK in secret
-                     or len(secret.encode()) < MIN_SECRET_LENGTH):
-        return (f"MOTCUA_NOTIFY_CALLBACK_SECRET is not set, too short or a development "
-                f"secret: production needs a random secret of at least {MIN_SECRET_LENGTH} "
-                f"bytes")
+    weak = secret_problem(notify.get("CALLBACK_SECRET"), required=receipts)
+    if weak:
+        return f"MOTCUA_NOTIFY_CALLBACK_SECRET {weak}"
     for channel in ("EMAIL", "SMS", "ZALO"):
         address = str((notify.get(channel) or {}).get("HOST" if channel == "EMAIL" else "URL")
                       or "")

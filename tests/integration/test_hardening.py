@@ -79,6 +79,12 @@ BAD_SECRETS = [
      "MOTCUA_PAYMENT_SECRET is a development secret"),
     ("postal", "MOTCUA_PAYMENT_SECRET", None, "MOTCUA_PAYMENT_SECRET is not set"),
     ("notify", "MOTCUA_JWT_SECRET", "abc", "MOTCUA_JWT_SECRET is shorter than 32 bytes"),
+    # no SMS or Zalo provider is set here: the receipts' secret is still never a weak one
+    ("notify", "MOTCUA_NOTIFY_CALLBACK_SECRET",
+     "dev-only-notify-callback-secret-change-me-in-production",
+     "MOTCUA_NOTIFY_CALLBACK_SECRET is a development secret"),
+    ("notify", "MOTCUA_NOTIFY_CALLBACK_SECRET", "x" * 31,
+     "MOTCUA_NOTIFY_CALLBACK_SECRET is shorter than 32 bytes"),
 ]
 
 

@@ -220,6 +220,31 @@ def test_production_refuses_the_stand_ins_and_a_development_secret():
                                "EMAIL": {"HOST": ""}}) is None
 
 
+@pytest.mark.parametrize("secret, problem", [
+    ("dev-only-notify-callback-secret-change-me-in-production", "is a development secret"),
+    ("x" * 31, "is shorter than 32 bytes"),
+])
+def test_production_refuses_a_weak_receipts_secret_even_with_no_provider_set(secret, problem):
+    no_provider = {"STANDINS": False, "SMS": {"URL": ""}, "ZALO": {}, "EMAIL": {"HOST": ""}}
+    found = production_problem(no_provider | {"CALLBACK_SECRET": secret})
+    assert found.startswith(f"MOTCUA_NOTIFY_CALLBACK_SECRET {problem}")
+    assert "is not set" in production_problem(no_provider | {"SMS": {"URL": "https://s.vn"}})
+
+
+def test_production_with_no_receipts_secret_refuses_every_receipt(monkeypatch):
+    """Not checked against the development secret: there is none to forge with."""
+    from services.notify import settings as notify_settings
+
+    monkeypatch.setattr(notify_settings, "settings", lambda: {"ENV": "production"})
+    assert notify_settings.callback_secret({}) == ""
+    monkeypatch.setattr(notify_settings, "settings", lambda: {})
+    assert notify_settings.callback_secret({}) == notify_settings.DEV_CALLBACK_SECRET
+    raw = b'{"provider_id": "sms-1", "status": "delivered", "at": "2026-11-23T09:00:00+07:00"}'
+    for forged in (sign("", raw), sign(notify_settings.DEV_CALLBACK_SECRET, raw)):
+        with pytest.raises(Unauthorized):
+            receipts.apply(None, base64.b64encode(raw).decode(), forged, "")
+
+
 # -- the service: events in, messages stored once, sent through fake providers ---------------
 
 class FakeChannel:
