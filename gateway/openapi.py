@@ -150,6 +150,11 @@ SAMPLE_ACTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "request_payment": ("request_payment: yêu cầu nộp phí, lệ phí",
                         {"action": "request_payment", "amount": 50000,
                          "reason": "Phí thẩm định"}),
+    "request_payment_with_fee_basis": (
+        "request_payment by the units the officer counted: the procedure's fee rule makes "
+        "the amount (2.000815: 5 pages in 2 copies are 14,000 VND)",
+        {"action": "request_payment", "fee_basis": {"units": {"page": 5, "copy": 2}},
+         "reason": "Chứng thực thêm 2 bản sao"}),
     "resolve": ("resolve: có kết quả",
                 {"action": "resolve", "results": [
                     {"name": "Bản sao trích lục khai sinh", "reference": "123/TLKS-BS"}]}),
@@ -197,8 +202,12 @@ step's agency (else 422); at the last step, resolve instead (409);
 - `request_supplement` (yêu cầu bổ sung, form 02): `missing` (required): a non-empty \
 list of what is missing, each a non-empty string of at most 500 characters; the clock \
 stops until the citizen supplements;
-- `request_payment` (yêu cầu nộp phí): `amount` (required): VND, a positive integer; \
-`reason`: what it is for;
+- `request_payment` (yêu cầu nộp phí): `amount`: VND, a positive integer, or \
+`fee_basis` (exactly one of them): the units the officer counted, `{units: {page: 5, \
+copy: 2}, category}` as in a submission, from which the procedure's fee rule computes \
+the amount (tiers, cap, online reduction, exempt `category`); the computation (lines, \
+units, rates, reduction, total) is then on the payment (GET \
+/api/v1/dossiers/{code}/payment). `reason`: what it is for;
 - `resolve` (có kết quả): the result documents, as `documents` (each like a \
 submission's: `code`, `filename`, `content_type`, `content_base64`; kept by intake and \
 downloadable at GET /api/v1/dossiers/{code}/results/{n}) and/or `results`, a list of \
@@ -385,7 +394,9 @@ CORE_ROUTES: tuple[Route, ...] = (
                  "`extend`: extended already, or less than a working day left).",
             422: "Invalid fields (an unknown action), or an action without what it needs: "
                  "`reason` (refuse, extend, stop), `missing` (request_supplement), "
-                 "`amount` (request_payment), `results` (resolve), `new_due_at` (extend), "
+                 "`amount` or `fee_basis` (request_payment: one of them; `fee_basis` only "
+                 "for a procedure whose fee is counted by unit, with the unit it counts, "
+                 "making a fee to pay), `results` (resolve), `new_due_at` (extend), "
                  "or a `to_agency` that is not the next step's; `errors` names each.",
         }),
     Route(

@@ -248,12 +248,30 @@ class ActionSchema(Schema):
         INTAKE_ACTIONS + PROCESSING_ACTIONS))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
-    amount = Amount(minimum=1)  # request_payment
+    amount = Amount(minimum=1)  # request_payment: the amount, or
+    fee_basis = fields.Nested(FeeBasisSchema)  # the units the procedure's rule counts
     new_due_at = fields.String(validate=iso_datetime_within_years)  # extend
     missing = fields.List(fields.String(validate=not_blank(MAX_MISSING_ITEM)),  # form 02
                           validate=validate.Length(min=1, max=MAX_MISSING_ITEMS))
     documents = fields.List(fields.Nested(DocumentSchema),  # resolve: the result documents
                             validate=validate.Length(min=1, max=MAX_DOCUMENTS))
+
+    @validates_schema
+    def _one_way_to_say_the_amount(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("action") == "request_payment":
+            payment_amount_or_basis(data.get("amount"), data.get("fee_basis"))
+
+
+def payment_amount_or_basis(amount: Any, basis: Any) -> None:
+    """``request_payment`` takes the amount, or the units its fee is computed from
+    (``fee_basis``): exactly one of them."""
+    if amount is not None and basis is not None:
+        raise ValidationError("Send the amount or the units it is computed from "
+                              "(fee_basis), not both.", "fee_basis")
+    if amount is None and basis is None:
+        raise ValidationError("The amount to pay, in VND (a positive whole number), or "
+                              "fee_basis: the units the procedure's fee rule counts.",
+                              "amount")
 
 
 class SupplementRequestSchema(Schema):

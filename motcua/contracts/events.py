@@ -52,6 +52,9 @@ class FeeData(Tolerant):
     amount = fields.Integer(required=True, validate=validate.Range(min=0))
     collect_at = fields.String(required=True, validate=validate.OneOf(["intake", "result"]))
     computation = fields.Dict(load_default=None, allow_none=True)  # a rule's (fees.compute)
+    # The procedure's fee rule as the catalogue shows it (fees.FeeRuleSchema), when it is
+    # one: processing computes a fee the officer counts later (request_payment fee_basis).
+    rule = fields.Dict(load_default=None, allow_none=True)
 
 
 class DossierSubmittedData(Tolerant):
@@ -231,6 +234,9 @@ class PaymentRequestedData(Tolerant):
     amount = fields.Integer(required=True, validate=validate.Range(min=1))
     reason = fields.String(load_default="")
     at = fields.AwareDateTime(required=True)
+    # How the amount was computed from the units the officer counted (fees.compute:
+    # units, lines, reduction, total), or null for an amount the officer gave.
+    computation = fields.Dict(load_default=None, allow_none=True)
 
 
 class PaymentPaidData(Tolerant):

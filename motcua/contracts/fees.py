@@ -21,7 +21,9 @@ are 2 × (2 × 2,000 + 3 × 1,000) = 14,000 VND.
 
 ``compute`` answers the amount and its computation (units, rates, lines, reductions,
 total) where the units are known: at submission, from the dossier's ``fee_basis``
-(given by the citizen online, or by the officer at the counter).
+(given by the citizen online, or by the officer at the counter), or during processing,
+when the officer counts the pages and copies (``requested``: ``request_payment`` with
+``fee_basis`` instead of ``amount``).
 """
 
 from __future__ import annotations
@@ -33,15 +35,17 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from motcua.contracts.dossiers import (
     CATEGORIES,
     CATEGORY_NAMES,
+    MAX_AMOUNT,
     MAX_UNITS,
     UNIT,
     UNIT_NAMES,
     Amount,
     FeeBasisSchema,
     Strict,
+    payment_amount_or_basis,
 )
 
-__all__ = ["FeeBasisSchema", "FeeRuleSchema", "MAX_UNITS", "compute"]
+__all__ = ["FeeBasisSchema", "FeeRuleSchema", "MAX_UNITS", "compute", "requested"]
 
 MAX_TIERS = 10
 
@@ -162,3 +166,40 @@ def compute(flat_amount: int, rule: dict[str, Any] | None, basis: dict[str, Any]
                    "units": dict(basis.get("units") or {}), "lines": lines,
                    "subtotal": subtotal, "reduction": reduction, "total": total,
                    "legal_basis": rule.get("legal_basis", "")}
+
+
+def requested(amount: Any, basis: Any, flat_amount: int, rule: dict[str, Any] | None,
+              channel: str) -> tuple[int, dict[str, Any] | None]:
+    """What an officer asks the citizen to pay during processing (``request_payment``):
+    ``amount`` as given, or the fee the procedure's rule (``rule``, as the catalogue
+    shows it) makes of the units the officer counted (``basis``, a ``fee_basis``), with
+    its computation. Raises ``ValidationError`` naming the field: both or neither given,
+    units for a fee that is not counted by unit, or units that make nothing to pay.
+    """
+    try:
+        payment_amount_or_basis(amount, basis)
+    except ValidationError as exc:
+        raise ValidationError({exc.field_name: exc.messages}) from None
+    if basis is None:
+        if not isinstance(amount, int) or isinstance(amount, bool) or not (
+                1 <= amount <= MAX_AMOUNT):
+            raise ValidationError({"amount": [
+                "The amount to pay, in VND (a positive whole number)."]})
+        return amount, None
+    try:
+        loaded_basis = FeeBasisSchema().load(basis)
+    except ValidationError as exc:
+        raise ValidationError({"fee_basis": exc.messages}) from None
+    loaded_rule = FeeRuleSchema().load(rule) if rule else None
+    if not loaded_rule or loaded_rule["basis"] != "per_unit":
+        raise ValidationError({"fee_basis": [
+            f"This procedure's fee is not counted by unit (a flat {vnd(flat_amount)}): "
+            "send amount instead."]})
+    total, computation = compute(flat_amount, loaded_rule, loaded_basis, channel)
+    if total <= 0:
+        raise ValidationError({"fee_basis": [
+            "These units make no fee to pay (exempt or waived): nothing to request."]})
+    if total > MAX_AMOUNT:
+        raise ValidationError({"fee_basis": [
+            f"These units make a fee of {total} VND, over {MAX_AMOUNT}."]})
+    return total, computation

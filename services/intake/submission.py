@@ -25,6 +25,7 @@ from motcua.contracts.dossiers import (
     SupplementRequestSchema,
 )
 from motcua.contracts.events import Event
+from motcua.contracts.fees import FeeRuleSchema
 from motcua.contracts.fees import compute as compute_fee
 from motcua.db import Db, UnitOfWork, local_iso, utcnow
 from motcua.errors import Conflict, Forbidden, Invalid, NotFound, validated
@@ -95,7 +96,8 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
         uow.session.flush()  # the dossier row first: documents refer to it
         _add_documents(uow.session, code, data["documents"], contents, digests)
         uow.emit("dossier.submitted", _submitted_event(dossier, national_status) | {
-            "field": procedure.field, "online_level": procedure.online_level})
+            "field": procedure.field, "online_level": procedure.online_level,
+            "fee": _fee(dossier, procedure)})
         if status == "accepted":  # events in the order they happened
             _accept(uow, dossier, procedure, str(actor.get("sub", "")), received_at,
                     actor.get("name"))
@@ -308,7 +310,7 @@ def _accept(uow: Any, dossier: Dossier, procedure: Procedure, officer: str,
         "sla": {"kind": procedure.sla_kind, "amount": procedure.sla_amount,
                 "cutoff": procedure.sla_cutoff},
         "route": procedure.route or [],
-        "fee": _fee(dossier),
+        "fee": _fee(dossier, procedure),
         "delivery_method": dossier.delivery["method"],
         "result_by_post": procedure.result_by_post,
         "pause_for_payment": procedure.pause_for_payment,
@@ -468,9 +470,12 @@ def _contact(dossier: Dossier) -> dict[str, Any]:
             "email": applicant.get("email"), "notify_by": applicant.get("notify_by")}
 
 
-def _fee(dossier: Dossier) -> dict[str, Any]:
-    """The dossier's fee as computed at submission (with how, when it is a rule)."""
+def _fee(dossier: Dossier, procedure: Procedure | None = None) -> dict[str, Any]:
+    """The dossier's fee as computed at submission (with how, when it is a rule); with
+    ``procedure``, its rule too (for events: processing computes a fee counted later)."""
     fee = {"amount": dossier.fee_amount, "collect_at": dossier.fee_collect_at}
+    if procedure is not None and procedure.fee_rule:
+        fee["rule"] = FeeRuleSchema().dump(procedure.fee_rule)
     return fee | ({"computation": dossier.fee_computation} if dossier.fee_computation else {})
 
 

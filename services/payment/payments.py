@@ -70,7 +70,8 @@ def on_payment_requested(db: Db, event: Event, accounts: dict[str, Any],
     with db.unit_of_work() as uow:
         if uow.first_time(event):
             request(uow, data["code"], data["agency"], data["amount"], "requested", accounts,
-                    utcnow(), expiry, data.get("reason", ""))
+                    utcnow(), expiry, data.get("reason", ""),
+                    computation=data.get("computation"))
 
 
 def on_resolved(db: Db, event: Event, accounts: dict[str, Any], expiry: timedelta) -> None:

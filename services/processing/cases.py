@@ -11,10 +11,12 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from motcua.calendar import WorkingCalendar, WorkingHours
+from motcua.contracts import fees
 from motcua.contracts.commands import Command
 from motcua.contracts.dossiers import SupplementRequestSchema
 from motcua.contracts.events import Event
@@ -71,7 +73,7 @@ def on_submitted(db: Db, event: Event) -> None:
                     agency=data["agency"], channel=data["channel"], status="submitted",
                     national_status=1, opened_at=data["submitted_at"],
                     current_agency=data["agency"], fee_amount=data["fee"]["amount"],
-                    fee_collect_at=data["fee"]["collect_at"],
+                    fee_collect_at=data["fee"]["collect_at"], fee_rule=data["fee"]["rule"],
                     delivery_method=data["delivery_method"], results=[])
         uow.session.add(case)
         _record(uow, case, "submit", SYSTEM, None, "submitted", data["submitted_at"])
@@ -95,6 +97,7 @@ def on_accepted(db: Db, event: Event) -> None:
         case.accepted_at, case.counted_from = data["accepted_at"], data["counted_from"]
         case.due_at = case.first_due_at = data["due_at"]
         case.fee_amount, case.fee_collect_at = data["fee"]["amount"], data["fee"]["collect_at"]
+        case.fee_rule = data["fee"]["rule"] or case.fee_rule
         case.delivery_method = data["delivery_method"]
         case.pause_for_payment = data["pause_for_payment"]
         _remember_name(case, data["accepted_by"], data.get("accepted_by_name"))
@@ -380,15 +383,19 @@ def _request_supplement(uow: UnitOfWork, case: Case, body: dict, who: str,
 
 def _request_payment(uow: UnitOfWork, case: Case, body: dict, who: str,
                      now: datetime) -> str:
-    amount = body.get("amount")
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise Invalid.from_messages({"amount": ["The amount to pay, in VND (a positive "
-                                                "whole number)."]})
+    """The amount the officer gives, or the fee the procedure's rule makes of the units
+    the officer counted (``fee_basis``), with its computation for the citizen."""
+    try:
+        amount, computation = fees.requested(body.get("amount"), body.get("fee_basis"),
+                                             case.fee_amount, case.fee_rule, case.channel)
+    except ValidationError as exc:
+        raise Invalid.from_messages(exc.messages) from None
     if case.pause_for_payment:  # the procedure says waiting for it stops the clock
         case.paused_at = now
     uow.emit("dossier.payment_requested", {"code": case.dossier_code,
                                            "agency": case.current_agency, "amount": amount,
-                                           "reason": body.get("reason", ""), "at": now})
+                                           "reason": body.get("reason", ""), "at": now,
+                                           "computation": computation})
     return f"Yêu cầu nộp {amount} đồng: {body.get('reason', '')}".strip()
 
 

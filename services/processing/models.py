@@ -69,6 +69,9 @@ class Case(Base):
     fee_amount: Mapped[int] = mapped_column(Integer, default=0)
     fee_collect_at: Mapped[str] = mapped_column(String(10), default="intake")
     fee_paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The procedure's fee rule, as the catalogue showed it at submission or acceptance
+    # (motcua.contracts.fees): request_payment computes a fee from the units counted.
+    fee_rule: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     delivery_method: Mapped[str] = mapped_column(String(10), default="counter")
     results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # the head of the trail: a deleted last row is noticed

@@ -222,3 +222,73 @@ def test_a_certified_copy_is_charged_by_the_page_and_the_citizen_sees_how(system
     assert procedure["fee"]["amount"] == 2000  # the flat figure stays for older clients
     assert procedure["fee"]["rule"]["tiers"] == [{"from": 1, "rate": 2000},
                                                  {"from": 3, "rate": 1000}]
+
+
+def test_an_officer_counts_the_pages_and_the_citizen_sees_how_the_fee_is_made(system):
+    commune = "000.17.22.H56"
+    desk = system.headers("officer", "cb-xa", agency=commune)
+    made = system.http.post(system.url("/api/v1/dossiers"), headers=desk, json=sample_dossier(
+        procedure="2.000815", agency=commune, channel="counter",
+        documents=[{"code": "BC01", "filename": "ban-chinh.pdf",
+                    "content_type": "application/pdf",
+                    "content_base64": "JVBERi0xLjQgYmFuIGNoaW5oCiUlRU9GCg=="}],
+        delivery={"method": "counter"}, pickup=None,
+        fee_basis={"units": {"page": 5, "copy": 2}}))
+    assert made.status_code == 201, made.text
+    code = made.json()["code"]
+    actions = system.url(f"/api/v1/dossiers/{code}/actions")
+    wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                     headers=desk).json().get("steps"), message="the case")
+
+    def ask(body):
+        return system.http.post(actions, headers=desk, json={"action": "request_payment"} | body)
+
+    both = ask({"amount": 15_000, "fee_basis": {"units": {"page": 3, "copy": 3}}})
+    neither = ask({"reason": "Chứng thực thêm bản sao"})
+    no_pages = ask({"fee_basis": {"units": {"copy": 3}}})
+    asked = ask({"fee_basis": {"units": {"page": 3, "copy": 3}},
+                 "reason": "Chứng thực thêm 3 bản sao"})
+    requested = wait_for(lambda: (lambda p: p if p["number"] == 2 else None)(
+        system.http.get(system.url(f"/api/v1/dossiers/{code}/payment"), headers=desk).json()),
+        message="the requested payment")
+
+    assert both.status_code == neither.status_code == no_pages.status_code == 422
+    assert list(both.json()["errors"]) == ["fee_basis"]
+    assert list(neither.json()["errors"]) == ["amount"]
+    assert list(no_pages.json()["errors"]) == ["fee_basis.units.page"]
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["national_status"] == 6
+    assert (requested["amount"], requested["purpose"], requested["reason"]) == (
+        15_000, "requested", "Chứng thực thêm 3 bản sao")  # 3 × (2 × 2,000 + 1,000)
+    how = requested["computation"]
+    assert how["units"] == {"page": 3, "copy": 3} and how["total"] == 15_000
+    assert [(line["units"], line["rate"], line["amount"]) for line in how["lines"]] == [
+        (2, 2000, 4000), (1, 1000, 1000), (3, 5000, 10_000)]
+    assert how["legal_basis"] == "Thông tư 226/2016/TT-BTC"
+    assert scanned_amount(requested) == 15_000
+
+
+def scanned_amount(payment):
+    return vietqr.parse(payment["qr"]["payload"]).amount
+
+
+def test_units_for_a_flat_fee_are_refused_and_an_amount_alone_works_as_before(system):
+    code, _ = submitted(system, delivery={"method": "counter"}, pickup=None)
+    officer = system.headers("officer", "cb01", agency=JUSTICE)
+    actions = system.url(f"/api/v1/dossiers/{code}/actions")
+    system.http.post(actions, json={"action": "accept"}, headers=officer)
+    wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                     headers=officer).json()["steps"], message="the case")
+
+    units = system.http.post(actions, headers=officer, json={
+        "action": "request_payment", "fee_basis": {"units": {"page": 4}}})
+    amount = system.http.post(actions, headers=officer, json={
+        "action": "request_payment", "amount": 20_000})
+    requested = wait_for(lambda: (lambda p: p if p["number"] == 2 else None)(
+        system.http.get(system.url(f"/api/v1/dossiers/{code}/payment"),
+                        headers=officer).json()), message="the requested payment")
+
+    assert units.status_code == 422 and list(units.json()["errors"]) == ["fee_basis"]
+    assert "flat" in units.json()["errors"]["fee_basis"][0]
+    assert amount.status_code == 200 and amount.json()["national_status"] == 6
+    assert requested["amount"] == 20_000 and requested["computation"] is None

@@ -4,7 +4,8 @@ reductions, exemptions, and the computation the citizen is shown."""
 import pytest
 from marshmallow import ValidationError
 
-from motcua.contracts.fees import FeeBasisSchema, FeeRuleSchema, compute
+from motcua.contracts.dossiers import ActionSchema
+from motcua.contracts.fees import FeeBasisSchema, FeeRuleSchema, compute, requested
 
 # Circular 226/2016/TT-BTC: chứng thực bản sao từ bản chính.
 CERTIFIED_COPY = FeeRuleSchema().load({
@@ -98,3 +99,87 @@ def test_the_basis_is_bounded():
     with pytest.raises(ValidationError):
         FeeBasisSchema().load({"units": {"page": 0}})
     assert FeeBasisSchema().load({}) == {"units": {}, "category": None}
+
+
+# -- request_payment during processing: the officer counts the units -------------------------
+
+# The rule as the catalogue shows it, as dossier.submitted and dossier.accepted carry it.
+CERTIFIED_COPY_SHOWN = FeeRuleSchema().dump(CERTIFIED_COPY)
+
+
+def test_an_officer_s_units_make_the_fee_by_the_procedure_s_rule():
+    amount, how = requested(None, {"units": {"page": 5, "copy": 2}}, 2000,
+                            CERTIFIED_COPY_SHOWN, "counter")
+
+    assert amount == how["total"] == 14_000
+    assert how["units"] == {"page": 5, "copy": 2}
+    assert [(line["units"], line["rate"], line["amount"]) for line in how["lines"]] == [
+        (2, 2000, 4000), (3, 1000, 3000), (2, 7000, 7000)]
+    assert how["legal_basis"] == "Thông tư 226/2016/TT-BTC"
+
+
+def test_an_amount_alone_is_asked_as_given_without_a_computation():
+    assert requested(50_000, None, 8000, None, "online") == (50_000, None)
+    assert requested(50_000, None, 2000, CERTIFIED_COPY_SHOWN, "online") == (50_000, None)
+
+
+def test_the_rule_s_reductions_apply_as_at_submission():
+    online = CERTIFIED_COPY_SHOWN | {"online": {"percent": 50}, "exempt": ["poor_household"]}
+
+    amount, how = requested(None, {"units": {"page": 4}}, 2000, online, "online")
+    assert amount == 3000 and how["reduction"]["percent"] == 50
+    with pytest.raises(ValidationError) as nothing:
+        requested(None, {"units": {"page": 4}, "category": "poor_household"}, 2000, online,
+                  "counter")
+    assert list(nothing.value.messages) == ["fee_basis"]
+
+
+@pytest.mark.parametrize(("amount", "basis", "rule", "field"), [
+    (50_000, {"units": {"page": 5}}, CERTIFIED_COPY_SHOWN, "fee_basis"),  # both
+    (None, None, CERTIFIED_COPY_SHOWN, "amount"),  # neither
+    (None, {"units": {"page": 5}}, None, "fee_basis"),  # a flat fee: no rule
+    (None, {"units": {"page": 5}}, {"basis": "flat", "exempt": ["poor_household"]},
+     "fee_basis"),  # a flat rule
+    (None, {"units": {"copy": 2}}, CERTIFIED_COPY_SHOWN, "fee_basis"),  # its unit missing
+    (None, {"units": {"leaf": 2}}, CERTIFIED_COPY_SHOWN, "fee_basis"),  # no such unit
+    (None, {"units": {"page": 0}}, CERTIFIED_COPY_SHOWN, "fee_basis"),
+    (None, "five pages", CERTIFIED_COPY_SHOWN, "fee_basis"),
+    (0, None, None, "amount"),
+    (True, None, None, "amount"),
+    (2**31, None, None, "amount"),
+])
+def test_a_request_that_does_not_say_one_amount_names_the_field(amount, basis, rule, field):
+    with pytest.raises(ValidationError) as refused:
+        requested(amount, basis, 8000, rule, "counter")
+
+    assert list(refused.value.messages) == [field]
+
+
+def test_units_that_make_more_than_an_amount_column_holds_are_refused():
+    steep = FeeRuleSchema().dump(FeeRuleSchema().load({
+        "basis": "per_unit", "unit": "page", "tiers": [{"from": 1, "rate": 2_000_000_000}]}))
+
+    with pytest.raises(ValidationError) as refused:
+        requested(None, {"units": {"page": 2}}, 0, steep, "counter")
+    assert "over" in refused.value.messages["fee_basis"][0]
+
+
+def test_the_action_schema_takes_fee_basis_or_amount_for_request_payment_only():
+    schema = ActionSchema()
+
+    loaded = schema.load({"action": "request_payment", "fee_basis": {"units": {"page": 3}},
+                          "reason": "Chứng thực thêm bản sao"})
+    assert loaded["fee_basis"] == {"units": {"page": 3}, "category": None}
+    assert schema.load({"action": "request_payment", "amount": 5000})["amount"] == 5000
+    with pytest.raises(ValidationError) as both:
+        schema.load({"action": "request_payment", "amount": 5000,
+                     "fee_basis": {"units": {"page": 3}}})
+    with pytest.raises(ValidationError) as neither:
+        schema.load({"action": "request_payment"})
+    with pytest.raises(ValidationError) as shape:
+        schema.load({"action": "request_payment", "fee_basis": {"units": {"page": "three"}},
+                     "extra": 1})
+    assert list(both.value.messages) == ["fee_basis"]
+    assert list(neither.value.messages) == ["amount"]
+    assert list(shape.value.messages) == ["fee_basis"]
+    assert schema.load({"action": "take"}) == {"action": "take", "note": "", "reason": ""}

@@ -349,8 +349,8 @@ def test_every_action_is_described_with_an_example_and_answers_the_dossier(spec)
     for name, example in media["examples"].items():
         assert ActionSchema().load(example["value"])["action"] == name.split("_with_")[0]
         assert f"`{name.split('_with_')[0]}`" in act["description"], name
-    for extra in ("to_agency", "missing", "amount", "results", "documents", "new_due_at",
-                  "reason", "note"):
+    for extra in ("to_agency", "missing", "amount", "fee_basis", "results", "documents",
+                  "new_due_at", "reason", "note"):
         assert f"`{extra}`" in act["description"], extra  # the body's open fields
         assert any(extra in e["value"] for e in media["examples"].values()), extra
     assert act["responses"]["200"]["content"]["application/json"]["schema"] == {
