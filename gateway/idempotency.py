@@ -34,6 +34,7 @@ from motcua.contracts import commands
 from motcua.contracts.commands import Command
 from motcua.db import Db, utcnow
 from motcua.errors import BadRequest, Conflict, Problem
+from motcua.retention import delete_in_batches
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,7 @@ def _replay(row: IdempotencyKey) -> Response:
 
 
 def purge_expired(db: Db) -> int:
+    """Keys past their time, in bounded batches (``motcua.retention``)."""
     table = IdempotencyKey.__table__
-    with db.unit_of_work() as uow:
-        return uow.session.execute(delete(table).where(table.c.expires_at < utcnow())).rowcount
+    return delete_in_batches(db.engine, table, table.c.expires_at < utcnow(),
+                             batch=1000, max_batches=100)

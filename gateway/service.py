@@ -62,9 +62,9 @@ class GatewayService(FormRoutes, PaymentRoutes, PostalRoutes, NotificationRoutes
     db = Database(metadata, outbox=False)
 
     @timer(interval=3600)
-    def purge_idempotency_keys(self) -> None:
+    def purge_idempotency_keys(self) -> int:
         """Keys are kept for IDEMPOTENCY_HOURS; older ones are deleted hourly."""
-        idempotency.purge_expired(self.db)
+        return idempotency.purge_expired(self.db)
 
     @api("GET", "/api/openapi.json")
     def openapi(self, request: Request) -> Response:

@@ -50,6 +50,7 @@ from sqlalchemy.types import TypeDecorator
 
 from motcua.contracts.events import Event, build_event
 from motcua.errors import Conflict, Problem
+from motcua.retention import Retention, delete_in_batches, purge
 from motcua.timezone import LOCAL_TZ
 
 log = logging.getLogger(__name__)
@@ -318,12 +319,17 @@ class Db:
                 return recorded
         raise AssertionError("unreachable")
 
-    def purge_commands(self, older_than: timedelta) -> int:
+    def purge_commands(self, older_than: timedelta, batch: int = 1000,
+                       max_batches: int = 100) -> int:
         """Forget command records older than ``older_than``; how many were deleted."""
         commands = self.metadata.tables["commands"]
-        with self.engine.begin() as connection:
-            return connection.execute(commands.delete().where(
-                commands.c.created_at < utcnow() - older_than)).rowcount
+        return delete_in_batches(self.engine, commands,
+                                 commands.c.created_at < utcnow() - older_than,
+                                 batch, max_batches)
+
+    def purge_history(self, policy: Retention) -> dict[str, int]:
+        """Published events and handled event ids past ``policy`` (``motcua.retention``)."""
+        return purge(self.engine, self.metadata, policy, utcnow())
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

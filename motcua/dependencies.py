@@ -14,6 +14,7 @@ from motcua.config import enforce, section, settings
 from motcua.db import Db, make_engine
 from motcua.messaging import amqp_uri
 from motcua.outbox import OutboxRelay
+from motcua.retention import Retention
 
 DEFAULT_COMMAND_KEEP_HOURS = 48
 
@@ -63,8 +64,9 @@ class Database(DependencyProvider):
 
 class HealthCheck:
     """Mixin for a service class with a ``db``: the ``health`` RPC that ``/healthz`` asks,
-    and the hourly purge of command records past ``MOTCUA.COMMAND_KEEP_HOURS``."""
+    the event log a read model is rebuilt from, and the hourly purge of old records."""
 
+    name: str
     db: Db
 
     @rpc
@@ -85,8 +87,11 @@ class HealthCheck:
         return self.db.event_log(int(after_id), max(1, min(int(limit), 1000)))
 
     @timer(interval=3600)
-    def purge_commands(self) -> int:
-        """A command id is answered from its record for as long as a client may retry
-        it: the Idempotency-Key's 24 h, with a margin (48 h by default)."""
+    def purge_old_records(self) -> dict[str, int]:
+        """Hourly, what is past its time (``motcua.retention``): command records after
+        ``COMMAND_KEEP_HOURS`` (48: a client retries an Idempotency-Key for 24 h),
+        published events and handled event ids after their days; rows deleted a table."""
         hours = float(settings().get("COMMAND_KEEP_HOURS", DEFAULT_COMMAND_KEEP_HOURS))
-        return self.db.purge_commands(timedelta(hours=hours))
+        deleted = self.db.purge_history(Retention.from_settings(settings(), section(self.name)))
+        deleted["commands"] = self.db.purge_commands(timedelta(hours=hours))
+        return deleted

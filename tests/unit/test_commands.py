@@ -118,6 +118,6 @@ def test_command_records_are_kept_while_a_retry_may_come_then_purged(make_db):
             uow.session.execute(insert(table).values(id=name, name="t", fingerprint="f",
                                                      result="{}", created_at=now - age))
 
-    assert notify.purge_commands() == 1
+    assert notify.purge_old_records()["commands"] == 1
     with notify.db.session() as session:
         assert list(session.scalars(select(table.c.id))) == ["recent"]
