@@ -161,14 +161,17 @@ class DiscrepancySchema(Open):
     """A transfer payment kept instead of accepting it, for an officer to resolve."""
 
     id = fields.Integer(required=True)
-    payment_id = fields.String(required=True)
+    payment_id = described(fields.String, "The payment it was for; null: the dossier had "
+                           "none (no_payment).", required=True, allow_none=True)
     dossier_code = fields.String(required=True)
-    agency = described(fields.String, "The collecting agency of the payment.", required=True,
-                       allow_none=True)
-    transaction_id = described(fields.String, "The provider's transaction.", required=True)
+    agency = described(fields.String, "The collecting agency of the payment (the dossier's "
+                       "receiving agency when it had none).", required=True, allow_none=True)
+    transaction_id = described(fields.String, "The provider's transaction, or `cod:` and "
+                               "the waybill for cash the post collected (COD).",
+                               required=True)
     kind = described(fields.String, "overpaid, underpaid, not_wanted (the payment was "
-                     "cancelled or refunded) or duplicate (it was paid already).",
-                     required=True)
+                     "cancelled or refunded), duplicate (it was paid already) or no_payment "
+                     "(COD for a dossier with no payment).", required=True)
     expected = described(fields.Integer, "VND asked.", required=True)
     received = described(fields.Integer, "VND the provider reported.", required=True)
     received_at = timestamp("When the callback came.", required=True)

@@ -1,8 +1,10 @@
 """Transfers payment kept instead of accepting them, and their resolution by an officer.
 
 ``payments`` keeps them (a wrong amount, money for a payment no longer wanted, a second
-transfer); an officer of the collecting agency lists them and records what was done with
-the money. A resolved one is explained: reconciliation no longer counts it.
+transfer, cash the post collected that no payment waited for); an officer of the
+collecting agency (of the dossier's receiving agency, when it had no payment) lists them
+and records what was done with the money. A resolved one is explained: reconciliation
+no longer counts it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from motcua.contracts.commands import Command
 from motcua.db import Db, UnitOfWork, local_iso, utcnow
@@ -18,6 +20,8 @@ from motcua.errors import Conflict, NotFound
 from services.payment.models import Discrepancy, Payment
 
 MAX_LISTED = 200
+# Whose it is: its own agency (rows kept before it had one: their payment's).
+AGENCY = func.coalesce(Discrepancy.agency, Payment.agency)
 
 
 def view(row: Discrepancy, agency: str | None) -> dict[str, Any]:
@@ -31,13 +35,13 @@ def view(row: Discrepancy, agency: str | None) -> dict[str, Any]:
 
 def listed(db: Db, agencies: list[str] | None, resolved: bool) -> list[dict[str, Any]]:
     """The newest held transfers (at most 200) of payments to ``agencies`` (None: all)."""
-    query = (select(Discrepancy, Payment.agency)
-             .join(Payment, Payment.id == Discrepancy.payment_id)
+    query = (select(Discrepancy, AGENCY)
+             .outerjoin(Payment, Payment.id == Discrepancy.payment_id)
              .where(Discrepancy.resolved_at.is_not(None) if resolved
                     else Discrepancy.resolved_at.is_(None))
              .order_by(Discrepancy.received_at.desc()).limit(MAX_LISTED))
     if agencies is not None:
-        query = query.where(Payment.agency.in_(agencies))
+        query = query.where(AGENCY.in_(agencies))
     with db.session() as session:
         return [view(row, agency) for row, agency in session.execute(query).all()]
 
@@ -51,9 +55,10 @@ def resolve(db: Db, discrepancy_id: int, resolution: str, officer: str,
 
     def change(uow: UnitOfWork) -> dict[str, Any]:
         found = uow.session.execute(
-            select(Discrepancy, Payment.agency)
-            .join(Payment, Payment.id == Discrepancy.payment_id)
-            .where(Discrepancy.id == discrepancy_id).with_for_update()).first()
+            select(Discrepancy, AGENCY)
+            .outerjoin(Payment, Payment.id == Discrepancy.payment_id)
+            .where(Discrepancy.id == discrepancy_id)
+            .with_for_update(of=Discrepancy)).first()
         if found is None or (agencies is not None and found[1] not in agencies):
             raise NotFound(f"No held transfer {discrepancy_id}.")
         row, agency = found

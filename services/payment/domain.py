@@ -24,6 +24,30 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 EVENTS = ("success", "failure", "expire", "cancel", "refund")
 
 
+# Where money for the payment pays it (a success makes it paid).
+PAYABLE = tuple(status for (status, event), target in TRANSITIONS.items()
+                if event == "success" and target == "paid")
+
+
+def held_kind(status: str | None, asked: int | None, received: int) -> str | None:
+    """Why money received for a dossier is held for an officer instead of paying its
+    payment (``status`` and ``asked``: the payment it is for; None: the dossier has none),
+    or None when it pays it."""
+    if status is None:
+        return "no_payment"
+    if status in PAYABLE:
+        if asked == received:
+            return None
+        return "overpaid" if received > (asked or 0) else "underpaid"
+    return "duplicate" if status == "paid" else "not_wanted"
+
+
+def receiving_agency(dossier_code: str) -> str:
+    """The agency a dossier code names (``{agency}-{yyMMdd}-{NNNN}``): its receiving
+    agency, which collects its fees."""
+    return dossier_code.rsplit("-", 2)[0]
+
+
 def next_status(status: str, event: str) -> str | None:
     """The status after ``event``, or None when it changes nothing (repeated, late,
     reordered): the caller answers with the payment as it is."""

@@ -64,18 +64,24 @@ class Payment(Base):
 
 class Discrepancy(Base):
     """A signed callback whose money is not what was asked (over- or under-payment, or a
-    payment no longer wanted): kept for an officer to resolve, never silently accepted."""
+    payment no longer wanted), or cash the post collected (COD) that no payment waited
+    for: kept for an officer to resolve, never silently accepted."""
 
     __tablename__ = "payment_discrepancies"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    payment_id: Mapped[str] = mapped_column(String(36), index=True)
+    # None: the dossier had no payment at all (a COD nobody asked for).
+    payment_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
     dossier_code: Mapped[str] = mapped_column(String(40), index=True)
+    # Whose officers resolve it: the payment's collecting agency, else the dossier's
+    # receiving agency (null on rows kept before: their payment's agency).
+    agency: Mapped[str | None] = mapped_column(String(20), index=True, nullable=True)
     # The provider's transaction: one row per transaction however often it is repeated.
     transaction_id: Mapped[str] = mapped_column(String(100), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))  # overpaid | underpaid | not_wanted
+    # overpaid | underpaid | not_wanted | duplicate | no_payment (domain.held_kind)
+    kind: Mapped[str] = mapped_column(String(20))
     expected: Mapped[int] = mapped_column(BigId)  # VND
     received: Mapped[int] = mapped_column(BigId)  # VND
-    body: Mapped[str] = mapped_column(Text)  # the callback as received (signed)
+    body: Mapped[str] = mapped_column(Text)  # the callback (signed) or the event as received
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)

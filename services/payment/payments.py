@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,8 @@ from services.payment import domain, fee_receipt, vietqr
 from services.payment.models import Discrepancy, Payment
 
 DEFAULT_EXPIRY_HOURS = 72
+
+log = logging.getLogger(__name__)
 
 
 def request(uow: UnitOfWork, code: str, agency: str | None, amount: int, purpose: str,
@@ -215,14 +218,19 @@ def _hold_if_mismatched(db: Db, data: dict[str, Any], raw: bytes, now: datetime)
             "paid. The transfer is kept for an officer to resolve."]})
 
 
-def _keep(uow: UnitOfWork, payment: Payment, transaction_id: str, amount: int, raw: bytes,
-          now: datetime, kind: str) -> None:
-    """A discrepancy row, once per provider transaction."""
+def _keep(uow: UnitOfWork, payment: Payment | None, transaction_id: str, amount: int,
+          raw: bytes, now: datetime, kind: str, dossier_code: str | None = None) -> None:
+    """A discrepancy row, once per provider transaction (or COD waybill); without a
+    payment (the dossier ``dossier_code`` had none), for its receiving agency."""
+    code = payment.dossier_code if payment is not None else str(dossier_code)
     if uow.session.scalar(select(Discrepancy.id).where(
             Discrepancy.transaction_id == transaction_id)) is None:
         uow.session.add(Discrepancy(
-            payment_id=payment.id, dossier_code=payment.dossier_code,
-            transaction_id=transaction_id, kind=kind, expected=payment.amount,
+            payment_id=payment.id if payment is not None else None, dossier_code=code,
+            agency=(payment.agency if payment is not None and payment.agency
+                    else domain.receiving_agency(code)),
+            transaction_id=transaction_id, kind=kind,
+            expected=payment.amount if payment is not None else 0,
             received=amount, body=raw.decode("utf-8", "replace"), received_at=now))
 
 
@@ -242,6 +250,44 @@ def cash(db: Db, code: str, amount: int, receipt_number: str, officer: str,
                    f"cash:{receipt_number}", command, officer=officer, public_url=public_url)
 
 
+def cod_collected(db: Db, event: Event) -> dict[str, Any] | None:
+    """``postal.cod_collected``: the postman took the fee in cash (COD, bưu chính công
+    ích). It pays the dossier's waiting payment, as cash at the counter would, against
+    the waybill; money no payment waits for (none at all, paid already, cancelled or
+    refunded, or not the amount asked) is held for an officer (``no_payment``,
+    ``duplicate``, ``not_wanted``, ``overpaid``, ``underpaid``), never dropped. Once per
+    event (its id is the command, recorded with the change) and once per waybill."""
+    data = event.data
+    if data["fee_amount"] <= 0:
+        return None
+    code, fee = data["dossier_code"], data["fee_amount"]
+    transaction_id = f"cod:{data['waybill'] or data['job_id']}"
+
+    def change(uow: UnitOfWork) -> dict[str, Any]:
+        rows = uow.session.scalars(select(Payment).where(Payment.dossier_code == code)
+                                   .order_by(Payment.number.desc()).with_for_update()).all()
+        done = next((p for p in rows if p.transaction_id == transaction_id), None)
+        if done is not None:  # this waybill's cash paid it already (another event)
+            return {"paid": view(done)}
+        payment = next((p for p in rows if p.status in domain.PAYABLE), None) or (
+            rows[0] if rows else None)
+        kind = domain.held_kind(payment.status if payment else None,
+                                payment.amount if payment else None, fee)
+        if kind is None and payment is not None:
+            return {"paid": _apply(uow, payment, fee, "success", data["collected_at"],
+                                   "cash", transaction_id, f"postal:{data['operator']}")}
+        _keep(uow, payment, transaction_id, fee,
+              json.dumps({"event_id": event.id, "type": event.type}
+                         | {key: str(value) if isinstance(value, datetime) else value
+                            for key, value in data.items()}, ensure_ascii=False).encode(),
+              utcnow(), kind or "no_payment", dossier_code=code)
+        log.warning("COD of %s VND for %s held for an officer: %s", fee, code, kind)
+        return {"held": kind}
+
+    return db.execute("payment.cod_collected",
+                      {"id": f"event:{event.id}", "fingerprint": event.type}, change)
+
+
 def _settle(db: Db, payment_id: str, amount: int, event: str, moment: datetime,
             method: str, transaction_id: str, command: Command | None = None,
             officer: str | None = None, public_url: str = "") -> dict[str, Any]:
@@ -249,38 +295,46 @@ def _settle(db: Db, payment_id: str, amount: int, event: str, moment: datetime,
         payment = uow.session.get(Payment, payment_id, with_for_update=True)
         if payment is None:
             raise NotFound(f"No payment {payment_id}.")
-        if amount != payment.amount:
-            raise Invalid.from_messages({"amount": [
-                f"{amount} VND is not the {payment.amount} VND asked; nothing was paid."]})
-        target = domain.next_status(payment.status, event)
-        if target is None:  # repeated, late or reordered: as it is
-            if (event == "success" and method != "cash"
-                    and transaction_id != payment.transaction_id):
-                # other money for a payment paid already, cancelled or refunded
-                _keep(uow, payment, transaction_id, amount,
-                      json.dumps({"transaction_id": transaction_id, "amount": amount,
-                                  "paid_at": moment.isoformat()}).encode(), utcnow(),
-                      "duplicate" if payment.status == "paid" else "not_wanted")
-            return view(payment, public_url)
-        if target == "failed":
-            uow.emit("payment.failed", {"payment_id": payment.id,
-                                        "dossier_code": payment.dossier_code,
-                                        "amount": payment.amount, "at": moment})
-        if target == "paid":
-            taken = uow.session.scalar(select(Payment.id).where(
-                Payment.transaction_id == transaction_id, Payment.id != payment.id))
-            if taken:
-                raise Conflict(f"Transaction {transaction_id} already paid another payment.")
-            payment.paid_at, payment.method = moment, method
-            payment.transaction_id, payment.officer = transaction_id, officer
-            uow.emit("payment.paid", {"payment_id": payment.id,
-                                      "dossier_code": payment.dossier_code,
-                                      "amount": payment.amount, "paid_at": moment,
-                                      "method": method})
-        payment.status = target
-        return view(payment, public_url)
+        return _apply(uow, payment, amount, event, moment, method, transaction_id, officer,
+                      public_url)
 
     return db.execute("payment.settle", command, change)
+
+
+def _apply(uow: UnitOfWork, payment: Payment, amount: int, event: str, moment: datetime,
+           method: str, transaction_id: str, officer: str | None = None,
+           public_url: str = "") -> dict[str, Any]:
+    """Money (or a failure) for ``payment``, locked by the caller, by the state table."""
+    if amount != payment.amount:
+        raise Invalid.from_messages({"amount": [
+            f"{amount} VND is not the {payment.amount} VND asked; nothing was paid."]})
+    target = domain.next_status(payment.status, event)
+    if target is None:  # repeated, late or reordered: as it is
+        if (event == "success" and method != "cash"
+                and transaction_id != payment.transaction_id):
+            # other money for a payment paid already, cancelled or refunded
+            _keep(uow, payment, transaction_id, amount,
+                  json.dumps({"transaction_id": transaction_id, "amount": amount,
+                              "paid_at": moment.isoformat()}).encode(), utcnow(),
+                  "duplicate" if payment.status == "paid" else "not_wanted")
+        return view(payment, public_url)
+    if target == "failed":
+        uow.emit("payment.failed", {"payment_id": payment.id,
+                                    "dossier_code": payment.dossier_code,
+                                    "amount": payment.amount, "at": moment})
+    if target == "paid":
+        taken = uow.session.scalar(select(Payment.id).where(
+            Payment.transaction_id == transaction_id, Payment.id != payment.id))
+        if taken:
+            raise Conflict(f"Transaction {transaction_id} already paid another payment.")
+        payment.paid_at, payment.method = moment, method
+        payment.transaction_id, payment.officer = transaction_id, officer
+        uow.emit("payment.paid", {"payment_id": payment.id,
+                                  "dossier_code": payment.dossier_code,
+                                  "amount": payment.amount, "paid_at": moment,
+                                  "method": method})
+    payment.status = target
+    return view(payment, public_url)
 
 
 def expire(db: Db, now: datetime | None = None, batch: int = 500) -> int:

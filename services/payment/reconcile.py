@@ -150,7 +150,7 @@ def paid_on(db: Db, day: date) -> tuple[list[Line], list[Line], list[Line]]:
         note = f"{d.kind}: {d.received} VND for {d.expected} VND asked, {d.dossier_code}"
         if d.resolved_at:
             note += f"; resolved by {d.resolved_by}: {d.resolution}"
-        return Line(d.transaction_id, d.received, d.payment_id, "", note)
+        return Line(d.transaction_id, d.received, d.payment_id or "", "", note)
 
     return ([Line(p.transaction_id or "", p.amount, p.id, p.memo, p.dossier_code)
              for p in paid],

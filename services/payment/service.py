@@ -20,7 +20,6 @@ from motcua.config import section, settings
 from motcua.contracts.commands import Command
 from motcua.contracts.events import Event
 from motcua.dependencies import Database, HealthCheck
-from motcua.errors import NotFound
 from motcua.messaging import consume_event
 from services.payment import discrepancies, payments, provider, refunds
 from services.payment.models import metadata
@@ -71,18 +70,9 @@ class PaymentService(HealthCheck):
 
     @consume_event("postal.cod_collected")
     def on_cod_collected(self, event: Event) -> None:
-        """The postman took the fee in cash (COD, bưu chính công ích): paid as at the
-        counter, against the waybill; nothing waiting (paid already) changes nothing."""
-        data = event.data
-        if data["fee_amount"] <= 0:
-            return
-        try:
-            payments.cash(self.db, data["dossier_code"], data["fee_amount"],
-                          f"cod:{data['waybill'] or data['job_id']}",
-                          f"postal:{data['operator']}", now=data["collected_at"],
-                          command={"id": f"event:{event.id}", "fingerprint": event.type})
-        except NotFound:
-            log.info("COD for %s: no payment waiting", data["dossier_code"])
+        """The postman took the fee in cash (COD): it pays the waiting payment as at the
+        counter, or is held for an officer when none waits for it."""
+        payments.cod_collected(self.db, event)
 
     @rpc
     def payment_for_dossier(self, code: str, public_url: str = "") -> dict[str, Any]:

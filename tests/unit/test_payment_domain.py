@@ -2,6 +2,7 @@
 
 import pytest
 
+from services.payment import domain
 from services.payment.domain import (
     EVENTS,
     STATUSES,
@@ -61,3 +62,20 @@ def test_a_memo_that_is_not_ours_finds_nothing(memo):
 def test_a_dossier_has_at_most_35_payments():
     with pytest.raises(ValueError):
         transfer_memo("000.00.15.H56-261123-0001", 36)
+
+
+@pytest.mark.parametrize(("status", "asked", "received", "kind"), [
+    (None, None, 8000, "no_payment"),  # COD for a dossier with no payment at all
+    ("pending", 8000, 8000, None), ("failed", 8000, 8000, None), ("expired", 8000, 8000, None),
+    ("pending", 8000, 9000, "overpaid"), ("expired", 8000, 5000, "underpaid"),
+    ("paid", 8000, 8000, "duplicate"),
+    ("cancelled", 8000, 8000, "not_wanted"), ("refunded", 8000, 8000, "not_wanted"),
+])
+def test_money_that_does_not_pay_what_waits_is_held_and_says_why(status, asked, received,
+                                                                   kind):
+    assert domain.held_kind(status, asked, received) == kind
+
+
+def test_the_payable_statuses_are_those_a_success_pays():
+    assert domain.PAYABLE == ("pending", "failed", "expired")
+    assert domain.receiving_agency("000.17.22.H56-261201-0042") == "000.17.22.H56"
