@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -437,6 +438,46 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if report["invalid"] else 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """One screen for ops, refreshed every few seconds (``motcua.status``)."""
+    import requests
+    from nameko.standalone.rpc import ClusterRpcClient
+
+    from motcua import status
+    from motcua.timezone import LOCAL_TZ
+
+    cfg = motcua_config.load()
+    check_broker(cfg["AMQP_URI"])
+    management = cfg.get("MOTCUA", {}).get("RABBIT_MANAGEMENT_URL", "http://127.0.0.1:15672")
+    services = list(SERVICE_CLASSES)
+    repeat = not (args.once or args.json) and sys.stdout.isatty()
+    with ClusterRpcClient(uri=cfg["AMQP_URI"], timeout=args.timeout) as rpc:
+        while True:
+            try:
+                queues: list[dict[str, Any]] | str = status.management_queues(
+                    management, cfg["AMQP_URI"], args.timeout)
+            except requests.RequestException as exc:
+                queues = f"unreachable at {management} ({type(exc).__name__})"
+            health, deadlines = status.ask_services(rpc, services)
+            state = status.build_state(services, queues, health, deadlines)
+            troubled = (state["broker"] != "ok" or state["dead_letter_queues"]
+                        or any(row["health"] != "ok" for row in state["services"]))
+            if args.json:
+                print(json.dumps(state, ensure_ascii=False, indent=2))
+                return 1 if troubled else 0
+            now = datetime.now(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+            text = status.render(state, now)
+            if not repeat:
+                print(text)
+                return 1 if troubled else 0
+            print("\033[H\033[J" + text + f"\n(every {args.interval:g} s; Ctrl-C to stop)",
+                  flush=True)
+            try:
+                time.sleep(args.interval)
+            except KeyboardInterrupt:
+                return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -515,6 +556,16 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--type", help="only events of this type, e.g. dossier.submitted")
     out.add_argument("--id", type=int, help="only this outbox row (with --service)")
     out.set_defaults(func=cmd_outbox)
+
+    stat = sub.add_parser("status", help="one screen for ops: services, queues, outboxes, "
+                                         "dead letters, deadlines")
+    stat.add_argument("--json", action="store_true",
+                      help="print the state once as JSON (exit 1 if anything is wrong)")
+    stat.add_argument("--once", action="store_true", help="print the table once and exit")
+    stat.add_argument("--interval", type=float, default=5.0, metavar="SECONDS")
+    stat.add_argument("--timeout", type=float, default=3.0, metavar="SECONDS",
+                      help="how long a service or the management API may take to answer")
+    stat.set_defaults(func=cmd_status)
     return parser
 
 

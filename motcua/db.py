@@ -346,16 +346,24 @@ class Db:
                 .order_by(outbox.c.id).limit(limit)).all()
         return [{"id": row.id, "body": row.body} for row in rows]
 
-    def outbox_backlog(self) -> dict[str, int]:
-        """Events not yet published, how many of those have failed at least once, and how
-        many are parked (no queue was bound for them: a missing consumer to look into)."""
+    def outbox_backlog(self) -> dict[str, Any]:
+        """Events not yet published, how many of those have failed at least once, how
+        many are parked (no queue was bound for them: a missing consumer to look into),
+        and the age in seconds of the oldest one not parked (0 when none waits)."""
         outbox = self.metadata.tables["outbox"]
         unpublished = outbox.c.published_at.is_(None)
         with self.engine.connect() as connection:
-            pending, failing, parked = connection.execute(select(
+            pending, failing, parked, oldest = connection.execute(select(
                 func.count(),
                 func.count().filter(outbox.c.attempts > 0),
                 func.count().filter(outbox.c.parked_at.is_not(None)),
+                func.min(outbox.c.created_at).filter(outbox.c.parked_at.is_(None)),
             ).select_from(outbox).where(unpublished)).one()
-        return {"pending": pending, "failing": failing, "parked": parked}
+        if isinstance(oldest, str):  # SQLite answers an aggregate's datetime as text
+            oldest = datetime.fromisoformat(oldest)
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        age = max(0.0, (utcnow() - oldest).total_seconds()) if oldest else 0.0
+        return {"pending": pending, "failing": failing, "parked": parked,
+                "oldest_seconds": round(age, 1)}
 

@@ -19,7 +19,7 @@ from motcua.contracts.commands import Command
 from motcua.contracts.events import Event
 from motcua.dependencies import Database, HealthCheck
 from motcua.messaging import consume_event
-from services.processing import cases, notices, progress, slips
+from services.processing import cases, notices, progress, slips, watch
 from services.processing.models import metadata
 
 # How often the overdue sweep runs (each replica; flags are set once whatever the count).
@@ -112,6 +112,11 @@ class ProcessingService(HealthCheck):
     def progress_of(self, codes: list[str]) -> dict[str, dict[str, Any]]:
         """Status, appointment and end of each accepted dossier (form 07's columns)."""
         return progress.progress(self.db, codes)
+
+    @rpc
+    def deadline_counts(self) -> dict[str, dict[str, int]]:
+        """Unfinished dossiers flagged overdue or due soon, per agency (ops' status)."""
+        return watch.deadline_counts(self.db)
 
     # -- the overdue sweep ------------------------------------------------------------------
     @timer(interval=SWEEP_SECONDS)

@@ -120,7 +120,7 @@ def test_postal_creates_no_pickup_when_none_was_asked(make_db):
 
 def test_every_service_reports_health_with_its_outbox(make_db, intake):
     assert intake.health() == {"status": "ok", "outbox": {"pending": 0, "failing": 0,
-                                                         "parked": 0}}
+                                                         "parked": 0, "oldest_seconds": 0.0}}
     notify = worker_factory(NotifyService, db=make_db(notify_models.metadata, "notify"))
     assert notify.health()["status"] == "ok"
 
