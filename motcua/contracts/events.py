@@ -271,6 +271,17 @@ class PaymentEndedData(Tolerant):
     at = fields.AwareDateTime(required=True)
 
 
+class PaymentCancelledData(Tolerant):
+    """``payment.cancelled``: a pending request is no longer owed (the dossier was refused,
+    withdrawn or stopped); its QR code stops, and money sent for it later is held."""
+
+    payment_id = fields.String(required=True)
+    dossier_code = fields.String(required=True)
+    amount = fields.Integer(required=True)
+    at = fields.AwareDateTime(required=True)
+    reason = fields.String(load_default="")
+
+
 class PaymentRefundedData(Tolerant):
     """``payment.refunded``: the provider returned a paid fee (the dossier was refused,
     withdrawn or stopped)."""
@@ -375,6 +386,7 @@ CONTRACTS: dict[str, Contract] = {
     "payment.failed": Contract(1, PaymentEndedData),
     "payment.expired": Contract(1, PaymentEndedData),
     "payment.refunded": Contract(1, PaymentRefundedData),
+    "payment.cancelled": Contract(1, PaymentCancelledData),
     "dossier.handed_to_post": Contract(1, HandedToPostData),
     "postal.delivered": Contract(1, PostalDeliveredData),
     "postal.delivery_failed": Contract(1, PostalDeliveryFailedData),

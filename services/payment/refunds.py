@@ -49,13 +49,17 @@ def on_dossier_ended(db: Db, event: Event, provider: Provider) -> None:
 
 
 def close(uow: UnitOfWork, code: str, reason: str, now: datetime) -> list[str]:
-    """Cancel the dossier's pending payments; mark its paid ones for a refund. The ids
-    of those to refund."""
+    """Cancel the dossier's pending payments (each with its ``payment.cancelled``, in
+    this unit of work's outbox); mark its paid ones for a refund. The ids of those to
+    refund."""
     refund = []
     for payment in uow.session.scalars(select(Payment).where(
             Payment.dossier_code == code).with_for_update()).all():
         if domain.next_status(payment.status, "cancel"):
             payment.status, payment.closing_reason = "cancelled", reason[:300]
+            uow.emit("payment.cancelled", {"payment_id": payment.id, "dossier_code": code,
+                                           "amount": payment.amount, "at": now,
+                                           "reason": payment.closing_reason})
         elif domain.next_status(payment.status, "refund") and not payment.refund_requested_at:
             payment.refund_requested_at, payment.closing_reason = now, reason[:300]
             refund.append(payment.id)

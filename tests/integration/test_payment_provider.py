@@ -2,6 +2,7 @@
 come late, twice at once, out of order or with a wrong amount; cancellations and refunds
 when a dossier is refused, withdrawn or stopped."""
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import requests
 from nameko.testing.utils import find_free_port
 
 from motcua.config import ROOT
+from motcua.contracts.events import parse_event
 from motcua.db import Db, make_engine
 from services.payment import payments
 from services.payment.models import metadata
@@ -212,6 +214,12 @@ def test_a_withdrawn_dossier_cancels_its_pending_request(paying):
     assert paying.query("payment", "SELECT kind FROM payment_discrepancies") == [
         ("not_wanted",)]
     assert log(paying)["refunds"] == []
+    (body,) = paying.query("payment", "SELECT body FROM outbox "
+                                      "WHERE event_type = 'payment.cancelled'")[0]
+    event = parse_event(json.loads(body))
+    assert (event.data["payment_id"], event.data["dossier_code"], event.data["amount"]) == (
+        payment["id"], code, 8000)
+    assert event.data["reason"] == "Công dân rút hồ sơ: Nộp nhầm"
 
 
 def test_a_stopped_dossier_is_refunded(paying):
