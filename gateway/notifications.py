@@ -5,10 +5,15 @@ them; the gateway checks who calls and hands the raw receipt body on for its sig
 from __future__ import annotations
 
 import base64
+import logging
+from typing import Any
+from urllib.parse import quote as url_quote
 
+from nameko import config
 from werkzeug.wrappers import Request, Response
 
 from gateway.apidoc import DOSSIER_CODE, READ_ROLES, WHO_SEES_A_DOSSIER, Route
+from gateway.auth import Actor
 from gateway.http import api, json_response, read_json
 from gateway.routes import RouteGroup
 from gateway.schemas import (
@@ -17,11 +22,27 @@ from gateway.schemas import (
     NotificationTemplateSchema,
 )
 from motcua.contracts.notifications import ReceiptSchema, TemplateUpdateSchema
-from motcua.errors import validated
+from motcua.errors import Unavailable, validated
+
+log = logging.getLogger(__name__)
 
 TEMPLATE_ID = {"template_id": "The template: its kind and channel, e.g. "
                               "dossier_accepted.sms (GET .../notification-templates lists "
                               "them)."}
+
+
+# How long the dossier's view waits for notify's part before showing it unavailable.
+VIEW_TIMEOUT_SECONDS = 2.0
+SUMMARY_FIELDS = ("id", "channel", "to", "template", "audience", "status", "created_at",
+                  "sent_at", "status_at")
+
+
+def for_actor(actor: Actor, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A citizen sees what was sent to it; officers' due-soon and overdue messages (to
+    officers' addresses) are for officers and admins."""
+    if actor.role != "citizen":
+        return messages
+    return [m for m in messages if m.get("audience", "citizen") == "citizen"]
 
 
 class NotificationRoutes(RouteGroup):
@@ -31,7 +52,35 @@ class NotificationRoutes(RouteGroup):
     def get_notifications(self, request: Request, code: str) -> Response:
         actor = self.auth.actor(request, "citizen", "officer", "admin")
         self._visible_dossier(actor, code)
-        return json_response(self.services.call("notify", "messages_for_dossier", code))
+        return json_response(for_actor(actor, self.services.call(
+            "notify", "messages_for_dossier", code)))
+
+    def _start_notifications(self, code: str) -> Any:
+        """Ask notify now for the dossier's messages (collected by ``_notifications``
+        once the rest of the view is composed); an Unavailable is kept, not raised."""
+        try:
+            return self.services.start("notify", "messages_for_dossier", code)
+        except Unavailable as exc:
+            return exc
+
+    def _notifications(self, actor: Actor, code: str, pending: Any) -> dict[str, Any]:
+        """The view's ``notifications``: notify's answer, or ``available: false`` when
+        notify is not running or too slow (the dossier's view answers all the same)."""
+        part: dict[str, Any] = {"href": f"/api/v1/dossiers/{url_quote(code)}/notifications"}
+        try:
+            if isinstance(pending, Unavailable):
+                raise pending
+            timeout = float(config.get("gateway", {}).get(
+                "NOTIFICATIONS_TIMEOUT_SECONDS", VIEW_TIMEOUT_SECONDS))
+            messages = self.services.collect(pending, "notify", timeout)
+        except Unavailable as exc:
+            return part | {"available": False, "items": None, "detail": exc.detail}
+        except Exception:  # a part of the view: notify's failure is not the dossier's
+            log.exception("notify failed to list the messages of %s", code)
+            return part | {"available": False, "items": None,
+                           "detail": "The notify service could not list the messages."}
+        return part | {"available": True, "items": [
+            {key: m.get(key) for key in SUMMARY_FIELDS} for m in for_actor(actor, messages)]}
 
     @api("POST", "/api/v1/notifications/receipts")
     def notification_receipt(self, request: Request) -> Response:

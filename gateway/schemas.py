@@ -272,6 +272,9 @@ class NotificationSchema(Open):
     to = described(fields.String, "Phone number, e-mail address or Zalo id.", required=True)
     template = fields.String(required=True)
     template_version = fields.Integer(required=True, allow_none=True)
+    audience = described(fields.String, "Whom it is for: the citizen, or the agency's "
+                         "officers (due soon, overdue: not shown to the citizen).",
+                         validate=validate.OneOf(["citizen", "officer"]))
     status = described(
         fields.String, "queued (waiting: new, a retry's backoff, or quiet hours), sending, "
         "sent (the provider took it), delivered, temporary-failure, permanent-failure (no "
@@ -289,6 +292,46 @@ class NotificationSchema(Open):
                            allow_none=True)
     sent_at = timestamp("Null while queued.", required=True, allow_none=True)
     status_at = timestamp("When the status last changed.", required=True, allow_none=True)
+
+
+class NotificationSummarySchema(Open):
+    """A message as the dossier's view lists it (GET .../notifications has its text)."""
+
+    id = fields.String(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(NOTIFICATION_CHANNELS))
+    to = described(fields.String, "Phone number, e-mail address or Zalo id.", required=True)
+    template = described(fields.String, "What it told: its kind of message, e.g. "
+                         "dossier_accepted, result_posted.", required=True)
+    audience = described(fields.String, "Whom it is for: the citizen, or the agency's "
+                         "officers (due soon, overdue; officers' views only).",
+                         required=True, validate=validate.OneOf(["citizen", "officer"]))
+    status = fields.String(required=True, validate=validate.OneOf(NOTIFICATION_STATUSES))
+    created_at = timestamp("When it was stored, before any sending.", required=True)
+    sent_at = timestamp("Null while queued.", required=True, allow_none=True)
+    status_at = timestamp("When the status last changed.", required=True, allow_none=True)
+
+
+NOTIFICATIONS_EXAMPLE = {
+    "available": True, "href": "/api/v1/dossiers/000.00.15.H56-261123-0001/notifications",
+    "items": [{"id": "0b5e7c1a-3f2d-4c8e-9a61-5d4f2e7b8c90", "channel": "sms",
+               "to": "0912345678", "template": "dossier_accepted", "audience": "citizen",
+               "status": "delivered", "created_at": "2026-11-23T09:00:01+07:00",
+               "sent_at": "2026-11-23T09:00:02+07:00",
+               "status_at": "2026-11-23T09:00:07+07:00"}]}
+
+
+class DossierNotificationsSchema(Open):
+    """What notify sent about the dossier, as its view shows it."""
+
+    available = described(fields.Boolean, "False when notify did not answer in time: "
+                          "`items` is null then (the rest of the view is whole).",
+                          required=True)
+    href = described(fields.String, "The messages with their text and attempts.",
+                     required=True)
+    items = fields.List(fields.Nested(NotificationSummarySchema), required=True,
+                        allow_none=True, metadata={"description": "Oldest first; null "
+                                                   "while notify is unavailable."})
+    detail = described(fields.String, "Why notify is unavailable (only then).")
 
 
 class NotificationTemplateSchema(Open):
@@ -492,6 +535,12 @@ class DossierViewSchema(IntakeDossierSchema):
                         "while still open (quá hạn).")
     finished_at = timestamp("When it was resolved, stopped, refused, withdrawn or "
                             "delivered; null while open.", allow_none=True)
+    notifications = fields.Nested(DossierNotificationsSchema, metadata={
+        "description": "GET only (not in an action's answer): the SMS, e-mail and Zalo "
+                       "messages sent about it, with channel, template, status and times; "
+                       "a citizen sees those sent to it, officers every one. When notify "
+                       "is down the view still answers, with `available: false`.",
+        "example": NOTIFICATIONS_EXAMPLE})
     forms = fields.List(fields.Nested(DossierFormSchema), required=True, metadata={
         "description": "The forms issued for it, in form order: 01 and 06 once accepted, "
                        "02 per supplement request (at reception and during processing), "

@@ -348,7 +348,11 @@ class GatewayService(FormRoutes, PaymentRoutes, PostalRoutes, NotificationRoutes
     @api("GET", "/api/v1/dossiers/<string:code>")
     def get_dossier(self, request: Request, code: str) -> Response:
         actor = self.auth.actor(request, "citizen", "officer", "admin")
-        return json_response(self._composed(code, self._visible_dossier(actor, code)))
+        dossier = self._visible_dossier(actor, code)
+        asked = self._start_notifications(code)  # answered while the rest is composed
+        view = self._composed(code, dossier)
+        view["notifications"] = self._notifications(actor, code, asked)
+        return json_response(view)
 
     def _dossier_view(self, code: str) -> dict[str, Any]:
         """The dossier as it is after a change: intake's record, composed afresh."""

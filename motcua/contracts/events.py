@@ -313,6 +313,19 @@ class PostalDeliveredData(Tolerant):
     waybill = fields.String(load_default=None, allow_none=True)
 
 
+class PostalDeliveryCreatedData(Tolerant):
+    """``postal.delivery_created``: the post has a delivery job for the dossier's result,
+    under this waybill (số hiệu bưu gửi): sent when the job is made with a waybill from
+    the operator's range, else when the operator first reports its own; once a job."""
+
+    job_id = fields.String(required=True)
+    dossier_code = fields.String(required=True)
+    agency = fields.String(load_default="")
+    operator = fields.String(required=True)
+    waybill = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    at = fields.AwareDateTime(required=True)
+
+
 class PostalPickupDeliveredData(PostalDeliveredData):
     """``postal.pickup_delivered``: the post brought the citizen's paper dossier to the
     desk (a pickup job delivered): the desk may accept the online dossier now."""
@@ -388,6 +401,7 @@ CONTRACTS: dict[str, Contract] = {
     "payment.refunded": Contract(1, PaymentRefundedData),
     "payment.cancelled": Contract(1, PaymentCancelledData),
     "dossier.handed_to_post": Contract(1, HandedToPostData),
+    "postal.delivery_created": Contract(1, PostalDeliveryCreatedData),
     "postal.delivered": Contract(1, PostalDeliveredData),
     "postal.delivery_failed": Contract(1, PostalDeliveryFailedData),
     "postal.pickup_delivered": Contract(1, PostalPickupDeliveredData),

@@ -37,7 +37,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("fee_due", "payment.requested", CITIZEN, "A fee to pay, with its VietQR code"),
     Kind("payment_paid", "payment.paid", CITIZEN, "Paid, with the receipt link"),
     Kind("dossier_resolved", "dossier.resolved", CITIZEN, "The result is ready"),
-    Kind("result_posted", "dossier.handed_to_post", CITIZEN, "The result was sent by post"),
+    Kind("result_posted", "postal.delivery_created", CITIZEN,
+         "The result was sent by post, with its waybill"),
     Kind("result_delivered", "postal.delivered", CITIZEN, "The post delivered the result"),
     Kind("delivery_failed", "postal.delivery_failed", CITIZEN,
          "The post could not deliver: collect it at the counter"),
@@ -49,6 +50,12 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("officer_overdue", "dossier.overdue", OFFICER, "Officers: a dossier is overdue"),
 )}
 EVENT_TYPES = tuple(sorted({k.event for k in KINDS.values()}))
+# Told once per dossier, whatever events bring it (a second delivery job of one result).
+ONCE_PER_DOSSIER = frozenset({"result_posted"})
+
+# The postal operators by the id postal gives them (``postal.OPERATORS``), as citizens
+# know them; another is named by its id.
+POSTAL_OPERATORS = {"vnpost": "Bưu điện Việt Nam (VNPost)", "viettelpost": "Viettel Post"}
 
 
 PAYMENT_PURPOSES = {"intake_fee": "phí, lệ phí nộp hồ sơ",
@@ -118,8 +125,8 @@ def context(kind: str, data: Mapping[str, Any], contact: Mapping[str, Any] | Non
         specific = {"reason": data["reason"], "refused_at": local_time(data["refused_at"]),
                     "form_url": f"{dossier_api}/refusal.pdf"}
     elif kind == "supplement_requested":
+        # no date to answer by: the law gives the citizen no time limit (the clock waits)
         specific = {"missing": "; ".join(data["missing"]), "note": data.get("note") or "",
-                    "respond_by": local_time(data.get("respond_by")),
                     "form_url": f"{dossier_api}/supplement-request.pdf"}
     elif kind == "fee_due":
         specific = {"amount": money(data["amount"]),
@@ -140,7 +147,9 @@ def context(kind: str, data: Mapping[str, Any], contact: Mapping[str, Any] | Non
                     "fee_due": money(fee) if fee else None,
                     "payment_url": f"{dossier_api}/payment"}
     elif kind == "result_posted":
-        specific = {"sent_at": local_time(data["at"]), "waybill": data.get("waybill")}
+        operator = data["operator"]
+        specific = {"sent_at": local_time(data["at"]), "waybill": data["waybill"],
+                    "operator": POSTAL_OPERATORS.get(operator, operator)}
     elif kind == "result_delivered":
         specific = {"delivered_at": local_time(data["delivered_at"]),
                     "waybill": data.get("waybill")}
@@ -178,7 +187,7 @@ SAMPLE_EVENTS: dict[str, dict[str, Any]] = {
     "dossier.supplement_requested": {
         "code": SAMPLE_CODE, "agency": "000.00.15.H56", "requested_at": _AT,
         "missing": ["Bản sao Giấy khai sinh", "Tờ khai có chữ ký"],
-        "note": "Bản sao cần có chứng thực.", "respond_by": _DUE},
+        "note": "Bản sao cần có chứng thực."},
     "payment.requested": {"payment_id": "5f0b8c3e-1d2a-4a7e-9f3b-2c6d8e1a4b5c",
                           "dossier_code": SAMPLE_CODE, "number": 1, "purpose": "intake_fee",
                           "amount": 50000, "memo": "MC0000015H56 2611230001 1",
@@ -188,8 +197,9 @@ SAMPLE_EVENTS: dict[str, dict[str, Any]] = {
                      "number": 1},
     "dossier.resolved": {"code": SAMPLE_CODE, "agency": "000.00.15.H56", "resolved_at": _AT,
                          "due_at": _DUE, "fee_due": 8000},
-    "dossier.handed_to_post": {"code": SAMPLE_CODE, "agency": "000.00.15.H56", "at": _AT,
-                               "waybill": "EB123456789VN"},
+    "postal.delivery_created": {"job_id": "j-1", "dossier_code": SAMPLE_CODE,
+                                "agency": "000.00.15.H56", "operator": "vnpost",
+                                "waybill": "EB100000003VN", "at": _AT},
     "postal.delivered": {"job_id": "j-1", "dossier_code": SAMPLE_CODE, "delivered_at": _AT,
                          "waybill": "EB123456789VN"},
     "postal.delivery_failed": {"job_id": "j-1", "dossier_code": SAMPLE_CODE, "kind": "delivery",

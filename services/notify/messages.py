@@ -115,9 +115,11 @@ def _store(session: Session, event: Event, kinds: Iterable[str], contact: Contac
             if found is None:
                 continue
             text, version = found
+            once = (Message.dossier_code == code if kind in catalogue.ONCE_PER_DOSSIER
+                    else Message.event_id == event.id)
             if session.scalar(select(Message.id).where(
-                    Message.event_id == event.id, Message.channel == channel,
-                    Message.to == to, Message.template == kind)):
+                    once, Message.channel == channel, Message.to == to,
+                    Message.template == kind).limit(1)):
                 continue
             rendered = rendering.render(text, fields)
             message = Message(
@@ -149,8 +151,10 @@ def messages_for_dossier(db: Db, code: str) -> list[dict[str, Any]]:
 
 
 def view(m: Message) -> dict[str, Any]:
+    kind = catalogue.KINDS.get(m.template)
     return {"id": m.id, "channel": m.channel, "to": m.to, "template": m.template,
-            "template_version": m.template_version, "status": m.status,
+            "template_version": m.template_version,
+            "audience": kind.audience if kind else catalogue.CITIZEN, "status": m.status,
             "subject": m.subject, "body": m.body, "segments": m.segments,
             "encoding": m.encoding, "attempts": m.attempts,
             "created_at": local_iso(m.created_at), "not_before": local_iso(m.not_before),

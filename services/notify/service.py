@@ -70,8 +70,8 @@ class NotifyService(HealthCheck):
     def on_dossier_resolved(self, event: Event) -> None:
         messages.on_event(self.db, event)
 
-    @consume_event("dossier.handed_to_post")
-    def on_handed_to_post(self, event: Event) -> None:
+    @consume_event("postal.delivery_created")
+    def on_postal_delivery_created(self, event: Event) -> None:
         messages.on_event(self.db, event)
 
     @consume_event("postal.delivered")

@@ -18,6 +18,8 @@ from services.notify import catalogue, rendering
 from services.notify.models import Template
 from services.notify.rendering import TemplateError, TemplateText
 
+SEED = "seed"  # the author of a version written from the seed files
+
 
 def split_id(template_id: str) -> tuple[str, str]:
     """``dossier_accepted.sms`` → (kind, channel); 404 for one that does not exist."""
@@ -29,15 +31,19 @@ def split_id(template_id: str) -> tuple[str, str]:
 
 def current(session: Session, name: str, channel: str) -> tuple[TemplateText, int] | None:
     """The highest version of a template, seeding version 1 from its file the first time
-    (inside the caller's transaction). None if the kind has no template for ``channel``."""
+    (inside the caller's transaction). None if the kind has no template for ``channel``.
+
+    A version the seed wrote is followed by the file: when the file changed (a release
+    renamed or dropped a field), its text becomes the next version. One an admin saved
+    stays until an admin changes it."""
     row = session.scalars(select(Template).where(
         Template.name == name, Template.channel == channel)
         .order_by(Template.version.desc()).limit(1)).first()
-    if row is None:
-        seed = rendering.seeds().get((name, channel))
-        if seed is None:
-            return None
-        row = _row(seed, 1, "seed")
+    seed = rendering.seeds().get((name, channel))
+    if row is None and seed is None:
+        return None
+    if row is None or (seed is not None and row.created_by == SEED and _text(row) != seed):
+        row = _row(seed, row.version + 1 if row else 1, SEED)  # type: ignore[arg-type]
         session.add(row)
         session.flush()
     return _text(row), row.version
