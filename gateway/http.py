@@ -40,12 +40,14 @@ from motcua.errors import (
     log_expected_problems_in_one_line,
     validated,
 )
+from motcua.metrics import HTTP_SECONDS
 
 log = logging.getLogger("motcua.gateway")
 access_log = logging.getLogger("motcua.access")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_ENVIRON = "motcua.request_id"
+ROUTE_ENVIRON = "motcua.route"  # the matched route template, for the metrics
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
@@ -195,12 +197,14 @@ class ProblemWsgiApp(WsgiApp):
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED
             response.headers.add("Vary", "Origin")
+        elapsed = time.monotonic() - started
         access_log.info(json.dumps({
             "request_id": request_id, "method": request.method, "path": request.path,
             "query": logged_query(request), "status": response.status_code,
-            "address": request.remote_addr,
-            "ms": round((time.monotonic() - started) * 1000, 1),
+            "address": request.remote_addr, "ms": round(elapsed * 1000, 1),
         }))
+        route = environ.get(ROUTE_ENVIRON) or self.server.direct_routes_label(request.path)
+        HTTP_SECONDS.labels(request.method, route, str(response.status_code)).observe(elapsed)
         return response(environ, start_response)
 
     def respond(self, request: Request, origin: str) -> Response:
@@ -230,9 +234,10 @@ class ProblemWsgiApp(WsgiApp):
         if length is not None and length > max_body_bytes():
             raise TooLarge(f"The body is {length} bytes; the limit is "
                            f"{max_body_bytes()} bytes.")
-        provider, values = self.url_map.bind_to_environ(request.environ).match()
+        rule, values = self.url_map.bind_to_environ(request.environ).match(return_rule=True)
+        request.environ[ROUTE_ENVIRON] = rule.rule  # the metrics' label: not the raw path
         request.path_values = values
-        return provider.handle_request(request)
+        return rule.endpoint.handle_request(request)
 
 
 class ProblemProtocol(HttpOnlyProtocol):
@@ -267,6 +272,10 @@ class ProblemWebServer(WebServer):
 
     def get_wsgi_app(self) -> ProblemWsgiApp:
         return ProblemWsgiApp(self)
+
+    def direct_routes_label(self, path: str) -> str:
+        """A path no route matched is one label, not one per path (a scan has many)."""
+        return path if path in self.direct_routes else "unmatched"
 
     def get_wsgi_server(self, sock: Any, wsgi_app: Any, *args: Any, **kwargs: Any) -> Any:
         """eventlet's server without its own access line: that line carries the raw query

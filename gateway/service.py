@@ -45,6 +45,7 @@ from motcua.contracts.dossiers import (
 )
 from motcua.dependencies import Database
 from motcua.errors import Conflict, Forbidden, NotFound, validated
+from motcua.metrics import WorkerMetrics
 
 MAX_RESULT_NUMBER = 10_000  # result documents of one dossier, numbered from 1
 
@@ -60,6 +61,7 @@ class GatewayService(FormRoutes, PaymentRoutes, PostalRoutes, NotificationRoutes
     health_probe = HealthProbe()
     auth = Auth()
     db = Database(metadata, outbox=False)
+    metrics = WorkerMetrics()  # every request's worker timed; /metrics (motcua.metrics)
 
     @timer(interval=3600)
     def purge_idempotency_keys(self) -> int:

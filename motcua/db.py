@@ -50,6 +50,7 @@ from sqlalchemy.types import TypeDecorator
 
 from motcua.contracts.events import Event, build_event
 from motcua.errors import Conflict, Problem
+from motcua.metrics import INBOX_DUPLICATES
 from motcua.retention import Retention, delete_in_batches, purge
 from motcua.timezone import LOCAL_TZ
 
@@ -191,6 +192,7 @@ class UnitOfWork:
                                            inbox.c.consumer == consumer)).first()
         if seen:
             log.info("event %s (%s) already handled by %s", event.id, event.type, consumer)
+            INBOX_DUPLICATES.labels(self.source, consumer).inc()
             return False
         self.session.execute(insert(inbox).values(
             event_id=event.id, consumer=consumer, event_type=event.type, handled_at=utcnow()))

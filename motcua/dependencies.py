@@ -13,6 +13,7 @@ from motcua.amqp import rpc
 from motcua.config import enforce, section, settings
 from motcua.db import Db, make_engine
 from motcua.messaging import amqp_uri
+from motcua.metrics import DATABASES, WorkerMetrics
 from motcua.outbox import OutboxRelay
 from motcua.retention import Retention
 
@@ -37,6 +38,7 @@ class Database(DependencyProvider):
         enforce()
         name = self.container.service_name
         self.engine = make_engine(section(name)["DB_URL"])
+        self.watched = DATABASES.watch(name, self.engine, self.metadata)  # for /metrics
         options = settings()
         if self.outbox:
             self.relay = OutboxRelay(
@@ -49,6 +51,7 @@ class Database(DependencyProvider):
             self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
 
     def stop(self) -> None:
+        DATABASES.unwatch(self.watched)
         if self.relay:
             self.relay.stop()
         self.engine.dispose()
@@ -68,6 +71,7 @@ class HealthCheck:
 
     name: str
     db: Db
+    metrics = WorkerMetrics()  # every worker timed; /metrics served (motcua.metrics)
 
     @rpc
     def health(self) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from nameko.messaging import Consumer
 from motcua.amqp import DATABASE_UNAVAILABLE, SafeConsumer
 from motcua.config import settings
 from motcua.contracts.events import EXCHANGE, InvalidEvent, parse_event
+from motcua.metrics import DEAD_LETTERS
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,8 @@ class EventConsumer(Consumer):
             log.exception("could not move a message off %s; requeueing it", self.queue.name)
             self.consumer.requeue_message(message)
             return
+        if exchange == DEAD_LETTER_EXCHANGE.name:
+            DEAD_LETTERS.labels(self.queue.name).inc()
         self.consumer.ack_message(message)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from motcua.metrics import SIGNATURE_FAILURES
+
 
 def sign(secret: str, raw: bytes) -> str:
     """Hex HMAC-SHA256 of ``raw`` with ``secret``."""
@@ -18,5 +20,9 @@ def sign(secret: str, raw: bytes) -> str:
 def signature_ok(raw: bytes, signature: str | None, secret: str) -> bool:
     """Whether ``signature`` is :func:`sign` of ``raw`` (compared in constant time)."""
     if not signature or not str(signature).isascii():  # compare_digest takes ASCII only
+        SIGNATURE_FAILURES.inc()
         return False
-    return hmac.compare_digest(sign(secret, raw), str(signature).strip().lower())
+    if hmac.compare_digest(sign(secret, raw), str(signature).strip().lower()):
+        return True
+    SIGNATURE_FAILURES.inc()
+    return False

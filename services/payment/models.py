@@ -16,6 +16,8 @@ class Base(DeclarativeBase):
 
 
 metadata = Base.metadata
+# Counted by state at each scrape of /metrics (motcua.metrics: motcua_rows).
+metadata.info["metric_states"] = {"payments": ("status",)}
 add_kernel_tables(metadata)
 
 

@@ -17,10 +17,16 @@ from motcua.amqp import rpc
 from motcua.config import section
 from motcua.contracts.commands import Command
 from motcua.contracts.events import Event
+from motcua.db import Db
 from motcua.dependencies import Database, HealthCheck
 from motcua.messaging import consume_event
+from motcua.metrics import DATABASES
 from services.processing import cases, notices, progress, slips, watch
 from services.processing.models import metadata
+
+# /metrics: the dossiers overdue and due soon per agency (motcua.metrics).
+DATABASES.deadline_source(
+    "processing", lambda engine, meta: watch.deadline_counts(Db(engine, meta, "processing")))
 
 # How often the overdue sweep runs (each replica; flags are set once whatever the count).
 SWEEP_SECONDS = float(os.environ.get("MOTCUA_SWEEP_SECONDS", "60"))
