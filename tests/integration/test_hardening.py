@@ -109,6 +109,9 @@ def test_every_process_refuses_to_start_in_production_with_an_unusable_secret(
 def test_a_process_with_good_production_secrets_starts_and_serves(db_urls, rabbit_config):
     env = production_env(db_urls)
     gateway, intake = nameko_run("gateway", env), nameko_run("intake", env)
+    # no SMS or Zalo provider, no receipts' secret (deploy/compose.yaml): notify starts
+    # and stores its messages; receipts are refused until both are set
+    notify = nameko_run("notify", env)
     try:
         url = f"http://127.0.0.1:{env['MOTCUA_HTTP_PORT']}/healthz"
         deadline = time.monotonic() + 60
@@ -122,9 +125,11 @@ def test_a_process_with_good_production_secrets_starts_and_serves(db_urls, rabbi
                 time.sleep(0.2)
         time.sleep(2)
         assert intake.poll() is None, intake.communicate()[1]
+        assert notify.poll() is None, notify.communicate()[1]
     finally:
         stop(gateway)
         stop(intake)
+        stop(notify)
 
 
 # -- bad input is a 4xx problem, never a 500 ------------------------------------------------
