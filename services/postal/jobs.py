@@ -202,10 +202,13 @@ def report(db: Db, job_id: str, operator: str, update: dict[str, Any], options: 
         collected = update.get("cod_collected")
         if collected is not None:
             _check_cod(job, target, collected)
+        # ``at`` is when the operator says it happened (the events' and the proof's time);
+        # ``updated_at`` is when motcua recorded it: never moved back by a late report, so
+        # a ``since`` puller sees every change.
         at = update.get("at") or utcnow()
         if target == "failed":
             job.attempts += 1
-        job.status, job.updated_at = target, at
+        job.status, job.updated_at = target, utcnow()
         job.note = update.get("reason") or update.get("note") or ""
         job.waybill = update.get("waybill") or job.waybill
         if target == "delivered":
