@@ -135,6 +135,10 @@ SAMPLE_PROCEDURE = {
 }
 SAMPLE_ACTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "accept": ("accept: tiếp nhận (intake)", {"action": "accept"}),
+    "accept_with_papers_by_post": (
+        "accept the paper dossier the post brought: the components found in the parcel",
+        {"action": "accept", "papers": ["TK01", "UQ"],
+         "note": "Bưu điện đã chuyển hồ sơ giấy, đủ thành phần"}),
     "refuse": ("refuse: không tiếp nhận, form 03 (intake)",
                {"action": "refuse", "reason": "Thiếu văn bản ủy quyền của người nộp."}),
     "take": ("take: nhận xử lý at the current step", {"action": "take"}),
@@ -186,7 +190,16 @@ GET /api/v1/dossiers/{code} composes it.
 
 While the dossier is submitted (1), or awaiting a supplement asked at reception (5), \
 intake decides:
-- `accept` (tiếp nhận): the appointment is counted from now by the agency's calendar;
+- `accept` (tiếp nhận): the appointment is counted from now by the agency's calendar. \
+A dossier whose paper dossier the citizen asked the post to collect (`pickup`) waits for \
+it: until the post has brought it, the dossier says `waiting_for: pickup`, its \
+`allowed_actions` have no `accept`, and an `accept` is a 409 with `waiting_for: pickup` \
+(unless the province turned `intake.PICKUP_BEFORE_ACCEPTANCE` off; once the post gives \
+the pickup up, the citizen brings the papers and the desk accepts as usual). Papers the \
+post brought are checked: `papers` (required then, optional otherwise) lists the codes \
+of the procedure's components (`documents` of GET /api/v1/procedures/{code}) found in \
+the parcel; a code the procedure does not have, or a required component missing, is a \
+422 naming it under `papers` (request a supplement or refuse instead);
 - `refuse` (không tiếp nhận, form 03): `reason` (required) is told to the citizen;
 - `request_supplement` (form 02 at reception): `missing` (required) without accepting it; \
 the citizen's supplement brings it back to 1.

@@ -24,6 +24,7 @@ NOTIFICATION_CHANNELS = ["sms", "email", "zalo"]
 NOTIFICATION_STATUSES = ["queued", "sending", "sent", "delivered", "temporary-failure",
                          "permanent-failure", "technical-failure"]
 JOB_KINDS = ["pickup", "delivery"]
+WAITING_FOR = ["pickup"]  # what the desk may wait for before it accepts a dossier
 HEALTH_STATES = ["ok", "down", "error"]
 ONLINE_LEVELS = ["full", "partial", "none"]
 FEE_COLLECTED_AT = ["intake", "result"]
@@ -70,6 +71,9 @@ class ProblemSchema(Open):
         fields.String(validate=validate.OneOf(ACTIONS)),
         metadata={"description": "409 for a dossier action: the actions its state allows "
                                  "now (may be empty)."})
+    waiting_for = described(fields.String, "409 for an `accept` the desk may not do yet: "
+                            "what it waits for (pickup: the post has not brought the paper "
+                            "dossier).", validate=validate.OneOf(WAITING_FOR))
     service = described(fields.String, "503 only: the service that did not answer.")
 
 
@@ -394,6 +398,9 @@ class PickupViewSchema(Open):
     failed_at = timestamp("When the post gave up collecting the papers (the citizen brings "
                           "them to the counter).", allow_none=True)
     failure_reason = described(fields.String, "Why the post gave up.", allow_none=True)
+    papers = described(fields.List, "The procedure's components the desk found in the "
+                       "parcel when it accepted the dossier (the officer's check).",
+                       fields.String(), allow_none=True)
 
 
 class StoredDocumentSchema(Open):
@@ -433,6 +440,11 @@ class IntakeDossierSchema(Open):
         fields.String(validate=validate.OneOf(ACTIONS)), required=True,
         metadata={"description": "What an officer may do to it now "
                                  "(POST /api/v1/dossiers/{code}/actions)."})
+    waiting_for = described(fields.String, "What the desk waits for before it may accept "
+                            "the dossier: pickup (the post has not brought the paper dossier "
+                            "it was asked to collect; `accept` is not allowed until then); "
+                            "null when nothing.", validate=validate.OneOf(WAITING_FOR),
+                            allow_none=True)
     fee = fields.Nested(FeeSchema, required=True)
     summary = fields.String(required=True)
     delivery = fields.Nested(DeliveryViewSchema, required=True)

@@ -166,13 +166,15 @@ class GatewayService(FormRoutes, PaymentRoutes, PostalRoutes, NotificationRoutes
         action = body.pop("action")
         if dossier["status"] in INTAKE_STATUSES:  # intake decides until acceptance
             allowed = dossier.get("allowed_actions", [])
-            if action not in allowed:
+            # an accept while the desk waits (for the post's pickup): intake says what for
+            if action not in allowed and not (action == "accept" and dossier.get(
+                    "waiting_for")):
                 raise Conflict(f"'{action}' is not allowed for dossier {code} now; "
                                f"allowed: {', '.join(allowed) or 'none'}.",
                                {"allowed_actions": allowed})
             if action == "accept":
                 self.services.call("intake", "accept_dossier", code, actor.sub, command,
-                                   actor.name)
+                                   actor.name, body.get("papers"))
             elif action == "request_supplement":
                 self.services.call("intake", "request_supplement", code, actor.sub,
                                    body.get("missing"), body["note"], command, actor.name)

@@ -93,7 +93,7 @@ STORIES = (
     ("1.012786", LAND, "online", "fee_at_result"),      # 4 → 6 → paid → 9 → 10
     ("2.000635", JUSTICE, "online", "supplement"),      # form 02, then supplied
     ("2.000635", JUSTICE, "online", "extended"),        # form 04: apology, new date
-    ("2.000635", JUSTICE, "online", "by_post"),         # the result delivered by post
+    ("2.000635", JUSTICE, "online", "by_post"),         # papers collected, result delivered
     ("2.000635", JUSTICE, "online", "refused"),         # form 03 at the desk
     ("2.000635", JUSTICE, "online", "withdrawn"),       # the citizen withdraws it
 )
@@ -197,6 +197,8 @@ class Day:
             "delivery": {"method": "postal", "address": "Thôn Trần Phú, xã Minh Xuân"}
             if plot == "by_post" else {"method": "counter"},
         }
+        if plot == "by_post":  # the post also collects the paper dossier (Decision 45/2016)
+            submission["pickup"] = {"address": "Thôn Trần Phú, xã Minh Xuân"}
         by = self.officer(agency) if channel == "counter" else citizen
         code = self.call("POST", "/api/v1/dossiers", by, json=submission)["code"]
         if plot == "refused":
@@ -208,7 +210,12 @@ class Day:
             return code
         if plot == "paid_online":
             self.pay(code, citizen)
-        if channel != "counter":
+        if plot == "by_post":  # the desk waits for the papers the simulator brings
+            self.until("the post to bring the papers", lambda: self.dossier(
+                code, citizen).get("waiting_for") is None, timeout=60)
+            self.act(code, agency, action="accept", papers=[
+                part["code"] for part in submission["documents"]])
+        elif channel != "counter":
             self.act(code, agency, action="accept")
         if plot == "paid_cash":
             payment = self.until("the payment request", lambda: self._pending(code, citizen))
@@ -231,7 +238,7 @@ class Day:
             self.pay(code, citizen)
             self.until("the result after the fee", lambda: self.status(code, citizen, 9))
         self.act(code, agency, action="return")
-        if plot == "by_post":  # the postal simulator picks it up and delivers it
+        if plot == "by_post":  # the postal simulator takes the result and delivers it
             self.until("the delivery by post", lambda: self.status(code, citizen, 10),
                        timeout=60)
         return code

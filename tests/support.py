@@ -25,8 +25,11 @@ SAMPLE_DOSSIER: dict[str, Any] = {
     "documents": [{"code": "TK01", "filename": "tờ-khai.pdf", "content_type": "application/pdf",
                    "content_base64": base64.b64encode(b"%PDF-1.4 test\n%%EOF\n").decode()}],
     "delivery": {"method": "postal", "address": "Thôn Trần Phú, xã Minh Xuân"},
-    "pickup": {"address": "Thôn Trần Phú, xã Minh Xuân"},
 }
+# The paper dossier collected by the post: only the tests about pickups ask for one
+# (``sample_dossier(pickup=PICKUP)``); the desk waits for it before it may accept
+# (intake.PICKUP_BEFORE_ACCEPTANCE, on by default).
+PICKUP: dict[str, Any] = {"address": "Thôn Trần Phú, xã Minh Xuân"}
 
 
 def sample_dossier(**changes: Any) -> dict[str, Any]:

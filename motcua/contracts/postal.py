@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from motcua.contracts.dossiers import PageQuerySchema, within_years
+from motcua.contracts.dossiers import MAX_DOCUMENTS, PageQuerySchema, within_years
 
 JOB_STATUSES = ["created", "accepted", "picked_up", "in_transit", "failed", "delivered",
                 "returned", "cancelled"]
@@ -91,3 +91,22 @@ class WebhookDeliveryQuerySchema(PageQuerySchema):
 
     state = fields.String(load_default=None, validate=validate.OneOf(WEBHOOK_STATES))
     operator = fields.String(load_default=None, validate=validate.Length(min=1, max=50))
+
+
+PAPERS_NEEDED = ("The post brought the paper dossier: say which of the procedure's "
+                 "components were in the parcel, e.g. papers: [\"TK01\"] (kiểm tra thành "
+                 "phần hồ sơ giấy bưu chính chuyển đến).")
+
+
+class ParcelSchema(Schema):
+    """``papers`` of an officer's ``accept``: the codes of the procedure's components the
+    desk found in the paper dossier the post brought (required then; intake checks them
+    against the procedure)."""
+
+    class Meta:
+        unknown = "exclude"
+
+    papers = fields.List(
+        fields.String(validate=validate.Length(min=1, max=50)), required=True,
+        validate=validate.Length(max=MAX_DOCUMENTS),
+        error_messages={"required": PAPERS_NEEDED, "null": PAPERS_NEEDED})

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import zipfile
 import zlib
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from io import BytesIO
+from typing import Any
 
 from motcua.contracts.dossiers import INTAKE_STATUSES
 from motcua.db import LOCAL_TZ
@@ -159,4 +161,33 @@ def content_matches(content_type: str, content: bytes) -> bool:
 ALLOWED_ACTIONS = {"submitted": ("accept", "refuse", "request_supplement"),
                    "awaiting_supplement": ("accept", "refuse")}
 assert INTAKE_STATUSES == frozenset(ALLOWED_ACTIONS)
+
+
+def waiting_for(channel: str, pickup: dict[str, Any] | None, gate: bool) -> str | None:
+    """What the desk waits for before it may accept, or None: ``"pickup"`` while the post
+    has not brought the paper dossier it was asked to collect (with the gate on,
+    ``intake.PICKUP_BEFORE_ACCEPTANCE``). A counter dossier's papers are at the desk; once
+    the post gave the pickup up, the citizen brings them."""
+    if gate and channel != "counter" and pickup and not (
+            pickup.get("delivered_at") or pickup.get("failed_at")):
+        return "pickup"
+    return None
+
+
+def allowed_actions(status: str, waiting: str | None = None) -> tuple[str, ...]:
+    """What an officer may do now: the status's actions, without ``accept`` while the
+    desk waits for something (the action would be a 409 naming it)."""
+    allowed = ALLOWED_ACTIONS.get(status, ())
+    return tuple(a for a in allowed if a != "accept") if waiting else allowed
+
+
+def missing_components(components: Iterable[Mapping[str, Any]],
+                       given: Iterable[str]) -> list[Mapping[str, Any]]:
+    """The procedure's required components (thành phần hồ sơ bắt buộc) not in ``given``."""
+    present = set(given)
+    return [c for c in components if c["required"] and c["code"] not in present]
+
+
+def missing_component_messages(components: Iterable[Mapping[str, Any]]) -> list[str]:
+    return [f"Missing required component {c['code']}: {c['name']}." for c in components]
 

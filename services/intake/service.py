@@ -91,10 +91,10 @@ class IntakeService(HealthCheck):
 
     @rpc
     def accept_dossier(self, code: str, officer: str, command: Command | None = None,
-                       officer_name: str | None = None) -> dict[str, Any]:
+                       officer_name: str | None = None,
+                       papers: list[str] | None = None) -> dict[str, Any]:
         return submission.accept(self.db, code, officer, command=command,
-                                 officer_name=officer_name, wait_for_pickup=bool(section(
-                                     self.name).get("PICKUP_BEFORE_ACCEPTANCE", False)))
+                                 officer_name=officer_name, papers=papers)
 
     @rpc
     def refuse_dossier(self, code: str, officer: str, reason: str,

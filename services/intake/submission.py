@@ -108,17 +108,18 @@ def submit(db: Db, files: FileStore, payload: dict[str, Any], actor: dict[str, A
 
 
 def accept(db: Db, code: str, officer: str, now: datetime | None = None,
-           command: Command | None = None,
-           officer_name: str | None = None, wait_for_pickup: bool = False) -> dict[str, Any]:
+           command: Command | None = None, officer_name: str | None = None,
+           papers: list[str] | None = None) -> dict[str, Any]:
     """Tiếp nhận: the appointment is counted from now, by the agency's calendar; the
-    officer's full name (when the token has one) is printed on form 01. With
-    ``wait_for_pickup``, not before the post brought the papers it collected."""
+    officer's full name (when the token has one) is printed on form 01. A dossier whose
+    papers the post collects is accepted once they arrived, and ``papers`` (the
+    procedure's components found in the parcel) is then checked (``pickups``)."""
 
     def change(uow: UnitOfWork) -> dict[str, Any]:
         dossier = _for_action(uow.session, code, "accept")
-        if wait_for_pickup:
-            pickups.check_papers_arrived(dossier)
+        pickups.check_papers_arrived(dossier)
         procedure = uow.session.get(Procedure, dossier.procedure)
+        pickups.check_parcel(dossier, procedure, papers)
         _accept(uow, dossier, procedure, officer, now or utcnow(), officer_name)
         return _full_view(uow.session, dossier)
 
@@ -273,6 +274,8 @@ def _full_view(session: Session, dossier: Dossier) -> dict[str, Any]:
 def view(dossier: Dossier, documents: list[dict[str, Any]],
          with_applicant: bool = False) -> dict[str, Any]:
     """The intake part of a dossier's public view (the gateway adds the other owners')."""
+    waiting = pickups.waiting_for(dossier) if dossier.status in domain.ALLOWED_ACTIONS \
+        else None
     result = {
         "code": dossier.code, "procedure": dossier.procedure, "agency": dossier.agency,
         "channel": dossier.channel, "status": dossier.status,
@@ -287,7 +290,8 @@ def view(dossier: Dossier, documents: list[dict[str, Any]],
         "owner": {"role": dossier.owner_role, "sub": dossier.owner,
                   "id_number": dossier.applicant_id_number, "entered_by": dossier.entered_by},
         "documents": documents,
-        "allowed_actions": list(domain.ALLOWED_ACTIONS.get(dossier.status, ())),
+        "allowed_actions": list(domain.allowed_actions(dossier.status, waiting)),
+        "waiting_for": waiting,
     }
     if with_applicant:
         result["applicant"] = dossier.applicant
@@ -421,10 +425,10 @@ def check_documents(documents: list[dict[str, Any]], procedure: Procedure | None
         raise Invalid.from_messages({"documents": errors})
     if complete:
         given = {document["code"] for document in documents}
-        missing = [c for code, c in components.items() if c["required"] and code not in given]
+        missing = domain.missing_components(components.values(), given)
         if missing:
-            raise Invalid.from_messages({"documents": [
-                f"Missing required component {c['code']}: {c['name']}." for c in missing]})
+            raise Invalid.from_messages({"documents": domain.missing_component_messages(
+                missing)})
     return contents
 
 

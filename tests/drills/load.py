@@ -64,6 +64,7 @@ class KeyResult:
 def dossier_body(key: str) -> dict[str, Any]:
     body = copy.deepcopy(SAMPLE_DOSSIER)
     body["channel"] = "online"
+    body["pickup"] = None  # no postal pickup: the desk would wait for the papers to accept
     body["summary"] = f"Xin cấp bản sao trích lục khai sinh [{key}]"
     return body
 

@@ -49,12 +49,11 @@ def clean_snapshot(load: Load) -> Snapshot:
         code = result.code
         snap.dossiers.append({"code": code, "summary": dossier_body(result.key)["summary"],
                               "status": "accepted", "fee_amount": 8000,
-                              "fee_collect_at": "intake", "pickup": {"address": "Thôn 1"}})
+                              "fee_collect_at": "intake", "pickup": None})
         snap.cases[code] = ["accepted"]
         snap.trail[(code, "submit")] = snap.trail[(code, "accept")] = 1
         snap.messages[(code, "dossier_submitted", "sms")] = 1
         snap.payments[code] = 1
-        snap.jobs[(code, "pickup")] = 1
     return snap
 
 
@@ -91,7 +90,6 @@ def test_a_second_dossier_for_a_key_is_doubled_and_received_by_nobody():
     snap.trail[(twin["code"], "accept")] = 1
     snap.messages[(twin["code"], "dossier_submitted", "sms")] = 1
     snap.payments[twin["code"]] = 1
-    snap.jobs[(twin["code"], "pickup")] = 1
 
     verdict = check(load, snap)
 
@@ -144,7 +142,7 @@ def test_a_citizen_told_twice_and_a_doubled_transition_are_counted():
     assert failed(verdict) == {
         "notify: exactly one 'received' message per dossier (nobody told twice)",
         "processing: one case per dossier, accepted, one 'accept' in its trail",
-        "payment and postal: one payment and one pickup job per dossier"}
+        "payment and postal: one payment per dossier, a pickup job where asked"}
 
 
 def test_a_dossier_left_submitted_fails_its_final_state():
@@ -246,3 +244,20 @@ def test_a_retried_accept_answered_409_is_found():
     verdict = check(load, clean_snapshot(load))
 
     assert failed(verdict) == {"no retried accept answered 409 for a change it had made"}
+
+
+def test_a_pickup_job_is_expected_where_asked_and_is_one_too_many_where_not():
+    load = finished_load()
+    snap = clean_snapshot(load)
+    asked, unasked = snap.dossiers[0], snap.dossiers[1]
+    asked["pickup"] = {"address": "Thôn 1"}
+    snap.jobs[(unasked["code"], "pickup")] = 1
+
+    verdict = check(load, snap)
+
+    assert verdict.effects_doubled == 0  # no job was made twice, one was made unasked
+    assert failed(verdict) == {"payment and postal: one payment per dossier, a pickup job "
+                               "where asked"}
+    detail = next(c.detail for c in verdict.failures)
+    assert f"{asked['code']}: no pickup job" in detail
+    assert f"{unasked['code']}: pickup jobs×1" in detail

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.support import sample_dossier, wait_for
+from tests.support import PICKUP, sample_dossier, wait_for
 
 pytestmark = pytest.mark.broker
 
@@ -12,8 +12,8 @@ pytestmark = pytest.mark.broker
 def test_submission_reaches_every_service(system):
     headers = system.headers("citizen", "citizen-1") | {"X-Request-ID": "req-skeleton-1"}
 
-    response = system.http.post(system.url("/api/v1/dossiers"), json=sample_dossier(),
-                                headers=headers)
+    response = system.http.post(system.url("/api/v1/dossiers"),
+                                json=sample_dossier(pickup=PICKUP), headers=headers)
 
     assert response.status_code == 201, response.text
     assert response.headers["X-Request-ID"] == "req-skeleton-1"

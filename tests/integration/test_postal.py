@@ -11,7 +11,7 @@ from nameko.testing.utils import find_free_port
 
 from motcua import tokens
 from motcua.config import ROOT
-from tests.support import sample_dossier, wait_for
+from tests.support import PICKUP, sample_dossier, wait_for
 
 pytestmark = pytest.mark.broker
 
@@ -22,7 +22,7 @@ def test_a_result_sent_by_post_is_a_delivery_job_and_delivery_returns_the_dossie
     citizen, desk = system.headers(), system.headers("officer", "cb01", agency=JUSTICE)
     vnpost = system.headers("postal", "op-1", operator="vnpost")
     other = system.headers("postal", "op-9", operator="viettelpost")
-    code = system.http.post(system.url("/api/v1/dossiers"), json=sample_dossier(pickup=None),
+    code = system.http.post(system.url("/api/v1/dossiers"), json=sample_dossier(),
                             headers=citizen).json()["code"]
     actions = system.url(f"/api/v1/dossiers/{code}/actions")
     system.http.post(actions, json={"action": "accept"}, headers=desk)
@@ -88,7 +88,7 @@ def submit(system, **changes):
 def hand_to_post(system, **changes):
     """A dossier resolved and handed to the post by the desk (still national 9)."""
     desk = system.headers("officer", "cb01", agency=JUSTICE)
-    code = submit(system, pickup=None, **changes)
+    code = submit(system, **changes)
     actions = system.url(f"/api/v1/dossiers/{code}/actions")
     system.http.post(actions, json={"action": "accept"}, headers=desk)
     wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}"),
@@ -183,7 +183,7 @@ def two_operators(motcua_settings, start_system):
 def test_jobs_go_to_the_operator_of_their_area_with_waybills_cod_and_proof(two_operators):
     system = two_operators
     citizen = system.headers()
-    here = submit(system)
+    here = submit(system, pickup=PICKUP)
     there = submit(system, pickup={"address": "12 Lê Lợi, phường Bắc Sơn, TP Sầm Sơn"})
     ours = job_of(system, VNPOST, here, "pickup")
     theirs = job_of(system, VIETTEL, there, "pickup")
@@ -310,7 +310,7 @@ def test_webhooks_are_signed_per_operator_retried_dead_lettered_and_replayed(
     not_a_url = system.http.put(system.url("/api/v1/admin/postal/webhooks/vnpost"),
                                 json={"url": "file:///etc/passwd"}, headers=admin)
 
-    here = submit(system)
+    here = submit(system, pickup=PICKUP)
     there = submit(system, pickup={"address": "12 Lê Lợi, TP Sầm Sơn"})
     ours = wait_for(lambda: [j for j in state(vnpost)["jobs"].values()
                              if j["dossier_code"] == here], message="vnpost's job.created")
@@ -319,7 +319,7 @@ def test_webhooks_are_signed_per_operator_retried_dead_lettered_and_replayed(
 
     # The acknowledgement is lost: motcua sends job.created again; no second job there.
     control(vnpost, "/control/lose-acks", count=1)
-    third = submit(system)
+    third = submit(system, pickup=PICKUP)
     job = job_of(system, VNPOST, third, "pickup")
     wait_for(lambda: [d for d in state(vnpost)["deliveries"]
                       if d["job_id"] == job["id"] and d["attempt"] == 2],
@@ -357,43 +357,74 @@ def test_webhooks_are_signed_per_operator_retried_dead_lettered_and_replayed(
 
 # -- both kinds of job, end to end with the simulator ---------------------------------------
 
-def test_a_pickup_lets_the_desk_accept_once_the_post_brought_the_papers(
-        motcua_settings, start_system, simulators):
-    motcua_settings["intake"]["PICKUP_BEFORE_ACCEPTANCE"] = True
-    system = start_system()
+def test_a_pickup_lets_the_desk_accept_once_the_post_brought_the_papers_and_checks_them(
+        system, simulators):
     vnpost = simulators("vnpost")
     desk, citizen = system.headers("officer", "cb01", agency=JUSTICE), system.headers()
-    code = submit(system)
+    code = submit(system, pickup=PICKUP)
     actions = system.url(f"/api/v1/dossiers/{code}/actions")
-    early = system.http.post(actions, json={"action": "accept"}, headers=desk)
+    waiting = system.http.get(system.url(f"/api/v1/dossiers/{code}"), headers=desk).json()
+    early = system.http.post(actions, json={"action": "accept", "papers": ["TK01"]},
+                             headers=desk)
     job = wait_for(lambda: [j for j in control(vnpost, "/control/pull")
                             if j["dossier_code"] == code], message="the pickup job")[0]
     steps = [{"status": "accepted"}, {"status": "picked_up", "cod_collected": 8000},
              {"status": "in_transit"}, {"status": "accepted"},  # late: old news
              {"status": "delivered", "recipient_name": "Bộ phận một cửa Sở Tư pháp"}]
     answers = control(vnpost, "/control/drive", job_id=job["id"], steps=steps, repeat=True)
-    pickup = wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}"),
-                                              headers=desk).json()["pickup"].get(
-        "delivered_at") and system.http.get(system.url(f"/api/v1/dossiers/{code}"),
-                                            headers=desk).json()["pickup"],
+    arrived = wait_for(lambda: (lambda v: v if v["pickup"].get("delivered_at") else None)(
+        system.http.get(system.url(f"/api/v1/dossiers/{code}"), headers=desk).json()),
         message="intake to hear the papers arrived")
-    accepted = system.http.post(actions, json={"action": "accept"}, headers=desk)
+    unsaid = system.http.post(actions, json={"action": "accept"}, headers=desk)
+    short = system.http.post(actions, json={"action": "accept", "papers": ["UQ01"]},
+                             headers=desk)
+    unknown = system.http.post(actions, json={"action": "accept", "papers": ["TK01", "XX"]},
+                               headers=desk)
+    accepted = system.http.post(actions, json={"action": "accept",
+                                               "papers": ["TK01", "UQ01"]}, headers=desk)
     paid = wait_for(lambda: (lambda p: p if p["status"] == "paid" else None)(
         system.http.get(system.url(f"/api/v1/dossiers/{code}/payment"),
                         headers=citizen).json()), message="the COD to pay the fee")
 
+    assert (waiting["waiting_for"], waiting["allowed_actions"]) == (
+        "pickup", ["refuse", "request_supplement"])
     assert early.status_code == 409 and early.json()["waiting_for"] == "pickup"
+    assert early.json()["allowed_actions"] == ["refuse", "request_supplement"]
     assert (job["kind"], job["cod_amount"], job["waybill"]) == ("pickup", 8000,
                                                                 "EB100000003VN")
     assert [a["code"] for a in answers] == [200] * 10
     assert [a["body"]["status"] for a in answers] == [
         "accepted", "accepted", "picked_up", "picked_up", "in_transit", "in_transit",
         "in_transit", "in_transit", "delivered", "delivered"]
-    assert (pickup["waybill"], pickup["job_id"]) == ("EB100000003VN", job["id"])
-    assert accepted.status_code == 200 and accepted.json()["national_status"] == 2
+    assert (arrived["pickup"]["waybill"], arrived["pickup"]["job_id"]) == (
+        "EB100000003VN", job["id"])
+    assert (arrived["waiting_for"], arrived["allowed_actions"][0]) == (None, "accept")
+    assert unsaid.status_code == 422 and "papers" in unsaid.json()["errors"]
+    assert short.status_code == 422 and short.json()["errors"]["papers"][0] == (
+        "Missing required component TK01: Tờ khai đề nghị cấp bản sao trích lục hộ tịch.")
+    assert unknown.status_code == 422 and "XX" in unknown.json()["errors"]["papers.1"][0]
+    assert accepted.status_code == 200, accepted.text
+    assert (accepted.json()["national_status"], accepted.json()["pickup"]["papers"]) == (
+        2, ["TK01", "UQ01"])
     assert (paid["amount"], paid["method"]) == (8000, "cash")
     assert len(outbox(system, "postal", "postal.cod_collected")) == 1
     assert len(outbox(system, "postal", "postal.pickup_delivered")) == 1
+    [told] = outbox(system, "intake", "dossier.accepted")
+    assert told["code"] == code
+
+
+def test_with_the_gate_turned_off_the_desk_accepts_before_the_papers_come(
+        motcua_settings, start_system):
+    motcua_settings["intake"]["PICKUP_BEFORE_ACCEPTANCE"] = False
+    system = start_system()
+    desk = system.headers("officer", "cb01", agency=JUSTICE)
+    code = submit(system, pickup=PICKUP)
+    view = system.http.get(system.url(f"/api/v1/dossiers/{code}"), headers=desk).json()
+    accepted = system.http.post(system.url(f"/api/v1/dossiers/{code}/actions"),
+                                json={"action": "accept"}, headers=desk)
+
+    assert (view["waiting_for"], view["allowed_actions"][0]) == (None, "accept")
+    assert accepted.status_code == 200 and accepted.json()["national_status"] == 2
 
 
 def test_a_result_delivered_by_the_simulated_operator_on_its_own(system, simulators):
@@ -412,12 +443,9 @@ def test_a_result_delivered_by_the_simulated_operator_on_its_own(system, simulat
     assert len(outbox(system, "processing", "dossier.returned")) == 1
 
 
-def test_a_pickup_the_post_gives_up_lets_the_desk_accept_the_papers_at_the_counter(
-        motcua_settings, start_system):
-    motcua_settings["intake"]["PICKUP_BEFORE_ACCEPTANCE"] = True
-    system = start_system()
+def test_a_pickup_the_post_gives_up_lets_the_desk_accept_the_papers_at_the_counter(system):
     desk = system.headers("officer", "cb01", agency=JUSTICE)
-    code = submit(system)
+    code = submit(system, pickup=PICKUP)
     report = reporter(system, VNPOST, job_of(system, VNPOST, code, "pickup"))
     answers = [report("accepted"), report("failed", reason="Không có người ở nhà"),
                report("accepted"), report("failed", reason="Không có người ở nhà"),

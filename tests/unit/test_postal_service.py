@@ -1,6 +1,7 @@
 """The postal service's and intake's pickup entrypoints, with nameko's worker_factory and
 a real in-memory database: cancellation, the operator's view, papers awaited."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +13,7 @@ from motcua.contracts.events import build_event, parse_event
 from motcua.errors import Conflict, Invalid
 from services.postal import models as postal_models
 from services.postal.service import PostalService
-from tests.support import sample_dossier, submitted_event_data
+from tests.support import PICKUP, sample_dossier, submitted_event_data
 
 CITIZEN = {"sub": "citizen-1", "role": "citizen"}
 POSTAL = {"postal": {"OPERATORS": {"vnpost": {"WEBHOOK_SECRET": "s3cret"}}}}
@@ -78,36 +79,64 @@ def test_an_illegal_update_names_only_what_an_operator_may_report(postal):
     assert postal.get_job(job["id"], "vnpost")["status"] == "created"
 
 
-def test_intake_waits_for_the_papers_the_post_collects_only_when_configured(intake):
-    receipt = intake.submit_dossier(sample_dossier(), CITIZEN)
-    code = receipt["code"]
-    with config.patch({"intake": {"PICKUP_BEFORE_ACCEPTANCE": True}}):
-        with pytest.raises(Conflict) as waiting:
-            intake.accept_dossier(code, "cb01")
-        intake.on_pickup_delivered(event("postal.pickup_delivered", {
-            "job_id": "job-1", "dossier_code": code, "waybill": "EB100000003VN",
-            "delivered_at": datetime(2026, 12, 3, 3, 20, tzinfo=UTC)}, "postal"))
-        accepted = intake.accept_dossier(code, "cb01")
-    other = intake.submit_dossier(sample_dossier(), CITIZEN)["code"]
-    unconfigured = intake.accept_dossier(other, "cb01")
+def delivered_pickup(code):
+    return event("postal.pickup_delivered", {
+        "job_id": "job-1", "dossier_code": code, "waybill": "EB100000003VN",
+        "delivered_at": datetime(2026, 12, 3, 3, 20, tzinfo=UTC)}, "postal")
 
-    assert waiting.value.extra == {"waiting_for": "pickup"}
+
+def test_intake_waits_for_the_papers_the_post_collects_unless_turned_off(intake):
+    code = intake.submit_dossier(sample_dossier(pickup=PICKUP), CITIZEN)["code"]
+    with pytest.raises(Conflict) as waiting:
+        intake.accept_dossier(code, "cb01")
+    intake.on_pickup_delivered(delivered_pickup(code))
+    accepted = intake.accept_dossier(code, "cb01", papers=["TK01"])
+    other = intake.submit_dossier(sample_dossier(pickup=PICKUP), CITIZEN)["code"]
+    with config.patch({"intake": {"PICKUP_BEFORE_ACCEPTANCE": False}}):
+        unconfigured = intake.accept_dossier(other, "cb01")
+
+    assert waiting.value.extra == {"waiting_for": "pickup",
+                                   "allowed_actions": ["refuse", "request_supplement"]}
     assert accepted["status"] == "accepted"
-    assert accepted["pickup"] == {"address": sample_dossier()["pickup"]["address"],
+    assert accepted["pickup"] == {"address": PICKUP["address"],
                                   "delivered_at": "2026-12-03T10:20:00+07:00",
-                                  "waybill": "EB100000003VN", "job_id": "job-1"}
+                                  "waybill": "EB100000003VN", "job_id": "job-1",
+                                  "papers": ["TK01"]}
     assert unconfigured["status"] == "accepted"
 
 
 def test_intake_waits_no_more_once_the_post_gave_up_the_pickup(intake):
-    code = intake.submit_dossier(sample_dossier(), CITIZEN)["code"]
+    code = intake.submit_dossier(sample_dossier(pickup=PICKUP), CITIZEN)["code"]
     failed = event("postal.delivery_failed", {
         "job_id": "job-1", "dossier_code": code, "kind": "pickup", "agency": "000.00.15.H56",
         "reason": "Không có người ở nhà", "attempts": 3,
         "at": datetime(2026, 12, 3, 3, 20, tzinfo=UTC)}, "postal")
-    with config.patch({"intake": {"PICKUP_BEFORE_ACCEPTANCE": True}}):
-        intake.on_postal_delivery_failed(failed)
-        accepted = intake.accept_dossier(code, "cb01")
+    intake.on_postal_delivery_failed(failed)
+    accepted = intake.accept_dossier(code, "cb01")  # the citizen brought the papers
 
     assert accepted["status"] == "accepted"
     assert accepted["pickup"]["failure_reason"] == "Không có người ở nhà"
+
+
+def test_a_report_with_a_past_at_never_moves_updated_at_back_for_a_since_puller(postal):
+    data = submitted_event_data()
+    postal.on_dossier_submitted(event("dossier.submitted", data))
+    [job] = postal.jobs_for_dossier(data["code"])
+    accepted = postal.report(job["id"], "vnpost", {"status": "accepted"})
+    pulled = postal.list_jobs("vnpost", None, accepted["updated_at"], 1, 50)
+    picked = postal.report(job["id"], "vnpost", {  # the postman's phone was offline
+        "status": "picked_up", "at": "2026-01-05T08:00:00+07:00"})
+    postal.report(job["id"], "vnpost", {"status": "in_transit"})
+    delivered = postal.report(job["id"], "vnpost", {
+        "status": "delivered", "at": "2026-01-05T09:30:00+07:00", "recipient_name": "Văn thư"})
+    since = postal.list_jobs("vnpost", None, accepted["updated_at"], 1, 50)["items"]
+    with postal.db.engine.connect() as connection:
+        [told] = connection.execute(sa.text(
+            "SELECT body FROM outbox WHERE event_type = 'postal.pickup_delivered'")).scalars()
+
+    assert pulled["items"] == []  # nothing newer than what the puller has
+    assert picked["updated_at"] >= accepted["updated_at"]
+    assert delivered["updated_at"] >= picked["updated_at"]
+    assert [j["status"] for j in since] == ["delivered"]  # the puller sees the change
+    assert delivered["proof"]["delivered_at"] == "2026-01-05T09:30:00+07:00"
+    assert json.loads(told)["data"]["delivered_at"] == "2026-01-05T09:30:00+07:00"
