@@ -216,7 +216,12 @@ class PostalJobSchema(Open):
     agency = described(fields.String, "The agency that sent the dossier.", required=True,
                        allow_none=True)
     attempts = described(fields.Integer, "Failed delivery attempts so far.", required=True)
-    updated_at = timestamp("Its last change.", required=True, allow_none=True)
+    updated_at = timestamp("When motcua recorded its last change (a late report never "
+                           "moves it back: pull with `since` set to the last one seen).",
+                           required=True, allow_none=True)
+    status_at = timestamp("When the operator says the job reached its status (the `at` "
+                          "of its report; motcua's time when none was given).",
+                          allow_none=True)
     note = described(fields.String, "The last update's note, or a failure's reason.",
                      required=True)
     proof = fields.Dict(required=True, allow_none=True, metadata={

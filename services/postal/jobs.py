@@ -77,6 +77,7 @@ def on_dossier_closed(db: Db, event: Event) -> None:
             Job.dossier_code == event.data["code"])).all()
         for job in (j for j in jobs if domain.cancellable(j.kind, j.status)):
             job.status, job.updated_at = "cancelled", utcnow()
+            job.status_at = job.updated_at
             job.note = f"Hồ sơ {event.type.removeprefix('dossier.')}"
             webhooks.enqueue(uow.session, job, "job.cancelled", view(job))
 
@@ -105,7 +106,8 @@ def _create(uow: UnitOfWork, options: Options, kind: str, code: str, agency: str
                                   options.default_operator)
     job = Job(id=str(uuid.uuid4()), kind=kind, dossier_code=code, operator=name,
               agency=agency, cod_amount=cod, cod_fee=fee_part, status="created",
-              recipient=recipient, created_at=now, updated_at=now, attempts=0, note="",
+              recipient=recipient, created_at=now, updated_at=now, status_at=now,
+              attempts=0, note="",
               waybill=_allot_waybill(uow, options.operator(name)))
     uow.session.add(job)
     webhooks.enqueue(uow.session, job, "job.created", view(job))
@@ -144,7 +146,8 @@ def view(job: Job, images: bool = True) -> dict[str, Any]:
             "cod_fee": job.cod_fee or 0, "cod_collected_at": local_iso(job.cod_collected_at),
             "status": job.status, "waybill": job.waybill, "operator": job.operator,
             "agency": job.agency, "attempts": job.attempts,
-            "updated_at": local_iso(job.updated_at), "note": job.note, "proof": proof,
+            "updated_at": local_iso(job.updated_at), "status_at": local_iso(job.status_at),
+            "note": job.note, "proof": proof,
             "back_to_agency_at": local_iso(job.back_to_agency_at)}
 
 
@@ -208,7 +211,7 @@ def report(db: Db, job_id: str, operator: str, update: dict[str, Any], options: 
         at = update.get("at") or utcnow()
         if target == "failed":
             job.attempts += 1
-        job.status, job.updated_at = target, utcnow()
+        job.status, job.updated_at, job.status_at = target, utcnow(), at
         job.note = update.get("reason") or update.get("note") or ""
         job.waybill = update.get("waybill") or job.waybill
         if target == "delivered":

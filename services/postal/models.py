@@ -32,8 +32,11 @@ class Job(Base):
     status: Mapped[str] = mapped_column(String(20))
     waybill: Mapped[str | None] = mapped_column(String(50), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # When motcua recorded the job's last change (what a `since` puller compares), and when
+    # the operator says the job reached its status (its report's `at`, perhaps earlier).
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True,
                                                         index=True)
+    status_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # delivery attempts failed
     # The last update's note, and the proof of delivery (recipient's name, time).
     note: Mapped[str] = mapped_column(String(500), default="")
