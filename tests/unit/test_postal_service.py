@@ -139,4 +139,6 @@ def test_a_report_with_a_past_at_never_moves_updated_at_back_for_a_since_puller(
     assert delivered["updated_at"] >= picked["updated_at"]
     assert [j["status"] for j in since] == ["delivered"]  # the puller sees the change
     assert delivered["proof"]["delivered_at"] == "2026-01-05T09:30:00+07:00"
+    assert (picked["status_at"], delivered["status_at"]) == (  # the operator's times, kept
+        "2026-01-05T08:00:00+07:00", "2026-01-05T09:30:00+07:00")
     assert json.loads(told)["data"]["delivered_at"] == "2026-01-05T09:30:00+07:00"
