@@ -7,7 +7,8 @@ and area (``domain.choose_operator``), with a waybill from the operator's allott
 range when it has one, and the cash the postman collects (``domain.cod_amount``).
 Operators pull their own jobs and push updates; the job's table (``domain``) decides,
 and what follows is told by events: ``postal.delivered`` (processing counts the
-dossier returned, 10), ``postal.pickup_delivered`` (the desk may accept it),
+dossier returned, 10), ``postal.delivery_created`` (a result's waybill, as soon as the
+job has one: notify tells the citizen), ``postal.pickup_delivered`` (the desk may accept it),
 ``postal.delivery_failed`` (the job gave up: the result waits at the counter),
 ``postal.cod_collected`` (payment marks the fee paid). Every change of a job is also
 owed to the operator's webhook (``webhooks.enqueue``, same transaction).
@@ -111,7 +112,17 @@ def _create(uow: UnitOfWork, options: Options, kind: str, code: str, agency: str
               waybill=_allot_waybill(uow, options.operator(name)))
     uow.session.add(job)
     webhooks.enqueue(uow.session, job, "job.created", view(job))
+    if kind == "delivery" and job.waybill:
+        _delivery_created(uow, job, now)
     return job
+
+
+def _delivery_created(uow: UnitOfWork, job: Job, at: datetime) -> None:
+    """The result is with the post under a waybill (the citizen is told it): once a job,
+    when it first has one (allotted here, or the operator's own in its first report)."""
+    uow.emit("postal.delivery_created", {
+        "job_id": job.id, "dossier_code": job.dossier_code, "agency": job.agency or "",
+        "operator": job.operator, "waybill": job.waybill, "at": at})
 
 
 def _allot_waybill(uow: UnitOfWork, operator: Operator) -> str | None:
@@ -213,7 +224,10 @@ def report(db: Db, job_id: str, operator: str, update: dict[str, Any], options: 
             job.attempts += 1
         job.status, job.updated_at, job.status_at = target, utcnow(), at
         job.note = update.get("reason") or update.get("note") or ""
+        first_waybill = job.kind == "delivery" and not job.waybill and update.get("waybill")
         job.waybill = update.get("waybill") or job.waybill
+        if first_waybill:
+            _delivery_created(uow, job, at)
         if target == "delivered":
             _delivered(uow, job, update, at)
         if collected is not None and job.cod_collected_at is None:

@@ -222,3 +222,68 @@ def test_an_admin_previews_and_updates_a_template_the_next_message_uses(notify_s
     (request,) = [m["request"] for m in simulator.log()["messages"]
                   if m["request"]["Content"].startswith("Hồ sơ")]
     assert request["IsUnicode"] == "1"
+
+
+JUSTICE = "000.00.15.H56"
+
+
+def test_the_result_sent_by_post_names_its_waybill_once_and_the_dossier_shows_it(
+        notify_system, sms_provider):
+    """A result returned by post: postal makes the delivery job with its waybill and says
+    so (postal.delivery_created); the citizen's SMS names the waybill, once, and the
+    officer's dossier view lists every message sent for it. With notify stopped, the view
+    still answers, its notifications marked unavailable."""
+    simulator, _ = sms_provider
+    system = notify_system
+    desk = system.headers("officer", "cb01", agency=JUSTICE)
+    code = submit(system)
+    actions = system.url(f"/api/v1/dossiers/{code}/actions")
+    assert system.http.post(actions, json={"action": "accept"}, headers=desk).ok
+    wait_for(lambda: system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                     headers=desk).json()["steps"], message="the case")
+    assert system.http.post(actions, json={"action": "resolve", "results": [
+        {"name": "Trích lục"}]}, headers=desk).ok
+    assert system.http.post(actions, json={"action": "return"}, headers=desk).json()[
+        "national_status"] == 9
+
+    def posted():
+        found = [m for m in simulator.log()["messages"]
+                 if "buu chinh cong ich" in m["request"]["Content"]]
+        return found or None
+    [sms] = wait_for(posted, timeout=30, message="the 'result sent by post' SMS")
+    [job] = [j for j in system.http.get(system.url(f"/api/v1/dossiers/{code}"),
+                                        headers=desk).json()["postal_jobs"]
+             if j["kind"] == "delivery"]
+    assert job["waybill"]
+    assert f"ma van don {job['waybill']}" in sms["request"]["Content"]
+
+    view = wait_for(lambda: (lambda v: v if any(
+        m["template"] == "result_posted" and m["status"] != "queued"
+        for m in v["notifications"]["items"]) else None)(system.http.get(
+            system.url(f"/api/v1/dossiers/{code}"), headers=desk).json()),
+        timeout=20, message="the dossier's view to show the message sent")
+    shown = view["notifications"]
+    assert shown["available"] is True
+    assert shown["href"] == f"/api/v1/dossiers/{code}/notifications"
+    templates = [m["template"] for m in shown["items"]]
+    assert templates.count("result_posted") == 1
+    assert {"dossier_received", "dossier_accepted", "dossier_resolved",
+            "result_posted"} <= set(templates)
+    assert all(m["channel"] == "sms" and m["created_at"] for m in shown["items"])
+    listed = notifications(system, code)  # the citizen's, with the texts
+    assert [m["id"] for m in listed] == [m["id"] for m in shown["items"]]
+    assert system.query("postal", "SELECT count(*) FROM outbox "
+                                  "WHERE event_type = 'postal.delivery_created'")[0][0] == 1
+
+    from services.notify.service import NotifyService
+    [notify] = [c for c in system.runner.containers if c.service_cls is NotifyService]
+    notify.stop()
+    answer = system.http.get(system.url(f"/api/v1/dossiers/{code}"), headers=desk)
+    assert answer.status_code == 200, answer.text
+    down = answer.json()
+    assert (down["notifications"]["available"], down["notifications"]["items"]) == (
+        False, None)
+    assert down["notifications"]["detail"]
+    assert down["code"] == code and job["id"] in [j["id"] for j in down["postal_jobs"]]
+    assert system.http.get(system.url(f"/api/v1/dossiers/{code}/notifications"),
+                           headers=desk).status_code == 503
