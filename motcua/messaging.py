@@ -52,19 +52,33 @@ def queue_name(service: str, method: str) -> str:
     return f"motcua.{service}.{method}"
 
 
-def consumer_queues(service: str, method: str, event_types: Iterable[str]) -> list[Queue]:
+def queue_type(kind: str | None = None) -> dict[str, str]:
+    """``MOTCUA.QUEUE_TYPE`` (or ``kind``): ``classic`` (the default), or ``quorum`` on a
+    clustered broker (replicated on a majority of nodes: a node lost loses no message).
+    A queue keeps the type it was made with: switching needs the queues drained and
+    deleted."""
+    kind = str(kind or settings().get("QUEUE_TYPE", "classic"))
+    if kind not in ("classic", "quorum"):
+        raise ValueError(f"MOTCUA.QUEUE_TYPE is classic or quorum, not {kind!r}")
+    return {"x-queue-type": kind} if kind == "quorum" else {}
+
+
+def consumer_queues(service: str, method: str, event_types: Iterable[str],
+                    kind_name: str | None = None) -> list[Queue]:
     """The main, retry and dead-letter queues of one consumer, declared the same everywhere."""
     name = queue_name(service, method)
+    kind = queue_type(kind_name)
     # kombu binds a Queue to one routing key; declare_topology binds any further types.
     main = Queue(
         name, exchange=EVENTS_EXCHANGE, routing_key=next(iter(event_types)), durable=True,
         queue_arguments={"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
-                         "x-dead-letter-routing-key": name},
+                         "x-dead-letter-routing-key": name, **kind},
     )
     retry = Queue(f"{name}.retry", durable=True,
                   queue_arguments={"x-dead-letter-exchange": "",
-                                   "x-dead-letter-routing-key": name})
-    dead = Queue(f"{name}.dlq", exchange=DEAD_LETTER_EXCHANGE, routing_key=name, durable=True)
+                                   "x-dead-letter-routing-key": name, **kind})
+    dead = Queue(f"{name}.dlq", exchange=DEAD_LETTER_EXCHANGE, routing_key=name, durable=True,
+                 queue_arguments=kind or None)
     return [main, retry, dead]
 
 
@@ -223,18 +237,20 @@ def declare_queues(connection: Connection,
 _declared: set[tuple[str, str, str]] = set()
 
 
-def declare_topology(uri: str, service_classes: Iterable[type]) -> list[Subscription]:
+def declare_topology(uri: str, service_classes: Iterable[type],
+                     kind: str | None = None) -> list[Subscription]:
     """Declare every consumer's queues before any service starts (NAMEKO.md trap 2).
 
     Until a queue is bound, an event of its type would be routed to the other
-    consumers only and lost for this one.
+    consumers only and lost for this one. ``kind``: the queue type, if not the
+    configuration's (``queue_type``).
     """
     subs = subscriptions(service_classes)
     with Connection(uri) as connection:
         connection.ensure_connection(max_retries=1)
         declare_queues(
             connection,
-            [consumer_queues(sub.service, sub.method, sub.event_types) for sub in subs],
+            [consumer_queues(sub.service, sub.method, sub.event_types, kind) for sub in subs],
             [(sub.queue, event_type) for sub in subs for event_type in sub.event_types[1:]])
     _declared.update((uri, sub.queue, event_type)
                      for sub in subs for event_type in sub.event_types)

@@ -131,6 +131,24 @@ def db_urls(migrated_databases: dict[str, str], request: pytest.FixtureRequest,
 
 # -- broker ---------------------------------------------------------------------------------
 
+def make_vhost(rabbit_manager: Any, username: str, prefix: str) -> str:
+    """A new vhost the user may use. The management API may drop a kept-alive connection
+    it found idle: asked again (nameko's own pipeline only retries deleting)."""
+    import secrets
+
+    from nameko.utils.retry import retry
+
+    vhost = f"{prefix}{secrets.token_hex(5)}"
+
+    @retry(for_exceptions=Exception, delay=0.5, max_attempts=6)
+    def make() -> None:
+        rabbit_manager.create_vhost(vhost)
+        rabbit_manager.set_vhost_permissions(vhost, username, ".*", ".*", ".*")
+
+    make()
+    return vhost
+
+
 @pytest.fixture(scope="session")
 def vhost_pipeline(request: pytest.FixtureRequest, rabbit_manager: Any) -> Iterator[Any]:
     """nameko's pipeline of fresh vhosts, each with the whole topology already declared.
@@ -139,7 +157,6 @@ def vhost_pipeline(request: pytest.FixtureRequest, rabbit_manager: Any) -> Itera
     background green thread while the tests before it run, as nameko's own pipeline
     does for the bare vhost; ``start_system`` finds the queues there.
     """
-    import secrets
     from urllib.parse import urlparse
 
     from kombu.pools import connections
@@ -150,10 +167,9 @@ def vhost_pipeline(request: pytest.FixtureRequest, rabbit_manager: Any) -> Itera
     classes = service_classes(*SERVICES)
 
     def create() -> str:
-        vhost = f"motcua_test_{secrets.token_hex(5)}"
-        rabbit_manager.create_vhost(vhost)
-        rabbit_manager.set_vhost_permissions(vhost, base.username, ".*", ".*", ".*")
-        declare_topology(f"{base.scheme}://{base.netloc}/{vhost}", classes)
+        vhost = make_vhost(rabbit_manager, base.username, "motcua_test_")
+        # classic, whatever the running test configures (this thread runs during it)
+        declare_topology(f"{base.scheme}://{base.netloc}/{vhost}", classes, "classic")
         return vhost
 
     @retry(for_exceptions=Exception, delay=1, max_attempts=9)
@@ -179,11 +195,7 @@ def rabbit_uri(request: pytest.FixtureRequest, vhost_pipeline: Any,
         with vhost_pipeline.get() as vhost:
             yield f"{base.scheme}://{base.netloc}/{vhost}"
         return
-    import secrets
-
-    vhost = f"motcua_test_bare_{secrets.token_hex(5)}"
-    rabbit_manager.create_vhost(vhost)
-    rabbit_manager.set_vhost_permissions(vhost, base.username, ".*", ".*", ".*")
+    vhost = make_vhost(rabbit_manager, base.username, "motcua_test_bare_")
     try:
         yield f"{base.scheme}://{base.netloc}/{vhost}"
     finally:

@@ -38,6 +38,8 @@ def production_env(db_urls: dict[str, str], **secrets: str | None) -> dict[str, 
         "AMQP_URI": config["AMQP_URI"], "PYTHONPATH": str(ROOT),
         "MOTCUA_REDIS_URL": "redis://127.0.0.1:6379/0",
         "MOTCUA_HTTP_PORT": str(find_free_port()),
+        # several processes on one host: none serves /metrics on the one production port
+        "MOTCUA_METRICS_ADDRESS": "",
         "MOTCUA_JWT_SECRET": GOOD_SECRET, "MOTCUA_PAYMENT_SECRET": GOOD_SECRET}
     env.update({f"MOTCUA_{service.upper()}_DB": url for service, url in db_urls.items()})
     for name, value in secrets.items():
