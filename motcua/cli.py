@@ -220,10 +220,36 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     cfg = motcua_config.load()
+    if args.wait is not None:
+        return wait_for_migration(cfg, args.wait)
     check_broker(cfg["AMQP_URI"])
     prepare(cfg)
     print("motcua: databases migrated, catalogue present, queues declared.")
     return 0
+
+
+def wait_for_migration(cfg: dict[str, Any], seconds: float) -> int:
+    """Wait until every database is at its newest revision (a Deployment's init container
+    runs this while the migration Job works); nothing is changed."""
+    from motcua.migrations import at_head
+
+    deadline = time.monotonic() + seconds
+    while True:
+        behind = []
+        for name in [*SERVICE_CLASSES, "gateway"]:
+            try:
+                if not at_head(name, cfg[name]["DB_URL"]):
+                    behind.append(name)
+            except Exception as exc:  # not reachable yet, or not created: wait for it too
+                behind.append(f"{name} ({type(exc).__name__})")
+        if not behind:
+            print("motcua: every database is migrated.")
+            return 0
+        if time.monotonic() > deadline:
+            raise CliError(f"motcua: still not migrated after {seconds:g} s: "
+                           f"{', '.join(behind)} (is the migration job running?)")
+        print(f"motcua: waiting for the migration: {', '.join(behind)}", flush=True)
+        time.sleep(5)
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -493,6 +519,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_up)
 
     migrate = sub.add_parser("migrate", help="migrate databases and declare queues only")
+    migrate.add_argument("--wait", type=float, metavar="SECONDS",
+                         help="change nothing: wait until every database is migrated")
     migrate.set_defaults(func=cmd_migrate)
 
     token = sub.add_parser("token", help="print a development JWT")

@@ -34,7 +34,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from nameko.timer import Timer
 from nameko.web.handlers import HttpRequestHandler
-from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, MetaData, func, select
@@ -144,19 +144,65 @@ DATABASES = DatabaseCollector()
 REGISTRY.register(DATABASES)
 
 
-# -- the HTTP endpoint -------------------------------------------------------------------------
+# -- the HTTP endpoint: /metrics, and the probes of an orchestrator ------------------------
 
 _served: dict[str, Any] = {}
 
 
+def ready() -> tuple[bool, str]:
+    """Whether this process can work: each of its databases answers, and the broker."""
+    from kombu import Connection
+
+    from motcua.messaging import amqp_uri
+
+    with DATABASES._lock:
+        databases = list(DATABASES._databases.values())
+    for service, engine, _metadata in databases:
+        try:
+            with engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except Exception as exc:
+            return False, f"{service}'s database: {type(exc).__name__}"
+    try:
+        with Connection(amqp_uri(), connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1, timeout=3)
+    except Exception as exc:
+        return False, f"the broker: {type(exc).__name__}"
+    return True, "ready"
+
+
+def probe_app(metrics_app: Callable[..., Any]) -> Callable[..., Any]:
+    """``/metrics``; ``/livez`` (the process serves); ``/readyz`` (``ready``: 503 while its
+    database or the broker is unreachable, so no traffic or work is routed to it)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path in ("/livez", "/readyz"):
+            ok, reason = (True, "alive") if path == "/livez" else ready()
+            start_response("200 OK" if ok else "503 Service Unavailable",
+                           [("Content-Type", "text/plain; charset=utf-8")])
+            return [reason.encode() + b"\n"]
+        return metrics_app(environ, start_response)
+
+    return app
+
+
 def serve(address: str | None) -> None:
-    """Serve this process's registry on ``host:port`` once (no-op when empty)."""
+    """Serve this process's registry and probes on ``host:port`` once (no-op if empty)."""
+    from wsgiref.simple_server import make_server
+
+    from prometheus_client import make_wsgi_app
+    from prometheus_client.exposition import ThreadingWSGIServer, _SilentHandler
+
     if not address or address in _served:
         return
     host, _, port = address.rpartition(":")
-    server, _thread = start_http_server(int(port), addr=host or "0.0.0.0")
+    server = make_server(host or "0.0.0.0", int(port), probe_app(make_wsgi_app(REGISTRY)),
+                         ThreadingWSGIServer, handler_class=_SilentHandler)
+    threading.Thread(target=server.serve_forever, daemon=True,
+                     name="motcua-metrics").start()
     _served[address] = server
-    log.info("metrics served on http://%s/metrics", address)
+    log.info("metrics served on http://%s/metrics (probes: /livez, /readyz)", address)
 
 
 # -- workers -----------------------------------------------------------------------------------

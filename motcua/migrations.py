@@ -35,6 +35,21 @@ def upgrade(service: str, url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(service, url), revision)
 
 
+def at_head(service: str, url: str) -> bool:
+    """Whether ``service``'s database is migrated to its newest revision."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(service, url)).get_heads())
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    return current == heads
+
+
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Migrations spell kernel column types as plain SQLAlchemy, so they never import us."""
     if type_ == "type" and isinstance(obj, UtcDateTime):

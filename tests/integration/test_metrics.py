@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from motcua.contracts.events import build_event, parse_event
 from motcua.db import LOCAL_TZ, Db, make_engine
 from motcua.messaging import EVENTS_EXCHANGE
+from motcua.metrics import DATABASES
 from services.processing.service import ProcessingService
 from services.reports.models import metadata as reports_metadata
 from tests.integration.test_status import overdue_case
@@ -117,3 +118,37 @@ def test_duplicates_dead_letters_and_forged_signatures_are_counted(system):
                                        "Content-Type": "application/json"})
     assert answer.status_code == 401
     assert value("motcua_signature_failures_total") == forged + 1
+
+
+def test_the_probes_say_whether_the_database_and_broker_answer(motcua_settings, start_system):
+    address = f"127.0.0.1:{find_free_port()}"
+    motcua_settings["MOTCUA"]["METRICS_ADDRESS"] = address
+    start_system("payment")
+
+    assert requests.get(f"http://{address}/livez", timeout=5).status_code == 200
+    ready = requests.get(f"http://{address}/readyz", timeout=10)
+    assert (ready.status_code, ready.text.strip()) == (200, "ready")
+
+    lost = make_engine("postgresql://postgres@127.0.0.1:1/nowhere")  # nothing listens there
+    token = DATABASES.watch("ghost", lost, reports_metadata)
+    try:
+        down = requests.get(f"http://{address}/readyz", timeout=10)
+    finally:
+        DATABASES.unwatch(token)
+        lost.dispose()
+    assert (down.status_code, down.text.strip()) == (503, "ghost's database: OperationalError")
+    assert requests.get(f"http://{address}/livez", timeout=5).status_code == 200
+
+
+def test_migrate_wait_returns_once_every_database_is_migrated(db_urls, monkeypatch, tmp_path,
+                                                               capsys):
+    from motcua import cli
+
+    for service, url in db_urls.items():
+        monkeypatch.setenv(f"MOTCUA_{service.upper()}_DB", url)
+    assert cli.main(["migrate", "--wait", "5"]) == 0
+    assert "every database is migrated" in capsys.readouterr().out
+
+    monkeypatch.setenv("MOTCUA_REPORTS_DB", f"sqlite:///{tmp_path}/never-migrated.db")
+    with pytest.raises(SystemExit, match="still not migrated after 0.1 s: reports"):
+        cli.main(["migrate", "--wait", "0.1"])
