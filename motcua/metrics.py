@@ -39,6 +39,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, MetaData, func, select
 
+from motcua import logs
+
 log = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -218,13 +220,15 @@ def entrypoint_kind(entrypoint: Any) -> str:
 
 
 class WorkerMetrics(DependencyProvider):
-    """Times every worker of its service into ``motcua_worker_seconds``, and serves the
-    process's ``/metrics`` when ``MOTCUA.METRICS_ADDRESS`` is set."""
+    """Times every worker of its service into ``motcua_worker_seconds``, gives its log
+    lines their context (``motcua.logs``), and serves the process's ``/metrics`` when
+    ``MOTCUA.METRICS_ADDRESS`` is set."""
 
     def setup(self) -> None:
         from motcua.config import settings
 
         self._started: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+        logs.set_service(self.container.service_name)
         try:
             serve(settings().get("METRICS_ADDRESS") or None)
         except OSError as exc:  # a port taken must not stop the service
@@ -232,6 +236,7 @@ class WorkerMetrics(DependencyProvider):
                       exc)
 
     def worker_setup(self, worker_ctx: Any) -> None:
+        logs.bind(worker_ctx)  # this worker's correlation id and dossier, for its log lines
         self._started[worker_ctx] = time.perf_counter()
 
     def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
