@@ -18,6 +18,7 @@ from motcua.outbox import OutboxRelay
 from motcua.retention import Retention
 
 DEFAULT_COMMAND_KEEP_HOURS = 48
+RELAY_STOP_SECONDS = 10.0  # at most this long for the relay's last batch at shutdown
 
 
 class Database(DependencyProvider):
@@ -51,12 +52,18 @@ class Database(DependencyProvider):
             self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
 
     def stop(self) -> None:
+        """On SIGTERM (nameko has let the running workers finish): the relay finishes the
+        batch it is publishing, so nothing it claimed stays leased."""
+        DATABASES.unwatch(self.watched)
+        if self.relay and self.relay.running:
+            self.relay.stop(wait=RELAY_STOP_SECONDS)
+        self.engine.dispose()
+
+    def kill(self) -> None:
         DATABASES.unwatch(self.watched)
         if self.relay:
             self.relay.stop()
         self.engine.dispose()
-
-    kill = stop
 
     def get_dependency(self, worker_ctx) -> Db:
         correlation_id = worker_ctx.context_data.get("correlation_id") or worker_ctx.call_id

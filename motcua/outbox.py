@@ -90,6 +90,8 @@ class OutboxRelay:
                                    retry_policy=PUBLISH_RETRY_POLICY)
         self._wakeups: LightQueue = LightQueue(maxsize=1)
         self._running = False
+        self._started = False
+        self._stopped = eventlet.event.Event()  # sent when the loop has left its last batch
         self._warned_types: set[str] = set()
 
     def wake(self) -> None:
@@ -101,8 +103,14 @@ class OutboxRelay:
                 pass
 
     def run(self) -> None:
-        """The relay loop; stops when ``stop`` is called."""
-        self._running = True
+        """The relay loop; stops when ``stop`` is called, after the batch it is in."""
+        self._running = self._started = True
+        try:
+            self._loop()
+        finally:
+            self._stopped.send(True)
+
+    def _loop(self) -> None:
         backoff = 0.0
         next_probe = time.monotonic() + self.probe_seconds
         while self._running:
@@ -124,9 +132,19 @@ class OutboxRelay:
             except Empty:
                 pass
 
-    def stop(self) -> None:
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def stop(self, wait: float = 0.0) -> bool:
+        """Stop after the current batch; wait up to ``wait`` seconds for it (False if the
+        loop is still in it then: its claimed rows go back when their lease runs out)."""
         self._running = False
         self.wake()
+        if wait > 0 and self._started and not self._stopped.ready():
+            with eventlet.Timeout(wait, False):
+                self._stopped.wait()
+        return self._stopped.ready()
 
     def publish_pending(self) -> tuple[int, bool]:
         """Publish one batch; returns (published, whether a full batch was claimed).
