@@ -38,8 +38,23 @@ def wait_healthy(base_url: str, processes: list[tuple[str, subprocess.Popen]],
     raise SystemExit(f"motcua: not healthy after {timeout:g}s: {last}")
 
 
+def wait_listening(url: str, label: str, timeout: float = 30.0) -> None:
+    """Wait until something answers HTTP at ``url`` (a simulator just started)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException as exc:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"motcua: the {label} did not answer at {url} within "
+                                 f"{timeout:g}s: {exc}") from None
+            time.sleep(0.2)
+
+
 def run_demo(base_url: str, cfg: dict[str, Any], dossiers: int = 8) -> dict[str, Any]:
     settings = cfg["MOTCUA"]
+    wait_listening(PAYMENT_SIMULATOR, "payment simulator")  # the citizens pay through it
     token = tokens.issue(settings["JWT_SECRET"], settings.get("JWT_ISSUER", "motcua"),
                          sub="citizen-demo", role="citizen")
     headers = {"Authorization": f"Bearer {token}"}
