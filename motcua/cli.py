@@ -218,6 +218,18 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """One process of one service or the gateway (what a container runs): its
+    configuration checked first, then ``nameko run`` in its place."""
+    cfg = motcua_config.load()
+    motcua_config.enforce(cfg)  # refuses a bad production configuration before starting
+    path = dict(SERVICE_CLASSES, gateway=GATEWAY_CLASS)[args.name]
+    config_file = str(motcua_config.config_path())
+    os.execv(sys.executable, [sys.executable, "-m", "nameko", "run", "--config", config_file,
+                              path])
+    return 0  # not reached
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     cfg = motcua_config.load()
     if args.wait is not None:
@@ -517,6 +529,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="dossiers in the demo's day (default 8: one of each story)")
     up.add_argument("--start-timeout", type=float, default=90.0, metavar="SECONDS")
     up.set_defaults(func=cmd_up)
+
+    run = sub.add_parser("run", help="run one process of a service or the gateway "
+                                     "(a container's command)")
+    run.add_argument("name", choices=[*SERVICE_CLASSES, "gateway"])
+    run.set_defaults(func=cmd_run)
 
     migrate = sub.add_parser("migrate", help="migrate databases and declare queues only")
     migrate.add_argument("--wait", type=float, metavar="SECONDS",

@@ -63,8 +63,9 @@ def test_each_component_has_a_deployment_with_probes_limits_and_a_migration_wait
         pod = deployment["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True, name
         (init,) = pod["initContainers"]
-        assert init["command"][:3] == ["motcua", "migrate", "--wait"], name
+        assert init["args"][:2] == ["migrate", "--wait"], name  # the image's motcua
         (container,) = pod["containers"]
+        assert container["args"] == ["run", name.removeprefix("motcua-")], name
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
         assert container["livenessProbe"]["httpGet"]["path"] == "/livez", name
         assert container["resources"]["requests"] and container["resources"]["limits"], name
@@ -116,4 +117,4 @@ def test_the_engines_are_three_node_operator_clusters_with_a_database_per_servic
 def test_the_migration_job_runs_motcua_migrate():
     (job,) = by_kind("Job").values()
     (container,) = job["spec"]["template"]["spec"]["containers"]
-    assert container["command"] == ["motcua", "migrate"]
+    assert container["args"] == ["migrate"]  # the image's entrypoint is motcua
