@@ -117,7 +117,7 @@ def add_kernel_tables(metadata: MetaData) -> None:
         Column("event_id", String(36), primary_key=True),
         Column("consumer", String(200), primary_key=True),
         Column("event_type", String(100), nullable=False),
-        Column("handled_at", UtcDateTime(), nullable=False),
+        Column("handled_at", UtcDateTime(), nullable=False, index=True),  # retention
     )
     Table(
         # Commands this service carried out, kept with the change they made (same
