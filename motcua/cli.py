@@ -96,13 +96,15 @@ class Child:
 
     label: str
     command: list[str]
+    env: dict[str, str] | None = None  # over this process's environment
     process: subprocess.Popen | None = None
     started_at: float = 0.0
     delay: float = RESTART_FIRST_DELAY
     restart_at: float | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.command)
+        self.process = subprocess.Popen(
+            self.command, env=None if self.env is None else os.environ | self.env)
         self.started_at = time.monotonic()
         self.restart_at = None
 
@@ -162,6 +164,11 @@ def cmd_up(args: argparse.Namespace) -> int:
               [sys.executable, "-m", "nameko", "run", "--config", config_file, path])
         for name, path in targets for index in range(replicas[name])
     ]
+    if args.metrics_port:  # each process its own /metrics, in the order listed here
+        for number, child in enumerate(children):
+            child.env = {"MOTCUA_METRICS_ADDRESS": f"127.0.0.1:{args.metrics_port + number}"}
+            print(f"motcua: {child.label} serves /metrics on "
+                  f"127.0.0.1:{args.metrics_port + number}", flush=True)
     if (cfg.get("notify") or {}).get("STANDINS"):  # local SMTP, SMS and Zalo for notify
         children.append(Child("notify-standins",
                               [sys.executable, "-m", "services.notify.standins"]))
@@ -261,7 +268,7 @@ def wait_for_migration(cfg: dict[str, Any], seconds: float) -> int:
             raise CliError(f"motcua: still not migrated after {seconds:g} s: "
                            f"{', '.join(behind)} (is the migration job running?)")
         print(f"motcua: waiting for the migration: {', '.join(behind)}", flush=True)
-        time.sleep(5)
+        time.sleep(min(5.0, max(0.1, deadline - time.monotonic())))
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -528,6 +535,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--demo-dossiers", type=int, default=8, metavar="N",
                     help="dossiers in the demo's day (default 8: one of each story)")
     up.add_argument("--start-timeout", type=float, default=90.0, metavar="SECONDS")
+    up.add_argument("--metrics-port", type=int, metavar="PORT",
+                    help="serve each process's /metrics on 127.0.0.1 from PORT on, one each")
     up.set_defaults(func=cmd_up)
 
     run = sub.add_parser("run", help="run one process of a service or the gateway "

@@ -51,6 +51,8 @@ def test_a_submission_is_counted_by_route_worker_outbox_and_state(
     code = created.json()["code"]
     wait_for(lambda: system.query("processing", "SELECT 1 FROM cases WHERE dossier_code = "
                                   ":code", code=code), message="processing's case")
+    wait_for(lambda: system.query("notify", "SELECT 1 FROM messages"),
+             message="notify's message for the submission")
     assert system.http.get(system.url("/no/such/route")).status_code == 404
 
     samples = scrape(address)
