@@ -166,12 +166,13 @@ class GatewayService(FormRoutes, PaymentRoutes, PostalRoutes, NotificationRoutes
         action = body.pop("action")
         if dossier["status"] in INTAKE_STATUSES:  # intake decides until acceptance
             allowed = dossier.get("allowed_actions", [])
-            # an accept while the desk waits (for the post's pickup): intake says what for
-            if action not in allowed and not (action == "accept" and dossier.get(
-                    "waiting_for")):
-                raise Conflict(f"'{action}' is not allowed for dossier {code} now; "
+            if action not in allowed:
+                waiting = dossier.get("waiting_for")  # e.g. the post's pickup of the papers
+                raise Conflict(f"'{action}' is not allowed for dossier {code} now"
+                               f"{f' (it waits for: {waiting})' if waiting else ''}; "
                                f"allowed: {', '.join(allowed) or 'none'}.",
-                               {"allowed_actions": allowed})
+                               {"allowed_actions": allowed}
+                               | ({"waiting_for": waiting} if waiting else {}))
             if action == "accept":
                 self.services.call("intake", "accept_dossier", code, actor.sub, command,
                                    actor.name, body.get("papers"))
