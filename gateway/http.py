@@ -203,7 +203,9 @@ class ProblemWsgiApp(WsgiApp):
             "query": logged_query(request), "status": response.status_code,
             "address": request.remote_addr, "ms": round(elapsed * 1000, 1),
         }))
-        route = environ.get(ROUTE_ENVIRON) or self.server.direct_routes_label(request.path)
+        # a path no route matched is one label, not one per path (a scan has many)
+        route = environ.get(ROUTE_ENVIRON) or (
+            request.path if request.path in self.server.direct_routes else "unmatched")
         HTTP_SECONDS.labels(request.method, route, str(response.status_code)).observe(elapsed)
         return response(environ, start_response)
 
@@ -272,10 +274,6 @@ class ProblemWebServer(WebServer):
 
     def get_wsgi_app(self) -> ProblemWsgiApp:
         return ProblemWsgiApp(self)
-
-    def direct_routes_label(self, path: str) -> str:
-        """A path no route matched is one label, not one per path (a scan has many)."""
-        return path if path in self.direct_routes else "unmatched"
 
     def get_wsgi_server(self, sock: Any, wsgi_app: Any, *args: Any, **kwargs: Any) -> Any:
         """eventlet's server without its own access line: that line carries the raw query

@@ -361,10 +361,6 @@ class Db:
                 func.count().filter(outbox.c.parked_at.is_not(None)),
                 func.min(outbox.c.created_at).filter(outbox.c.parked_at.is_(None)),
             ).select_from(outbox).where(unpublished)).one()
-        if isinstance(oldest, str):  # SQLite answers an aggregate's datetime as text
-            oldest = datetime.fromisoformat(oldest)
-        if oldest is not None and oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=UTC)
         age = max(0.0, (utcnow() - oldest).total_seconds()) if oldest else 0.0
         return {"pending": pending, "failing": failing, "parked": parked,
                 "oldest_seconds": round(age, 1)}

@@ -55,7 +55,7 @@ class Database(DependencyProvider):
         """On SIGTERM (nameko has let the running workers finish): the relay finishes the
         batch it is publishing, so nothing it claimed stays leased."""
         DATABASES.unwatch(self.watched)
-        if self.relay and self.relay.running:
+        if self.relay:
             self.relay.stop(wait=RELAY_STOP_SECONDS)
         self.engine.dispose()
 

@@ -84,6 +84,11 @@ class DatabaseCollector(Collector):
         with self._lock:
             self._databases.pop(token, None)
 
+    def watched(self) -> list[tuple[str, Engine, MetaData]]:
+        """The live databases of this process: (service, engine, metadata)."""
+        with self._lock:
+            return list(self._databases.values())
+
     def deadline_source(self, service: str, source: DeadlineSource) -> None:
         self._deadlines[service] = source
 
@@ -95,9 +100,7 @@ class DatabaseCollector(Collector):
         from motcua.db import Db  # the kernel's own reading of an outbox
 
         pending, parked, oldest, rows, overdue, due_soon = self._families()
-        with self._lock:
-            databases = list(self._databases.values())
-        for service, engine, metadata in databases:
+        for service, engine, metadata in self.watched():
             try:
                 if "outbox" in metadata.tables:
                     backlog = Db(engine, metadata, service).outbox_backlog()
@@ -157,9 +160,7 @@ def ready() -> tuple[bool, str]:
 
     from motcua.messaging import amqp_uri
 
-    with DATABASES._lock:
-        databases = list(DATABASES._databases.values())
-    for service, engine, _metadata in databases:
+    for service, engine, _metadata in DATABASES.watched():
         try:
             with engine.connect() as connection:
                 connection.exec_driver_sql("SELECT 1")

@@ -90,7 +90,6 @@ class OutboxRelay:
                                    retry_policy=PUBLISH_RETRY_POLICY)
         self._wakeups: LightQueue = LightQueue(maxsize=1)
         self._running = False
-        self._started = False
         self._stopped = eventlet.event.Event()  # sent when the loop has left its last batch
         self._warned_types: set[str] = set()
 
@@ -104,7 +103,7 @@ class OutboxRelay:
 
     def run(self) -> None:
         """The relay loop; stops when ``stop`` is called, after the batch it is in."""
-        self._running = self._started = True
+        self._running = True
         try:
             self._loop()
         finally:
@@ -139,9 +138,9 @@ class OutboxRelay:
     def stop(self, wait: float = 0.0) -> bool:
         """Stop after the current batch; wait up to ``wait`` seconds for it (False if the
         loop is still in it then: its claimed rows go back when their lease runs out)."""
-        self._running = False
+        was_running, self._running = self._running, False
         self.wake()
-        if wait > 0 and self._started and not self._stopped.ready():
+        if wait > 0 and was_running and not self._stopped.ready():
             with eventlet.Timeout(wait, False):
                 self._stopped.wait()
         return self._stopped.ready()
