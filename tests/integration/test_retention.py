@@ -19,12 +19,15 @@ def test_a_running_service_purges_old_events_ids_and_commands(
         motcua_settings, start_system):
     system = start_system("payment")
     now = datetime.now(UTC)
+    # The unsent one is parked (no queue was bound for it): the running relay leaves it
+    # alone, as it would not a pending one, which it publishes at once.
     for age, published in ((40, True), (35, True), (1, True), (90, False)):
         system.execute("payment", "INSERT INTO outbox (event_id, event_type, body, created_at,"
-                       " published_at, attempts) VALUES (:id, 'payment.paid', '{}', :at, "
-                       ":published, 0)", id=str(uuid.uuid4()),
+                       " published_at, parked_at, attempts) VALUES (:id, 'payment.paid', '{}',"
+                       " :at, :published, :parked, 1)", id=str(uuid.uuid4()),
                        at=now - timedelta(days=age),
-                       published=now - timedelta(days=age) if published else None)
+                       published=now - timedelta(days=age) if published else None,
+                       parked=None if published else now - timedelta(days=age))
     for age in (31, 3):
         system.execute("payment", "INSERT INTO inbox (event_id, consumer, event_type, "
                        "handled_at) VALUES (:id, 'payment.on_x', 'dossier.submitted', :at)",
