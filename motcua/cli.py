@@ -225,6 +225,40 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Drive a running system through its gateway like a province's day (``motcua.demo``)."""
+    from motcua.demo import DayOptions, check_period, run_day
+
+    try:
+        check_period(args.period)
+    except ValueError as exc:
+        raise CliError(f"--period: {exc}") from None
+    cfg = motcua_config.load()
+    gateway = args.gateway or f"http://{cfg['WEB_SERVER_ADDRESS']}"
+    run_day(gateway, cfg, DayOptions(
+        dossiers=args.dossiers, concurrency=args.concurrency, pause=args.pause,
+        period=args.period, payment_simulator=args.payment_simulator.rstrip("/")))
+    return 0
+
+
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a pause in seconds, from 0 to 60."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"seconds from 0 to 60, not {text!r}")
+    return value
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """One process of one service or the gateway (what a container runs): its
     configuration checked first, then ``nameko run`` in its place."""
@@ -538,6 +572,29 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--metrics-port", type=int, metavar="PORT",
                     help="serve each process's /metrics on 127.0.0.1 from PORT on, one each")
     up.set_defaults(func=cmd_up)
+
+    from motcua.demo import PAYMENT_SIMULATOR, DayOptions
+
+    defaults = DayOptions()
+    demo = sub.add_parser("demo", help="drive a running system like a province's day, "
+                                       "then print the report and the end-to-end rate")
+    demo.add_argument("--gateway", metavar="URL",
+                      help="the running system's gateway (default: WEB_SERVER_ADDRESS)")
+    demo.add_argument("--dossiers", type=at_least_one, default=defaults.dossiers,
+                      metavar="N", help="dossiers in the day, the stories taken in turn "
+                                        "(default %(default)s: one of each)")
+    demo.add_argument("--concurrency", type=at_least_one, default=defaults.concurrency,
+                      metavar="C", help="dossiers driven at once, each by its own thread "
+                                        "(default %(default)s)")
+    demo.add_argument("--pause", type=seconds, default=0.0, metavar="SECONDS",
+                      help="what each citizen and officer waits before a step (default 0: "
+                           "as fast as the system answers)")
+    demo.add_argument("--period", help="the report's period, holding today: 2026, "
+                                       "2026-Q3, 2026-11... (default: this year)")
+    demo.add_argument("--payment-simulator", default=PAYMENT_SIMULATOR, metavar="URL",
+                      help="the payment simulator the citizens pay through (default: the "
+                           "one motcua up --demo starts)")
+    demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="run one process of a service or the gateway "
                                      "(a container's command)")
