@@ -4,6 +4,8 @@ shapes (``services.notify.channels``). ``motcua up`` starts them with the defaul
 configuration (``notify.STANDINS``); production refuses them.
 
     python -m services.notify.standins            # all three, addresses from the config
+    python -m services.notify.standins --host 0.0.0.0 \
+        --receipts-url http://gateway:8000/api/v1/notifications/receipts   # in a container
 
 - SMTP sink (aiosmtpd) on ``notify.EMAIL.HOST:PORT``: every message is kept as an
   ``.eml`` file in ``{STANDINS_DIR}/mail/``.
@@ -46,9 +48,12 @@ class Simulator:
     """One HTTP provider's state: what it got, the faults to play, the receipts to send."""
 
     def __init__(self, kind: str, secret: str, log_file: Path | None = None,
-                 callback_url: str = "") -> None:
+                 callback_url: str = "", receipts_url: str = "") -> None:
         self.kind, self.secret, self.log_file = kind, secret, log_file
         self.callback_url = callback_url  # Zalo: receipts go here (SMS: per request)
+        # Every receipt goes here instead, when set: in a container the public address an
+        # SMS request names as its CallbackUrl is not where the gateway is reached.
+        self.receipts_url = receipts_url
         self.lock = threading.Lock()
         self.messages: list[dict[str, Any]] = []
         self.receipts: list[dict[str, Any]] = []
@@ -84,7 +89,7 @@ class Simulator:
             if self.log_file:
                 with self.lock, open(self.log_file, "a", encoding="utf-8") as handle:
                     handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-            self._schedule_receipt(provider_id, callback)
+            self._schedule_receipt(provider_id, self.receipts_url or callback)
         return status, answer
 
     def _sms(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], str | None]:
@@ -186,10 +191,11 @@ def handler_for(simulator: Simulator, send_path: str) -> type[BaseHTTPRequestHan
     return Handler
 
 
-def http_server(simulator: Simulator, url: str) -> ThreadingHTTPServer:
-    """The simulator listening where ``url`` points (its path is the send route)."""
+def http_server(simulator: Simulator, url: str, host: str = "") -> ThreadingHTTPServer:
+    """The simulator listening where ``url`` points (its path is the send route), on
+    ``host`` instead of the URL's host when given (a container's 0.0.0.0)."""
     parsed = urlparse(url)
-    server = ThreadingHTTPServer((parsed.hostname or "127.0.0.1", parsed.port or 80),
+    server = ThreadingHTTPServer((host or parsed.hostname or "127.0.0.1", parsed.port or 80),
                                  handler_for(simulator, parsed.path or "/"))
     server.daemon_threads = True
     return server
@@ -230,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="start only these stand-ins (repeatable)")
     parser.add_argument("--smtp-port", type=int, help="instead of notify.EMAIL.PORT")
     parser.add_argument("--dir", help="instead of notify.STANDINS_DIR")
+    parser.add_argument("--host", help="listen on this address instead of the configured "
+                                       "hosts (0.0.0.0 in a container)")
+    parser.add_argument("--receipts-url", default="",
+                        help="POST every delivery receipt here (the gateway's "
+                             "/api/v1/notifications/receipts as this host reaches it)")
     args = parser.parse_args(argv)
     cfg = motcua_config.load()
     if cfg.get("MOTCUA", {}).get("ENV") == "production":
@@ -246,15 +257,16 @@ def main(argv: list[str] | None = None) -> int:
     if "smtp" in wanted:
         email = notify.get("EMAIL") or {}
         port = args.smtp_port or int(email.get("PORT") or 8025)
-        controller = smtp_sink(folder / "mail", str(email.get("HOST") or "127.0.0.1"), port)
-        started.append(f"SMTP sink on {email.get('HOST') or '127.0.0.1'}:{port} → "
-                       f"{folder / 'mail'}")
+        host = args.host or str(email.get("HOST") or "127.0.0.1")
+        controller = smtp_sink(folder / "mail", host, port)
+        started.append(f"SMTP sink on {host}:{port} → {folder / 'mail'}")
     for kind, key in (("sms", "SMS"), ("zalo", "ZALO")):
         url = str((notify.get(key) or {}).get("URL") or "")
         if kind in wanted and url:
             simulator = Simulator(kind, secret, folder / f"{kind}.jsonl",
-                                  callback_url=f"{public.rstrip('/')}/api/v1/notifications/receipts")
-            server = http_server(simulator, url)
+                                  callback_url=f"{public.rstrip('/')}/api/v1/notifications/receipts",
+                                  receipts_url=args.receipts_url)
+            server = http_server(simulator, url, args.host or "")
             threading.Thread(target=server.serve_forever, daemon=True).start()
             servers.append(server)
             started.append(f"{kind.upper()} simulator at {url} (GET /messages)")

@@ -259,7 +259,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token", default=os.environ.get("MOTCUA_POSTAL_SIMULATOR_TOKEN"),
                         help="a postal token with its operator (default: "
                              "MOTCUA_POSTAL_SIMULATOR_TOKEN, as motcua up sets it)")
-    parser.add_argument("--secret", default=DEV_SECRET, help="the webhook secret")
+    parser.add_argument("--secret",
+                        default=os.environ.get("MOTCUA_POSTAL_VNPOST_SECRET", DEV_SECRET),
+                        help="the webhook secret (default: MOTCUA_POSTAL_VNPOST_SECRET)")
     parser.add_argument("--max-age", type=float, default=DEFAULT_MAX_AGE,
                         help="refuse webhooks sent longer ago than this (seconds)")
     parser.add_argument("--auto", action="store_true", help="drive new jobs by itself")

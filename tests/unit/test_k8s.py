@@ -78,6 +78,20 @@ def test_each_component_has_a_deployment_with_probes_limits_and_a_migration_wait
         assert {"name": "metrics", "containerPort": 9100} in container["ports"], name
 
 
+def test_postal_cannot_start_without_vnposts_webhook_secret_in_the_secret():
+    # required like the other secrets, but the configuration alone lets postal start
+    # without it (it then cannot sign VNPost's webhooks): the pod names the key
+    for name, deployment in by_kind("Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        named = [(env["name"], env["valueFrom"]["secretKeyRef"])
+                 for container in pod["containers"] for env in container.get("env", [])]
+        if name == "motcua-postal":
+            assert named == [("MOTCUA_POSTAL_VNPOST_SECRET",
+                              {"name": "motcua-secrets", "key": "MOTCUA_POSTAL_VNPOST_SECRET"})]
+        else:
+            assert named == [], name  # the others read motcua-secrets whole (envFrom)
+
+
 def test_each_component_has_a_disruption_budget_and_a_service():
     for kind in ("PodDisruptionBudget", "Service"):
         assert sorted(by_kind(kind)) == sorted(f"motcua-{c}" for c in COMPONENTS), kind
