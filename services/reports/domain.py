@@ -94,19 +94,32 @@ def judged(fact: Mapping[str, Any]) -> str | None:
     return str(fact["timeliness"])
 
 
+def received_keys(fact: Mapping[str, Any]) -> list[str]:
+    """The received counts an accepted dossier adds one to: by channel and online level."""
+    keys = ["received"]
+    channel = fact.get("channel")
+    if channel == "online":
+        keys.append("received_online")
+        if fact.get("online_level") in ("full", "partial"):
+            keys.append(f"received_online_{fact['online_level']}")
+    else:
+        keys.append("received_postal" if channel == "postal" else "received_counter")
+    return keys
+
+
+# The counts that are one moment of the dossier falling in the period.
+MOMENT_COUNTS = (("refused", "refused_at"), ("withdrawn", "withdrawn_at"),
+                 ("stopped", "stopped_at"), ("returned", "returned_at"),
+                 ("supplement_requests", "supplement_requested_at"),
+                 ("apologies", "extended_at"))
+
+
 def contributions(fact: Mapping[str, Any], period: Period, judged_at: datetime) -> list[str]:
     """The counts of COUNTS this dossier adds one to, in ``period``."""
     keys = []
     accepted, ended = fact.get("accepted_at"), ended_at(fact)
     if _in(accepted, period):
-        keys.append("received")
-        channel = fact.get("channel")
-        if channel == "online":
-            keys.append("received_online")
-            if fact.get("online_level") in ("full", "partial"):
-                keys.append(f"received_online_{fact['online_level']}")
-        else:
-            keys.append("received_postal" if channel == "postal" else "received_counter")
+        keys += received_keys(fact)
     if _before(accepted, period.start) and not _before(ended, period.start):
         keys.append("carried_over")
     if _in(fact.get("resolved_at"), period) and (verdict := judged(fact)):
@@ -115,10 +128,7 @@ def contributions(fact: Mapping[str, Any], period: Period, judged_at: datetime) 
         overdue = (_before(fact.get("due_at"), judged_at)
                    and not fact.get("waiting_for_citizen"))
         keys += ["in_progress", "in_progress_overdue" if overdue else "in_progress_not_due"]
-    for key, moment in (("refused", "refused_at"), ("withdrawn", "withdrawn_at"),
-                        ("stopped", "stopped_at"), ("returned", "returned_at"),
-                        ("supplement_requests", "supplement_requested_at"),
-                        ("apologies", "extended_at")):
+    for key, moment in MOMENT_COUNTS:
         if _in(fact.get(moment), period):
             keys.append(key)
     return keys
@@ -126,8 +136,8 @@ def contributions(fact: Mapping[str, Any], period: Period, judged_at: datetime) 
 
 def judging_moment(period: Period, now: datetime | None = None) -> datetime:
     """What is in progress is judged at the end of the period, or now if it has not
-    ended yet."""
-    return min(period.end, now or datetime.now(UTC))
+    ended yet (at its start, if it has not begun)."""
+    return max(period.start, min(period.end, now or datetime.now(UTC)))
 
 
 def counts(facts: Iterable[Mapping[str, Any]], period: Period,
@@ -167,28 +177,143 @@ def relevant(fact: Mapping[str, Any], period: Period) -> bool:
 
 def report(facts: Iterable[Mapping[str, Any]], period: Period,
            by: Iterable[str] = BREAKDOWNS, now: datetime | None = None) -> dict[str, Any]:
-    """The summary, and the same summary per procedure, field, online level and channel
-    (each dossier's contributions are worked out once, then added up per group)."""
+    """The summary, and the same summary per procedure, field, online level and channel,
+    counted dossier by dossier: the definitions' reference, which the read model's
+    pre-added counts (``tallies``, ``services.reports.counts``) must always equal."""
     judged_at = judging_moment(period, now)
+    groups: list[tuple[Mapping[str, Any], dict[str, int]]] = []
+    for fact in facts:
+        if relevant(fact, period):
+            one = dict.fromkeys(COUNTS, 0)
+            for key in contributions(fact, period, judged_at):
+                one[key] += 1
+            groups.append((fact, one))
+    return assemble(groups, period, by)
+
+
+def assemble(groups: Iterable[tuple[Mapping[str, Any], Mapping[str, int]]], period: Period,
+             by: Iterable[str] = BREAKDOWNS) -> dict[str, Any]:
+    """The report from counts of groups of dossiers, each group given with its breakdown
+    values (``procedure``, ``field``...; missing or empty is "unknown"): the total, and
+    the total per value of each breakdown asked for."""
     by = list(by)
     total = dict.fromkeys(COUNTS, 0)
-    groups: dict[str, dict[str, dict[str, int]]] = {key: {} for key in by}
-    for fact in facts:
-        if not relevant(fact, period):
-            continue
-        keys = contributions(fact, period, judged_at)
-        for key in keys:
-            total[key] += 1
+    breakdowns: dict[str, dict[str, dict[str, int]]] = {key: {} for key in by}
+    for values, group_counts in groups:
+        if not any(group_counts[key] for key in COUNTS):
+            continue  # nothing of it counts in this period
+        for key in COUNTS:
+            total[key] += group_counts[key]
         for breakdown in by:
-            group = groups[breakdown].setdefault(str(fact.get(breakdown) or "unknown"),
-                                                 dict.fromkeys(COUNTS, 0))
-            for key in keys:
-                group[key] += 1
+            row = breakdowns[breakdown].setdefault(str(values.get(breakdown) or "unknown"),
+                                                   dict.fromkeys(COUNTS, 0))
+            for key in COUNTS:
+                row[key] += group_counts[key]
     return {"from": period.first.isoformat(), "to": period.last.isoformat(),
             **with_rates(total),
-            "breakdown": {breakdown: [{"key": name, **with_rates(group)}
-                                      for name, group in sorted(groups[breakdown].items())]
+            "breakdown": {breakdown: [{"key": name, **with_rates(row)}
+                                      for name, row in sorted(breakdowns[breakdown].items())]
                           for breakdown in by}}
+
+
+# -- the read model's pre-added counts ---------------------------------------------------------
+
+# What a dossier adds to the counts of the local day of each of its moments. The period's
+# counts are sums of them over its days; what is in progress at a moment T is what was
+# opened before T and not closed before it; overdue at T, what became overdue before T
+# and did not stop being so. So a report is sums over days, never over dossiers.
+DAY_COUNTS = tuple(key for key in COUNTS if key not in (
+    "carried_over", "in_progress", "in_progress_not_due", "in_progress_overdue"))
+BALANCES = ("opened", "closed", "overdue_from", "overdue_to")
+TALLIES = (*DAY_COUNTS, *BALANCES, "not_satisfied")
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+def marks(fact: Mapping[str, Any]) -> list[tuple[datetime, str]]:
+    """Each moment of this dossier that adds one to a count (TALLIES), as
+    ``contributions`` would count it in any period: a dossier accepted, then ended
+    (resolved, withdrawn, stopped) was in progress in between; overdue from its
+    appointment (or its acceptance, if later) until it ended, unless it waits for the
+    citizen. A dossier that ended before it was accepted was never in progress."""
+    out: list[tuple[datetime, str]] = []
+    accepted, ended = fact.get("accepted_at"), ended_at(fact)
+    if accepted is not None:
+        out += [(accepted, key) for key in received_keys(fact)]
+    if fact.get("resolved_at") is not None and (verdict := judged(fact)):
+        out += [(fact["resolved_at"], "resolved"), (fact["resolved_at"], f"resolved_{verdict}")]
+    out += [(fact[moment], key) for key, moment in MOMENT_COUNTS if fact.get(moment)]
+    if accepted is not None and (ended is None or ended >= accepted):
+        out.append((accepted, "opened"))
+        if ended is not None:
+            out.append((ended, "closed"))
+        due = fact.get("due_at")
+        if due is not None and not fact.get("waiting_for_citizen"):
+            start = max(accepted, due)
+            if ended is None or ended > start:
+                out.append((start, "overdue_from"))
+                if ended is not None:
+                    out.append((ended, "overdue_to"))
+    return out
+
+
+def tallies(fact: Mapping[str, Any]) -> dict[tuple[date, str], int]:
+    """What this dossier adds to each local day's counts (``marks`` by day)."""
+    out: dict[tuple[date, str], int] = {}
+    for moment, key in marks(fact):
+        out[local_day(moment), key] = out.get((local_day(moment), key), 0) + 1
+    return out
+
+
+DIMENSIONS = ("agency", *BREAKDOWNS)  # what the pre-added counts are kept by
+
+
+def dimensions(fact: Mapping[str, Any]) -> tuple[str, ...]:
+    """The agency and breakdown values a dossier's counts are kept under ("" unknown)."""
+    return tuple(str(fact.get(name) or "") for name in DIMENSIONS)
+
+
+def moves(before: Mapping[str, Any], after: Mapping[str, Any]
+          ) -> dict[tuple[tuple[str, ...], date, str], int]:
+    """How the day counts move when a dossier's facts change from ``before`` to
+    ``after`` (``{}`` for a dossier not seen before): its old counts taken out, its new
+    ones added, what cancels left out. Adding these keeps the counts equal to the sum of
+    every dossier's ``tallies``, however often or late its events come."""
+    out: dict[tuple[tuple[str, ...], date, str], int] = {}
+    for sign, fact in ((-1, before), (1, after)):
+        where = dimensions(fact)
+        for (day, key), count in tallies(fact).items():
+            out[where, day, key] = out.get((where, day, key), 0) + sign * count
+    return {key: count for key, count in out.items() if count}
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Days ``[start, end)`` as whole months plus the days at either edge: what a sum
+    over them reads (a month's counts are kept beside its days')."""
+
+    months: tuple[date, date] | None  # [first month, month after the last)
+    days: tuple[tuple[date, date], ...]  # [first day, day after the last) each
+
+
+def span(start: date, end: date) -> Span:
+    """``[start, end)``: the months wholly inside, and the days left at the edges."""
+    first_month = start if start.day == 1 else next_month(start)
+    end_month = month_of(end)
+    if first_month >= end_month:
+        return Span(None, ((start, end),) if start < end else ())
+    days = tuple((a, b) for a, b in ((start, first_month), (end_month, end)) if a < b)
+    return Span((first_month, end_month), days)
 
 
 # -- legacy dossiers --------------------------------------------------------------------------

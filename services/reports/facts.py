@@ -12,12 +12,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from motcua.contracts.events import Event
 from motcua.db import local_iso, utcnow
 from motcua.errors import Conflict
+from services.reports import counts, domain
 from services.reports.domain import Period
 from services.reports.models import MOMENTS, Fact, Rating
 
@@ -55,16 +57,40 @@ def _set_due(fact: Fact, due_at: datetime | None, as_of: datetime) -> None:
         fact.due_at, fact.due_as_of = due_at, as_of
 
 
+COLUMNS = tuple(column.name for column in Fact.__table__.columns)
+
+
+def snapshot(fact: Fact | None) -> dict[str, Any]:
+    """The fact's values, to move the counts from (``{}``: a dossier not seen before)."""
+    return {} if fact is None else {name: getattr(fact, name) for name in COLUMNS}
+
+
+def _locked(session: Session, code: str) -> Fact:
+    """The dossier's facts row, created if new, locked until the transaction ends: two
+    events of one dossier handled at once take turns (neither fails on a duplicate key,
+    and the counts each moves start from what the other left)."""
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(module.insert(Fact).values(
+        code=code, supplement_requests=0, waiting_for_citizen=False, imported=False
+    ).on_conflict_do_nothing(index_elements=["code"]))
+    return session.get(Fact, code, with_for_update=True, populate_existing=True)
+
+
 def apply(session: Session, event: Event) -> None:
-    """Record what ``event`` says about its dossier (a type reports ignores: nothing)."""
+    """Record what ``event`` says about its dossier (a type reports ignores: nothing),
+    and move the counts by what changed."""
     if event.type not in EVENT_TYPES:
         return
-    data = event.data
-    fact = session.get(Fact, data["code"]) or Fact(code=data["code"], supplement_requests=0,
-                                                   waiting_for_citizen=False, imported=False)
+    fact = _locked(session, event.data["code"])
     if fact.imported:  # a legacy dossier is what its import said; no event changes it
         return
-    session.add(fact)
+    before = snapshot(fact)
+    _record(fact, event)
+    counts.add(session, domain.moves(before, snapshot(fact)))
+
+
+def _record(fact: Fact, event: Event) -> None:
+    data = event.data
     moment = _moment_of(event)
     if event.type in EVENT_MOMENTS:
         _set_once(fact, EVENT_MOMENTS[event.type], moment)
@@ -101,7 +127,9 @@ def _status_changed(fact: Fact, data: dict[str, Any]) -> None:
 def facts_for(session: Session, agencies: Iterable[str], period: Period
               ) -> list[dict[str, Any]]:
     """The facts of the dossiers of ``agencies`` that can count in ``period``: accepted
-    before its end and not ended before its start, or with a moment inside it."""
+    before its end and not ended before its start, or with a moment inside it. Reports
+    read the pre-added counts (``counts.groups``); this is what they are checked
+    against (``domain.report`` over these rows gives the same figures)."""
     inside = [getattr(Fact, moment).between(period.start, period.end) for moment in MOMENTS]
     open_then = (Fact.accepted_at < period.end) & and_(
         *(getattr(Fact, key).is_(None) | (getattr(Fact, key) >= period.start)
@@ -115,7 +143,8 @@ def import_facts(session: Session, rows: list[dict[str, Any]]) -> dict[str, Any]
     """Store legacy dossiers' facts: added, updated (imported before, now different) or
     unchanged; a code the live system already knows is refused (``conflicts``)."""
     result: dict[str, Any] = {"added": 0, "updated": 0, "unchanged": 0, "conflicts": []}
-    columns = [column.name for column in Fact.__table__.columns]
+    columns = COLUMNS
+    moved: dict[Any, int] = {}
     known = {fact.code: fact for fact in session.scalars(
         select(Fact).where(Fact.code.in_({row["code"] for row in rows})))}
     for row in rows:
@@ -124,16 +153,22 @@ def import_facts(session: Session, rows: list[dict[str, Any]]) -> dict[str, Any]
             result["conflicts"].append(row["code"])
             continue
         values = {name: row.get(name) for name in columns if name != "imported"}
+        before = snapshot(fact)
         if fact is None:
             known[row["code"]] = Fact(**values, imported=True)
             session.add(known[row["code"]])
             result["added"] += 1
         elif all(getattr(fact, name) == value for name, value in values.items()):
             result["unchanged"] += 1
+            continue
         else:
             for name, value in values.items():
                 setattr(fact, name, value)
             result["updated"] += 1
+        for key, count in domain.moves(before, snapshot(known[row["code"]])).items():
+            moved[key] = moved.get(key, 0) + count
+    session.flush()
+    counts.add(session, moved)
     return result
 
 
@@ -146,14 +181,8 @@ def rate(session: Session, code: str, agency: str, satisfied: bool, comment: str
                     rated_by=rated_by, rated_at=utcnow())
     session.add(rating)
     session.flush()
+    counts.add(session, counts.rating_moves(session, rating))
     return rating_view(rating)
-
-
-def not_satisfied(session: Session, agencies: Iterable[str], period: Period) -> int:
-    """"Not satisfied" ratings given in the period to dossiers of these agencies."""
-    return session.scalar(select(func.count()).select_from(Rating).where(
-        Rating.agency.in_(list(agencies)), Rating.satisfied.is_(False),
-        Rating.rated_at >= period.start, Rating.rated_at < period.end)) or 0
 
 
 def rating_view(rating: Rating) -> dict[str, Any]:
@@ -162,6 +191,9 @@ def rating_view(rating: Rating) -> dict[str, Any]:
 
 
 def clear(session: Session) -> int:
-    """Empty what events built (before a rebuild); imported dossiers stay."""
-    return session.execute(delete(Fact).where(Fact.imported.is_(False))).rowcount or 0
+    """Empty what events built (before a rebuild); imported dossiers and ratings stay,
+    and the counts are added up again from them."""
+    removed = session.execute(delete(Fact).where(Fact.imported.is_(False))).rowcount or 0
+    counts.recount(session)
+    return removed
 

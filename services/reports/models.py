@@ -8,9 +8,9 @@ not, and a rebuild from the owners' event logs gives the same rows.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, Text
+from sqlalchemy import Boolean, Column, Date, Index, Integer, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from motcua.db import UtcDateTime, add_kernel_tables
@@ -60,7 +60,26 @@ class Fact(Base):
     __table_args__ = (
         Index("ix_facts_agency_accepted", "agency", "accepted_at"),
         Index("ix_facts_agency_resolved", "agency", "resolved_at"),
+        Index("ix_facts_agency_due", "agency", "due_at"),
     )
+
+
+# The facts' counts added up per agency, breakdown values and local day, and again per
+# month and for all time (``grain`` d, m, t; ``bucket`` the day, the month's first day,
+# or ALL_TIME), so a report sums a few months and days instead of reading dossiers
+# (``services.reports.counts``). One column per ``domain.TALLIES``.
+ALL_TIME = date(1, 1, 1)
+tallies = Table(
+    "tallies", metadata,
+    Column("grain", String(1), primary_key=True),
+    Column("agency", String(40), primary_key=True),
+    Column("bucket", Date, primary_key=True),
+    Column("procedure", String(20), primary_key=True),
+    Column("field", String(200), primary_key=True),
+    Column("online_level", String(10), primary_key=True),
+    Column("channel", String(10), primary_key=True),
+    *(Column(key, Integer, nullable=False, default=0) for key in domain.TALLIES),
+)
 
 
 class Rating(Base):

@@ -1,7 +1,8 @@
 """The reports service: a read model of dossier facts, fed by intake's and processing's
 events, that answers the summary (DOMAIN.md, Statistics) for any agency tree and period.
 
-Thin entrypoints: ``facts`` turns events into facts, ``domain`` counts them.
+Thin entrypoints: ``facts`` turns events into facts and moves their pre-added counts
+(``counts``), which a report sums; ``domain`` says what each count means.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from motcua.contracts.commands import Command
 from motcua.contracts.events import Event, parse_event
 from motcua.dependencies import Database, HealthCheck
 from motcua.messaging import consume_event
-from services.reports import domain, facts, index766
+from services.reports import counts, domain, facts, index766
 from services.reports.models import metadata
 
 
@@ -72,8 +73,8 @@ class ReportsService(HealthCheck):
         whole tree) from ``first`` to ``last`` (dates, both included)."""
         period = domain.Period(date.fromisoformat(first), date.fromisoformat(last))
         with self.db.session() as session:
-            rows = facts.facts_for(session, agencies, period)
-        return domain.report(rows, period, domain.BREAKDOWNS if by is None else by)
+            groups = counts.groups(session, agencies, period)
+        return domain.assemble(groups, period, domain.BREAKDOWNS if by is None else by)
 
     @rpc
     def import_facts(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -89,10 +90,10 @@ class ReportsService(HealthCheck):
         """The Decision 766 index of ``agencies`` over the period (``index766``)."""
         period = domain.Period(date.fromisoformat(first), date.fromisoformat(last))
         with self.db.session() as session:
-            rows = facts.facts_for(session, agencies, period)
-            unhappy = facts.not_satisfied(session, agencies, period)
-        counts = domain.counts([r for r in rows if domain.relevant(r, period)], period)
-        return {"from": first, "to": last, **index766.index(counts, unhappy, catalogue)}
+            groups = counts.groups(session, agencies, period)
+        total = domain.assemble(groups, period, by=())
+        unhappy = sum(group["not_satisfied"] for _, group in groups)
+        return {"from": first, "to": last, **index766.index(total, unhappy, catalogue)}
 
     @rpc
     def rate(self, code: str, agency: str, rating: dict[str, Any], rated_by: str,
