@@ -47,14 +47,16 @@ class Services:
         self._forget = forget or (lambda correlation_id: None)
         self._last_registered = last_registered or (lambda: None)
 
-    def agency_scope(self, agency: str) -> set[str]:
-        """An agency and all below it; kept a minute, as the tree changes rarely."""
+    def agency_scope(self, agency: str, include_predecessors: bool = False) -> set[str]:
+        """An agency and all below it (with its predecessors across the 2025 reform, and
+        theirs, when asked); kept a minute, as the tree changes rarely."""
         now = time.monotonic()
-        cached = self._scopes.get(agency)
+        key = f"{agency}+predecessors" if include_predecessors else agency
+        cached = self._scopes.get(key)
         if cached and cached[0] > now:
             return cached[1]
-        scope = set(self.call("intake", "agency_scope", agency))
-        self._scopes[agency] = (now + SCOPE_TTL_SECONDS, scope)
+        scope = set(self.call("intake", "agency_scope", agency, include_predecessors))
+        self._scopes[key] = (now + SCOPE_TTL_SECONDS, scope)
         return scope
 
     def call(self, service: str, method: str, *args: Any, timeout: float | None = None) -> Any:

@@ -97,6 +97,14 @@ class AgencySchema(Open):
                       required=True)
     parent = described(fields.String, "The parent agency's code; null for the root.",
                        required=True, allow_none=True)
+    valid_from = described(fields.Date, "The first day it exists; null: always.",
+                           allow_none=True)
+    valid_to = described(fields.Date, "Its last day (a former agency, e.g. a huyện "
+                         "dissolved on 1 July 2025: 2025-06-30); null: still in place.",
+                         allow_none=True)
+    successor = described(fields.String, "A former agency's successor: the agency that "
+                          "took over its dossiers (reports' include_predecessors); null: "
+                          "none.", allow_none=True)
 
 
 class QrSchema(Open):

@@ -51,10 +51,24 @@ class AgencyEntrySchema(Strict):
                            validate=FullMatch(AGENCY_CODE))
     valid_from = Day(load_default=None, allow_none=True)
     valid_to = Day(load_default=None, allow_none=True)
+    # A former agency's successor: who took over its dossiers when it was dissolved.
+    successor = fields.String(load_default=None, allow_none=True,
+                              validate=FullMatch(AGENCY_CODE))
     working_hours = fields.List(fields.List(fields.String(validate=FullMatch(HH_MM)),
                                             validate=validate.Length(equal=2)),
                                 load_default=None, allow_none=True)
     verified = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _successor(self, data: dict[str, Any], **_: Any) -> None:
+        successor = data.get("successor")
+        if successor is None:
+            return
+        if successor == data.get("code"):
+            raise ValidationError("an agency cannot succeed itself", "successor")
+        if data.get("valid_to") is None:
+            raise ValidationError("only a former agency (with valid_to) has a successor",
+                                  "successor")
 
 
 class SlaSchema(Strict):

@@ -47,10 +47,11 @@ def load(url: str, path: Path = DEFAULT_CATALOGUE) -> int:
         with Session(engine) as session, session.begin():
             known |= set(session.scalars(select(Agency.code)))
             for entry in data["agencies"]:
-                if entry["parent"] and entry["parent"] not in known:
-                    raise CatalogueError(f"agency {entry['code']}: unknown parent "
-                                         f"{entry['parent']}")
-            for entry in _parents_first(data["agencies"]):
+                for link in ("parent", "successor"):
+                    if entry[link] and entry[link] not in known:
+                        raise CatalogueError(f"agency {entry['code']}: unknown {link} "
+                                             f"{entry[link]}")
+            for entry in _referenced_first(data["agencies"]):
                 session.merge(Agency(**entry))
                 session.flush()
             for entry in data["procedures"]:
@@ -176,15 +177,17 @@ def _procedure_columns(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _parents_first(agencies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _referenced_first(agencies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each agency after its parent and its successor (both are foreign keys)."""
     codes = {entry["code"] for entry in agencies}
     ordered, placed = [], set()
     remaining = list(agencies)
     while remaining:
-        ready = [a for a in remaining if a["parent"] is None or a["parent"] in placed
-                 or a["parent"] not in codes]
+        ready = [a for a in remaining
+                 if all(a[link] is None or a[link] in placed or a[link] not in codes
+                        for link in ("parent", "successor"))]
         if not ready:
-            raise CatalogueError("the agencies' parents form a cycle")
+            raise CatalogueError("the agencies' parents or successors form a cycle")
         for entry in ready:
             ordered.append(entry)
             placed.add(entry["code"])

@@ -30,6 +30,10 @@ class Agency(Base):
                                                index=True)
     valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # A former agency's successor: the agency formed on the reform that took over its
+    # dossiers (reports across the reform count predecessors with it); None: none.
+    successor: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"), nullable=True,
+                                                  index=True)
     # Its own working periods, e.g. [["07:30", "11:30"], ["13:30", "17:00"]]; None: the default.
     working_hours: Mapped[list[list[str]] | None] = mapped_column(JSON, nullable=True)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)

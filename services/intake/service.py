@@ -46,8 +46,8 @@ class IntakeService(HealthCheck):
         return agencies.list_agencies(self.db)
 
     @rpc
-    def agency_scope(self, code: str) -> list[str]:
-        return agencies.scope(self.db, code)
+    def agency_scope(self, code: str, include_predecessors: bool = False) -> list[str]:
+        return agencies.scope(self.db, code, include_predecessors)
 
     @rpc
     def list_procedures(self, q: str | None = None, agency: str | None = None,
