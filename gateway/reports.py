@@ -52,12 +52,14 @@ class ReportRoutes(RouteGroup):
         return json_response({"agency": args["agency"], **index})
 
     def _report_scope(self, actor: Any, args: dict[str, Any]) -> tuple[list[str], str, str]:
-        """Whether the caller may read the agency's figures; its tree, and the period's
-        first and last days."""
+        """Whether the caller may read the agency's figures; its tree (with the trees it
+        took over across the 2025 reform, if asked), and the period's first and last days.
+        Who may read is decided on the asked agency alone: a new commune's officers read
+        what it took over."""
         agency = args["agency"]
         if actor.role == "officer" and agency not in self._scope(actor):
             raise Forbidden(f"{agency} is outside {actor.agency}'s agencies.")
-        agencies = sorted(self.services.agency_scope(agency))
+        agencies = sorted(self.services.agency_scope(agency, args["include_predecessors"]))
         if not agencies:
             raise NotFound(f"No agency {agency}.")
         first, last = period_days(args)
@@ -121,6 +123,15 @@ SAMPLE_SUMMARY_NOTE = (
     "requests and apologies (form 04) in the period. Rates are percentages rounded "
     "half-up to two decimals, each with its numerator and denominator.")
 
+PREDECESSORS_NOTE = (
+    "Across the 2025 agency reform: true also counts the dossiers of every former agency "
+    "whose successor is in the agency's tree, with the former agency's own tree, "
+    "recursively; e.g. agency=000.06.22.H56&period=2025&include_predecessors=true gives "
+    "xã Ngọc Lặc's year with, before 1 July, those of thị trấn Ngọc Lặc and xã Mỹ Tân "
+    "(merged into it) and of huyện Ngọc Lặc (whose seat it is). "
+    "Default false: the agency's own tree (a former district for its own period as "
+    "before). `agencies` lists what was counted.")
+
 DOCUMENTED: tuple[Route, ...] = (
     Route(
         "GET", "/api/v1/reports/summary", "getReportSummary",
@@ -137,7 +148,8 @@ DOCUMENTED: tuple[Route, ...] = (
             "period": "Instead of from and to: 2026 (a year), 2026-Q3, 2026-H1, 2026-6M, "
                       "2026-9M (from January) or 2026-11 (a month).",
             "by": "Breakdowns, comma-separated: procedure, field, online_level, channel "
-                  "(default all; empty for none)."},
+                  "(default all; empty for none).",
+            "include_predecessors": PREDECESSORS_NOTE},
         errors=(401, 403, 404, 422, 429, 503),
         error_notes={403: "Not an officer or admin, or an officer of an agency outside "
                           "the tree above this one.",
@@ -161,7 +173,8 @@ DOCUMENTED: tuple[Route, ...] = (
             "to": f"The last day, included; at most {MAX_REPORT_DAYS} days after from.",
             "period": "Instead of from and to: 2026, 2026-Q3, 2026-H1, 2026-6M, 2026-9M "
                       "or 2026-11.",
-            "by": "Ignored here (the summary's breakdowns)."},
+            "by": "Ignored here (the summary's breakdowns).",
+            "include_predecessors": PREDECESSORS_NOTE},
         errors=(401, 403, 404, 422, 429, 503),
         error_notes={403: "Not an officer or admin, or an officer of an agency outside "
                           "the tree above this one.",

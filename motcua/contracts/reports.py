@@ -39,6 +39,8 @@ class ReportQuerySchema(Schema):
     by = fields.String(load_default=",".join(BREAKDOWNS), validate=FullMatch(
         r"^((procedure|field|online_level|channel)(,(procedure|field|online_level|channel))*)?"
         r"$", error=f"A comma-separated list of {', '.join(BREAKDOWNS)}, or empty."))
+    # Across the 2025 reform: also the dossiers of the agencies the tree took over from.
+    include_predecessors = fields.Boolean(load_default=False, metadata={"example": True})
 
     @validates_schema
     def _one_period(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -83,7 +85,9 @@ BreakdownRowSchema = Schema.from_dict(
 class SummarySchema(SummaryCountsSchema):  # type: ignore[misc, valid-type]
     agency = fields.String(required=True)
     agencies = fields.List(fields.String(), metadata={
-        "description": "The agency and every agency under it whose dossiers are counted."})
+        "description": "The agency and every agency under it whose dossiers are counted "
+                       "(with include_predecessors, also the former agencies it took over "
+                       "from and theirs)."})
     start = fields.Date(data_key="from", required=True)
     end = fields.Date(data_key="to", required=True)
     breakdown = fields.Dict(keys=fields.String(), values=fields.List(
