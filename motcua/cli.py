@@ -237,7 +237,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     gateway = args.gateway or f"http://{cfg['WEB_SERVER_ADDRESS']}"
     run_day(gateway, cfg, DayOptions(
         dossiers=args.dossiers, concurrency=args.concurrency, pause=args.pause,
-        period=args.period, payment_simulator=args.payment_simulator.rstrip("/")))
+        period=args.period, payment_simulator=args.payment_simulator.rstrip("/"),
+        chart=args.chart))
     return 0
 
 
@@ -565,7 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--replicas", action="append", metavar="NAME=N",
                     help="processes for a service, e.g. processing=3 (repeatable)")
     up.add_argument("--demo", action="store_true",
-                    help="submit a sample dossier once everything is up, and show it")
+                    help="once everything is up, show a sample dossier, then run "
+                         "motcua demo's day with its simulators")
     up.add_argument("--demo-dossiers", type=int, default=8, metavar="N",
                     help="dossiers in the demo's day (default 8: one of each story)")
     up.add_argument("--start-timeout", type=float, default=90.0, metavar="SECONDS")
@@ -594,6 +596,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--payment-simulator", default=PAYMENT_SIMULATOR, metavar="URL",
                       help="the payment simulator the citizens pay through (default: the "
                            "one motcua up --demo starts)")
+    demo.add_argument("--chart", default=defaults.chart, metavar="FILE.png",
+                      help="where to draw on-time and online rates by agency (default "
+                           "%(default)s)")
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="run one process of a service or the gateway "

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -144,6 +145,7 @@ class DayOptions:
     pause: float = 0.0  # seconds each actor waits before a step (0: as fast as answered)
     period: str | None = None  # the report's period (named_days); None: this year
     payment_simulator: str = PAYMENT_SIMULATOR
+    chart: str | None = "var/demo-report.png"  # on-time and online rates by agency
 
 
 def check_period(period: str | None, today: date | None = None) -> str:
@@ -477,6 +479,26 @@ def drive(day: Day, stories: list[Story], concurrency: int) -> list[tuple[Story,
     return failures
 
 
+def draw(day: Day, path: str, period: str, names: dict[str, str]) -> None:
+    """The chart of ``motcua report --chart``: the on-time and online rates of each
+    agency the day's stories went to, over the same period."""
+    from services.reports.chart import write_chart
+
+    try:
+        rows = [(names.get(agency, agency), day.call(
+            "GET", "/api/v1/reports/summary", day.headers("admin", "demo"),
+            params={"agency": agency, "period": period, "by": ""}))
+            for agency in dict.fromkeys(story[1] for story in STORIES)]
+    except GatewayError as exc:
+        raise DemoFailed(f"the chart: {exc}") from None
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        write_chart(path, rows, names.get(PROVINCE, PROVINCE))
+    except OSError as exc:
+        raise DemoFailed(f"cannot write the chart to {path}: {exc.strerror}") from None
+    print(f"demo: the chart of on-time and online rates by agency is in {path}")
+
+
 def run_day(base_url: str, cfg: dict[str, Any], options: DayOptions | None = None
             ) -> DayResult:
     """Drive ``options.dossiers`` dossiers through the system like a province's day, then
@@ -520,6 +542,8 @@ def run_day(base_url: str, cfg: dict[str, Any], options: DayOptions | None = Non
     print(text)
     print(f"demo: {sent} messages to citizens (SMS, e-mail, Zalo) went to the local "
           "stand-ins (var/standins/)")
+    if options.chart:
+        draw(day, options.chart, period, names)
     result = DayResult(stories, report, text, seconds)
     throttled = f"; {day.throttled} answer(s) 429 waited out" if day.throttled else ""
     print(f"demo: {len(stories)} dossiers from submission to their end (returned, refused, "

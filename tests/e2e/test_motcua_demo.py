@@ -62,7 +62,8 @@ def test_demo_drives_a_running_system_two_dossiers_at_a_time(system, payment_sim
                                                              tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "motcua.cli", "demo", "--gateway", system.base_url,
-         "--payment-simulator", payment_simulator, "--dossiers", "8", "--concurrency", "2"],
+         "--payment-simulator", payment_simulator, "--dossiers", "8", "--concurrency", "2",
+         "--chart", str(tmp_path / "rates.png")],
         cwd=tmp_path, env=environment(), capture_output=True, text=True, timeout=300)
 
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -72,6 +73,7 @@ def test_demo_drives_a_running_system_two_dossiers_at_a_time(system, payment_sim
     assert "Tiếp nhận trong kỳ" in out  # the province's report
     assert "8 dossiers from submission to their end" in out
     assert "dossiers/s at concurrency 2" in out
+    assert (tmp_path / "rates.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     # every story reached its end: six results returned (one by post), a refusal, a withdrawal
     wait_for(lambda: Counter(status for status, in system.query(
         "processing", "SELECT status FROM cases")) == {"returned": 6, "refused": 1,

@@ -35,6 +35,7 @@ def test_the_options_and_their_defaults():
     assert (args.dossiers, args.concurrency, args.pause, args.period, args.gateway) == (
         8, 4, 0.0, None, None)
     assert args.payment_simulator == "http://127.0.0.1:8099"
+    assert args.chart == "var/demo-report.png"
     args = cli.build_parser().parse_args(
         ["demo", "--dossiers", "24", "--concurrency", "2", "--pause", "0.5", "--period",
          "2026-Q4", "--gateway", "http://127.0.0.1:9000"])
