@@ -469,7 +469,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from services.reports.printing import render
 
     query = {"agency": args.agency, "from": args.start, "to": args.end,
-             "period": args.period, "by": ""}
+             "period": args.period, "by": "",
+             "include_predecessors": args.include_predecessors}
     try:
         parsed = ReportQuerySchema().load({k: v for k, v in query.items() if v is not None})
     except ValidationError as exc:  # say which option is wrong
@@ -478,15 +479,43 @@ def cmd_report(args: argparse.Namespace) -> int:
     first, last = period_days(parsed)
     cfg = motcua_config.load()
     check_broker(cfg["AMQP_URI"])
+    days = first.isoformat(), last.isoformat()
     with ClusterRpcClient(uri=cfg["AMQP_URI"], timeout=args.timeout) as rpc:
         try:
-            agencies = rpc.intake.agency_scope(args.agency)
+            agencies = rpc.intake.agency_scope(args.agency, args.include_predecessors)
         except Problem as exc:
             raise CliError(exc.detail) from None
-        names = {a["code"]: a["name"] for a in rpc.intake.list_agencies()}
-        report = rpc.reports.summary(agencies, first.isoformat(), last.isoformat(), [])
+        listed = rpc.intake.list_agencies()
+        names = {a["code"]: a["name"] for a in listed}
+        report = rpc.reports.summary(agencies, *days, [])
+        charted = _chart_rows(rpc, args, listed, set(agencies), days) if args.chart else []
     print(render(report, names.get(args.agency, args.agency), args.format))
+    if args.chart:
+        from services.reports.chart import write_chart
+
+        try:
+            write_chart(args.chart, charted, names.get(args.agency, args.agency))
+        except OSError as exc:
+            raise CliError(f"cannot write {args.chart}: {exc.strerror}") from None
+        print(f"motcua: the chart of {len(charted)} agency(ies) is in {args.chart}",
+              file=sys.stderr)
     return 0
+
+
+def _chart_rows(rpc: Any, args: argparse.Namespace, listed: list[dict[str, Any]],
+                counted: set[str], days: tuple[str, str]) -> list[tuple[str, Any]]:
+    """One summary per agency directly under the asked one, each over its own tree (or
+    the asked agency's alone when it has none). With --include-predecessors a former
+    agency whose successor is counted has no bar: its dossiers are in its successor's."""
+    children = [a for a in listed if a["parent"] == args.agency
+                and not (args.include_predecessors and a["successor"] in counted)]
+    if not children:
+        children = [a for a in listed if a["code"] == args.agency]
+    rows = []
+    for child in children:
+        scope = rpc.intake.agency_scope(child["code"], args.include_predecessors)
+        rows.append((child["name"], rpc.reports.summary(scope, *days, [])))
+    return rows
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -657,6 +686,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--to", dest="end", metavar="YYYY-MM-DD")
     report.add_argument("--period", help="instead of --from/--to: 2026, 2026-Q3, 2026-11...")
     report.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    report.add_argument("--include-predecessors", action="store_true",
+                        help="also the former agencies (before 2025-07-01) it took over from")
+    report.add_argument("--chart", metavar="FILE.png",
+                        help="draw on-time and online rates by agency under it into FILE.png")
     report.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
     report.set_defaults(func=cmd_report)
 
