@@ -395,6 +395,25 @@ class RabbitNode:
                 found[" ".join(parts[:-1])] = int(parts[-1])
         return found
 
+    def vhost_running(self, vhost: str) -> bool:  # noqa: ARG002 - the node checks them all
+        """The node reports ``vhost`` running (``await_startup`` returns before the vhosts
+        have recovered their message stores and queues)."""
+        result = run([str(RABBIT_BIN / "rabbitmq-diagnostics"), "-n", self.node, "-q",
+                      "check_virtual_hosts"], env=self.env(), timeout=30, cwd=self.base,
+                     check=False)
+        return result.returncode == 0
+
+    def queue_state(self, vhost: str, name: str) -> tuple[str, str] | None:
+        """``name``'s (state, messages) as the node lists it (a durable queue not yet
+        recovered is listed with an empty count), or None when it lists no such queue."""
+        out = self.ctl("-q", "list_queues", "-p", vhost, "--no-table-headers", "name",
+                       "state", "messages", timeout=30)
+        for line in out.splitlines():
+            parts = line.split("\t")
+            if parts[0] == name:
+                return parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+        return None
+
     def stop(self) -> None:
         """Stop the node and our epmd, whatever state they are in."""
         pid = self._beam_pid()
