@@ -123,7 +123,7 @@ def measure(admin: sa.Engine, size: int, repeat: int, seed: int) -> None:
     month = domain.Period(date(2025, 3, 1), date(2025, 3, 31))
     year = domain.Period(date(2025, 1, 1), date(2025, 12, 31))
     days45 = domain.Period(date(2025, 2, 17), date(2025, 4, 2))  # edges inside months
-    catalogue = {"procedures": 3, "online": 2}
+    catalogue = {"procedures": 3, "online": 2, "fee_bearing": 2, "fee_online": 1}
     name = f"motcua_bench_reports_{size}"
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -157,8 +157,9 @@ def measure(admin: sa.Engine, size: int, repeat: int, seed: int) -> None:
         def index() -> Any:  # what the RPC ``index766`` runs
             with sessions() as session:
                 groups = counts.groups(session, [DEPARTMENT], month)
-            unhappy = sum(group["not_satisfied"] for _, group in groups)
-            return index766.index(domain.assemble(groups, month, ()), unhappy, catalogue)
+            total = domain.assemble(groups, month, ()) | {
+                key: sum(group[key] for _, group in groups) for key in domain.INDEX_COUNTS}
+            return index766.index(total, catalogue)
 
         baseline = p(timed(select_one, repeat * 5), 50)
         queries = {"summary: a department, a month": summary([DEPARTMENT], month),

@@ -13,9 +13,12 @@ from gateway.http import api, json_response, query, read_json
 from gateway.routes import RouteGroup
 from motcua.contracts.commands import Command
 from motcua.contracts.reports import (
+    MAX_COMPLAINTS,
     MAX_IMPORT_LINE_BYTES,
     MAX_REPORT_DAYS,
     MAX_REPORTED_ERRORS,
+    ComplaintSchema,
+    ComplaintViewSchema,
     ImportReportSchema,
     Index766Schema,
     RatingSchema,
@@ -66,14 +69,22 @@ class ReportRoutes(RouteGroup):
         return agencies, first.isoformat(), last.isoformat()
 
     def _catalogue_counts(self, agency: str) -> dict[str, int]:
-        """How many procedures the agency offers, and how many of them online."""
-        offered, online, page = 0, 0, 1
+        """How many procedures the agency offers, how many of them online, how many have
+        a fee, and how many of those are offered online (payable by VietQR)."""
+        counted = {"procedures": 0, "online": 0, "fee_bearing": 0, "fee_online": 0}
+        page = 1
         while True:
             found = self.services.call("intake", "list_procedures", None, agency, page, 200)
-            offered += len(found["items"])
-            online += sum(p["online_level"] in ("full", "partial") for p in found["items"])
+            for procedure in found["items"]:
+                online = procedure["online_level"] in ("full", "partial")
+                fee = procedure["fee"]
+                has_fee = bool(fee.get("amount") or fee.get("rule"))
+                counted["procedures"] += 1
+                counted["online"] += online
+                counted["fee_bearing"] += has_fee
+                counted["fee_online"] += has_fee and online
             if page * found["per_page"] >= found["total"]:
-                return {"procedures": offered, "online": online}
+                return counted
             page += 1
 
     @api("POST", "/api/v1/dossiers/<string:code>/rating")
@@ -91,6 +102,20 @@ class ReportRoutes(RouteGroup):
                                f"{case.get('national_status', dossier['national_status'])}.")
             return json_response(self.services.call(
                 "reports", "rate", code, dossier["agency"], rating, actor.sub, command), 201)
+
+        return self._once(request, actor, run)
+
+    @api("POST", "/api/v1/dossiers/<string:code>/complaints")
+    def complain_about_dossier(self, request: Request, code: str) -> Response:
+        """Phản ánh, kiến nghị: the citizen who owns the dossier, about its handling."""
+        actor = self.auth.actor(request, "citizen")
+
+        def run(command: Command) -> Response:
+            complaint = validated(ComplaintSchema(), read_json(request))
+            dossier = self._visible_dossier(actor, code)
+            return json_response(self.services.call(
+                "reports", "complain", code, dossier["agency"], complaint["text"],
+                actor.sub, command), 201)
 
         return self._once(request, actor, run)
 
@@ -191,6 +216,19 @@ DOCUMENTED: tuple[Route, ...] = (
         errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
         error_notes={404: "Unknown dossier, or not this citizen's.",
                      409: "No result yet, or rated already."}),
+    Route(
+        "POST", "/api/v1/dossiers/<string:code>/complaints", "complainAboutDossier",
+        "Complain about a dossier's handling (phản ánh, kiến nghị)",
+        "The citizen who owns the dossier says what went wrong, at any time after it was "
+        f"submitted; up to {MAX_COMPLAINTS} a dossier. A dossier with a complaint (or a "
+        "\"not satisfied\" rating) lowers the Decision 766 index's satisfaction, counted "
+        "once, in the period of the first.",
+        "dossiers", ComplaintViewSchema, "The complaint, recorded.", roles=("citizen",),
+        status=201, path_params=DOSSIER_CODE, body=ComplaintSchema,
+        body_example={"text": "Hẹn trả kết quả ngày 24/11 nhưng đến nay chưa nhận được."},
+        errors=(400, 401, 403, 404, 409, 413, 422, 429, 503),
+        error_notes={404: "Unknown dossier, or not this citizen's.",
+                     409: f"{MAX_COMPLAINTS} complaints already."}),
     Route(
         "POST", "/api/v1/admin/import", "importDossiers",
         "Import historical dossiers from a legacy system (admins)",

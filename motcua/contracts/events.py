@@ -113,6 +113,8 @@ class DossierAcceptedData(Tolerant):
     # The receiving agency's office hours ([["07:00", "11:30"], ...]); null: the default.
     working_hours = fields.List(fields.List(fields.String()), load_default=None,
                                 allow_none=True)
+    # Every required paper an electronic document at acceptance (số hóa); null: unknown.
+    digitised = fields.Boolean(load_default=None, allow_none=True)
 
 
 class DossierRefusedData(Tolerant):

@@ -199,6 +199,26 @@ class RatingSchema(Schema):
     comment = fields.String(load_default="", validate=validate.Length(max=MAX_RATING_COMMENT))
 
 
+MAX_COMPLAINT_TEXT = 2000
+MAX_COMPLAINTS = 20  # a dossier's complaints; more is a 409 (say it in one of them)
+
+
+class ComplaintSchema(Schema):
+    """``POST /api/v1/dossiers/{code}/complaints``: what the citizen complains of."""
+
+    class Meta:
+        unknown = "raise"
+
+    text = fields.String(required=True, validate=validate.Length(min=1, max=MAX_COMPLAINT_TEXT))
+
+
+class ComplaintViewSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    text = fields.String()
+    made_at = fields.String(metadata={"description": "ISO 8601, local time."})
+
+
 class RatingViewSchema(Schema):
     code = fields.String()
     satisfied = fields.Boolean()

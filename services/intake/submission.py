@@ -318,7 +318,16 @@ def _accept(uow: Any, dossier: Dossier, procedure: Procedure, officer: str,
         "delivery_method": dossier.delivery["method"],
         "result_by_post": procedure.result_by_post,
         "pause_for_payment": procedure.pause_for_payment,
-        "working_hours": agency.working_hours if agency else None})
+        "working_hours": agency.working_hours if agency else None,
+        "digitised": _digitised(uow.session, dossier, procedure)})
+
+
+def _digitised(session: Session, dossier: Dossier, procedure: Procedure) -> bool:
+    """Số hóa: every required paper is an electronic document (uploaded online, or
+    scanned at the desk) when the dossier is accepted (the 766 index counts it)."""
+    codes = set(session.scalars(select(Document.code).where(
+        Document.dossier_code == dossier.code)))
+    return bool(codes) and not domain.missing_components(procedure.documents or [], codes)
 
 
 def _for_action(session: Session, code: str, action: str) -> Dossier:

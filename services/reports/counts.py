@@ -26,8 +26,16 @@ from sqlalchemy.orm import Session
 from motcua.contracts.reports import COUNTS
 from motcua.timezone import LOCAL_TZ
 from services.reports import domain
-from services.reports.domain import BALANCES, DAY_COUNTS, DIMENSIONS, TALLIES, Period, Span
-from services.reports.models import ALL_TIME, Fact, Rating, tallies
+from services.reports.domain import (
+    BALANCES,
+    DAY_COUNTS,
+    DIMENSIONS,
+    INDEX_COUNTS,
+    TALLIES,
+    Period,
+    Span,
+)
+from services.reports.models import ALL_TIME, Fact, tallies
 
 KEY = ("grain", "agency", "bucket", *DIMENSIONS[1:])
 FAR = date(9000, 1, 1)  # after every appointment: "from T on" ends here
@@ -104,7 +112,7 @@ def _start_of(day: date) -> datetime:
 
 def groups(session: Session, agencies: Iterable[str], period: Period,
            now: datetime | None = None) -> list[tuple[dict[str, str], dict[str, int]]]:
-    """The period's counts (COUNTS, and ``not_satisfied``) per breakdown values: what
+    """The period's counts (COUNTS, and INDEX_COUNTS) per breakdown values: what
     ``domain.report`` counts dossier by dossier, from the pre-added rows."""
     agencies = list(agencies)
     judged_at = domain.judging_moment(period, now)
@@ -113,7 +121,7 @@ def groups(session: Session, agencies: Iterable[str], period: Period,
     judged_day = local.date() if local.time() == time() else local.date() + timedelta(days=1)
 
     inside = _sums(session, agencies, domain.span(period.first, after_last),
-                   (*DAY_COUNTS, "not_satisfied"))
+                   (*DAY_COUNTS, *INDEX_COUNTS))
     total = _sums(session, agencies, None, BALANCES)
     from_first = _sums(session, agencies, domain.span(period.first, FAR), BALANCES)
     from_judged = _sums(session, agencies, domain.span(judged_day, FAR), BALANCES)
@@ -124,7 +132,8 @@ def groups(session: Session, agencies: Iterable[str], period: Period,
     zero = dict.fromkeys(BALANCES, 0)
     for where in sorted({*inside, *total, *not_yet}):
         counts: dict[str, int] = dict.fromkeys(COUNTS, 0) | inside.get(where, {})
-        counts.setdefault("not_satisfied", 0)
+        for key in INDEX_COUNTS:
+            counts.setdefault(key, 0)
         all_time = total.get(where, zero)
         before_first = {k: all_time[k] - from_first.get(where, zero)[k] for k in BALANCES}
         before_judged = {k: all_time[k] - from_judged.get(where, zero)[k]
@@ -139,8 +148,8 @@ def groups(session: Session, agencies: Iterable[str], period: Period,
 
 
 def recount(session: Session, batch: int = 5000) -> int:
-    """Empty the counts and add them up again from the facts and ratings kept (after a
-    rebuild empties the events' facts, and to fill them the first time); the facts read."""
+    """Empty the counts and add them up again from the facts kept (after a rebuild
+    empties the events' facts, and to fill them the first time); the facts read."""
     session.execute(delete(tallies))
     moved: dict[tuple[tuple[str, ...], date, str], int] = {}
     read = 0
@@ -151,19 +160,5 @@ def recount(session: Session, batch: int = 5000) -> int:
         for key, count in domain.moves({}, dict(zip(columns, (row[c] for c in columns),
                                                     strict=True))).items():
             moved[key] = moved.get(key, 0) + count  # bounded by days × breakdown values
-    for rating in session.scalars(select(Rating).where(Rating.satisfied.is_(False))):
-        for key, count in rating_moves(session, rating).items():
-            moved[key] = moved.get(key, 0) + count
     add(session, moved)
     return read
-
-
-def rating_moves(session: Session, rating: Rating) -> dict[tuple[tuple[str, ...], date,
-                                                                 str], int]:
-    """A "not satisfied" rating counts on its day, under its dossier's breakdown values."""
-    if rating.satisfied:
-        return {}
-    fact = session.get(Fact, rating.code)
-    values = {name: getattr(fact, name) for name in DIMENSIONS} if fact else {}
-    where = domain.dimensions(values | {"agency": rating.agency})
-    return {(where, domain.local_day(rating.rated_at), "not_satisfied"): 1}

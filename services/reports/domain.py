@@ -225,7 +225,12 @@ def assemble(groups: Iterable[tuple[Mapping[str, Any], Mapping[str, int]]], peri
 DAY_COUNTS = tuple(key for key in COUNTS if key not in (
     "carried_over", "in_progress", "in_progress_not_due", "in_progress_overdue"))
 BALANCES = ("opened", "closed", "overdue_from", "overdue_to")
-TALLIES = (*DAY_COUNTS, *BALANCES, "not_satisfied")
+# For the 766 index: received dossiers whose papers were all electronic (số hóa),
+# resolved ones whose result was (kết quả điện tử), and dossiers with a complaint or a
+# "not satisfied" rating, counted once each, on the day of the first.
+INDEX_COUNTS = ("digitised", "digitisation_known", "results_electronic", "results_known",
+                "dissatisfied")
+TALLIES = (*DAY_COUNTS, *BALANCES, *INDEX_COUNTS)
 
 
 def local_day(moment: datetime) -> date:
@@ -242,8 +247,18 @@ def marks(fact: Mapping[str, Any]) -> list[tuple[datetime, str]]:
     accepted, ended = fact.get("accepted_at"), ended_at(fact)
     if accepted is not None:
         out += [(accepted, key) for key in received_keys(fact)]
+        if fact.get("digitised") is not None:  # None: not recorded (imported dossiers)
+            out.append((accepted, "digitisation_known"))
+            if fact["digitised"]:
+                out.append((accepted, "digitised"))
     if fact.get("resolved_at") is not None and (verdict := judged(fact)):
         out += [(fact["resolved_at"], "resolved"), (fact["resolved_at"], f"resolved_{verdict}")]
+        if fact.get("result_electronic") is not None:
+            out.append((fact["resolved_at"], "results_known"))
+            if fact["result_electronic"]:
+                out.append((fact["resolved_at"], "results_electronic"))
+    if fact.get("dissatisfied_at") is not None:
+        out.append((fact["dissatisfied_at"], "dissatisfied"))
     out += [(fact[moment], key) for key, moment in MOMENT_COUNTS if fact.get(moment)]
     if accepted is not None and (ended is None or ended >= accepted):
         out.append((accepted, "opened"))

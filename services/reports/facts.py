@@ -12,16 +12,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from motcua.contracts.events import Event
+from motcua.contracts.reports import MAX_COMPLAINTS
 from motcua.db import local_iso, utcnow
 from motcua.errors import Conflict
 from services.reports import counts, domain
 from services.reports.domain import Period
-from services.reports.models import MOMENTS, Fact, Rating
+from services.reports.models import MOMENTS, Complaint, Fact, Rating
 
 # What reports learns from each event: the moment it records, and who sets the rest.
 EVENT_MOMENTS = {
@@ -101,9 +102,13 @@ def _record(fact: Fact, event: Event) -> None:
             _set_once(fact, column, data.get(column))
     if event.type == "dossier.accepted":
         _set_due(fact, data["due_at"], data["accepted_at"])
+        _set_once(fact, "digitised", data.get("digitised"))
     elif event.type == "dossier.resolved":
         _set_once(fact, "timeliness", data["timeliness"])
         _set_due(fact, data["due_at"], data["resolved_at"])
+        # a result stored as a document (its reference) is issued electronically
+        _set_once(fact, "result_electronic",
+                  any(result.get("reference") for result in data.get("results") or []))
     elif event.type == "dossier.extended":
         # an extended dossier is judged against its appointment before the apology
         _set_due(fact, data["old_due_at"], data["at"])
@@ -152,7 +157,8 @@ def import_facts(session: Session, rows: list[dict[str, Any]]) -> dict[str, Any]
         if fact is not None and not fact.imported:
             result["conflicts"].append(row["code"])
             continue
-        values = {name: row.get(name) for name in columns if name != "imported"}
+        values = {name: row.get(name) for name in columns
+                  if name not in ("imported", "dissatisfied_at")}  # the latter is ours
         before = snapshot(fact)
         if fact is None:
             known[row["code"]] = Fact(**values, imported=True)
@@ -181,8 +187,52 @@ def rate(session: Session, code: str, agency: str, satisfied: bool, comment: str
                     rated_by=rated_by, rated_at=utcnow())
     session.add(rating)
     session.flush()
-    counts.add(session, counts.rating_moves(session, rating))
+    if not satisfied:
+        _dissatisfied(session, code, agency, rating.rated_at)
     return rating_view(rating)
+
+
+def complain(session: Session, code: str, agency: str, text: str, made_by: str
+             ) -> dict[str, Any]:
+    """Record a citizen's complaint about the dossier (several may be made, up to
+    MAX_COMPLAINTS)."""
+    made = session.scalar(select(func.count()).select_from(Complaint)
+                          .where(Complaint.code == code)) or 0
+    if made >= MAX_COMPLAINTS:
+        raise Conflict(f"Dossier {code} has {made} complaints already, the most one "
+                       "dossier takes; add to one of them at the desk.")
+    complaint = Complaint(code=code, agency=agency, text=text, made_by=made_by,
+                          made_at=utcnow())
+    session.add(complaint)
+    session.flush()
+    _dissatisfied(session, code, agency, complaint.made_at)
+    return {"id": complaint.id, "code": code, "text": text,
+            "made_at": local_iso(complaint.made_at)}
+
+
+def _dissatisfied(session: Session, code: str, agency: str, at: datetime) -> None:
+    """The dossier counts once among those with a complaint or a "not satisfied"
+    rating, on the day of the first."""
+    fact = _locked(session, code)
+    if fact.dissatisfied_at is not None and fact.dissatisfied_at <= at:
+        return
+    before = snapshot(fact)
+    fact.dissatisfied_at = at
+    fact.agency = fact.agency or agency
+    counts.add(session, domain.moves(before, snapshot(fact)))
+
+
+def first_dissatisfied(session: Session) -> dict[str, tuple[str, datetime]]:
+    """Per dossier, its agency and the moment of its first complaint or "not satisfied"
+    rating (both kept by reports itself, so a rebuild puts them back)."""
+    found: dict[str, tuple[str, datetime]] = {}
+    rows = [*session.execute(select(Rating.code, Rating.agency, Rating.rated_at)
+                             .where(Rating.satisfied.is_(False))),
+            *session.execute(select(Complaint.code, Complaint.agency, Complaint.made_at))]
+    for code, agency, at in rows:
+        if code not in found or at < found[code][1]:
+            found[code] = (agency, at)
+    return found
 
 
 def rating_view(rating: Rating) -> dict[str, Any]:
@@ -191,9 +241,13 @@ def rating_view(rating: Rating) -> dict[str, Any]:
 
 
 def clear(session: Session) -> int:
-    """Empty what events built (before a rebuild); imported dossiers and ratings stay,
-    and the counts are added up again from them."""
+    """Empty what events built (before a rebuild); imported dossiers, ratings and
+    complaints stay, and the counts are added up again from them."""
     removed = session.execute(delete(Fact).where(Fact.imported.is_(False))).rowcount or 0
+    for code, (agency, at) in first_dissatisfied(session).items():
+        fact = _locked(session, code)  # back, for the replayed events to fill
+        fact.dissatisfied_at, fact.agency = at, fact.agency or agency
+    session.flush()
     counts.recount(session)
     return removed
 

@@ -7,9 +7,9 @@ an indicator with a threshold scores full points at or above it, otherwise
 half-up). DOMAIN.md does not say how a group's points divide among its indicators:
 motcua divides them evenly, and says so on each indicator.
 
-What motcua does not record yet (transparency's publication checks, complaints,
-digitised documents and their reuse, which fees can be paid online) is reported as not
-computed, with the reason, and scores nothing: never invented.
+What motcua does not record (transparency's publication checks, the reuse of digitised
+data) is reported as not computed, with the reason, and scores nothing: never invented;
+likewise an indicator whose inputs no dossier of the period recorded.
 """
 
 from __future__ import annotations
@@ -50,19 +50,20 @@ def group(key: str, name: str, maximum: float,
             "points": round(sum(i["points"] for i in computed), 2) if computed else None}
 
 
-def index(counts: Mapping[str, int], not_satisfied: int,
-          catalogue: Mapping[str, int]) -> dict[str, Any]:
-    """The six groups. ``counts`` are the period's (``domain.counts``), ``not_satisfied``
-    the "not satisfied" ratings given in it, ``catalogue`` the agency's procedures:
-    ``procedures`` and ``online`` (offered online, fully or partly)."""
+def index(counts: Mapping[str, int], catalogue: Mapping[str, int]) -> dict[str, Any]:
+    """The six groups. ``counts`` are the period's (``domain.COUNTS`` and
+    ``domain.INDEX_COUNTS``), ``catalogue`` the agency's procedures: ``procedures``,
+    ``online`` (offered online, fully or partly), ``fee_bearing`` (with a fee) and
+    ``fee_online`` (with a fee, offered online: motcua's VietQR takes every fee it asks
+    of an online dossier)."""
     judged = counts["resolved"] + counts["in_progress"]
     on_time = counts["resolved_early"] + counts["resolved_on_time"] \
         + counts["in_progress_not_due"]
     progress = rate(on_time, judged) if judged else None  # nothing to judge: not scored
     late = counts["resolved_late"] + counts["in_progress_overdue"]
     satisfaction = None
-    if judged:
-        unhappy = min(judged, late + not_satisfied)
+    if judged:  # DOMAIN.md: 100% − overdue % − % with a complaint or "not satisfied"
+        unhappy = min(judged, late + counts["dissatisfied"])
         satisfaction = rate(judged - unhappy, judged)
     half = "DOMAIN.md does not split the group's points: motcua gives each indicator half."
     groups = [
@@ -83,16 +84,32 @@ def index(counts: Mapping[str, int], not_satisfied: int,
                       if counts["received"] else None, 50, half)]),
         group("online_payment", "Thanh toán trực tuyến", 10, [
             indicator("fees_payable_online", "Thủ tục có phí thanh toán trực tuyến", 10,
-                      None, 80, NOT_RECORDED + " (which procedures' fees can be paid "
-                      "online).")]),
+                      rate(catalogue["fee_online"], catalogue["fee_bearing"])
+                      if catalogue["fee_bearing"] else None, 80,
+                      "Procedures with a fee (an amount or a rule) that are offered "
+                      "online, over procedures with a fee: motcua's VietQR takes every "
+                      "fee it asks of an online dossier.")]),
         group("satisfaction", "Mức độ hài lòng", 18, [
             indicator("satisfaction", "Mức độ hài lòng", 18, satisfaction, 90, (
-                "100% − the overdue share − the share rated not satisfied; complaints "
-                "are " + NOT_RECORDED + "."))]),
+                "100% − the overdue share − the share of dossiers with a complaint or a "
+                "\"not satisfied\" rating in the period (each dossier counted once)."))]),
         group("digitisation", "Số hóa hồ sơ", 22, [
-            indicator("digitised", "Hồ sơ được số hóa", 11, None, 80, NOT_RECORDED + "."),
+            indicator("digitised", "Hồ sơ được số hóa", 11,
+                      rate(counts["digitised"], counts["digitisation_known"])
+                      if counts["digitisation_known"] else None, 80,
+                      half + " Received dossiers whose required papers were all "
+                      "electronic documents at acceptance (online, or scanned at the "
+                      "desk), over those received for which motcua recorded it (not "
+                      "imported ones)."),
             indicator("reused", "Tái sử dụng dữ liệu số hóa", 11, None, 80,
-                      NOT_RECORDED + ".")]),
+                      half + " " + NOT_RECORDED + " (which submissions reused data "
+                      "digitised before)."),
+            indicator("results_electronic", "Kết quả giải quyết điện tử", 0,
+                      rate(counts["results_electronic"], counts["results_known"])
+                      if counts["results_known"] else None, None,
+                      "Shown, not scored (DOMAIN.md scores two indicators here): resolved "
+                      "dossiers whose result was issued as a document, over those "
+                      "resolved for which motcua recorded it.")]),
     ]
     computed_max = sum(i["max"] for g in groups for i in g["indicators"] if i["computed"])
     total = sum(g["points"] or 0 for g in groups)

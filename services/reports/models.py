@@ -56,6 +56,12 @@ class Fact(Base):
     waiting_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # From a legacy system (motcua import): written whole by its line, never by events.
     imported: Mapped[bool] = mapped_column(Boolean, default=False)
+    # For the 766 index: every required paper was an electronic document at acceptance
+    # (số hóa); the result was issued as a document (kết quả điện tử); the first complaint
+    # or "not satisfied" rating. Null: not known (before motcua recorded it).
+    digitised: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    result_electronic: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    dissatisfied_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
     __table_args__ = (
         Index("ix_facts_agency_accepted", "agency", "accepted_at"),
@@ -93,3 +99,16 @@ class Rating(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     rated_by: Mapped[str] = mapped_column(String(200))
     rated_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class Complaint(Base):
+    """A citizen's complaint about a dossier's handling (phản ánh, kiến nghị; Decision
+    766: satisfaction). A dossier may have several; the index counts the dossier once."""
+
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(40), index=True)
+    agency: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    made_by: Mapped[str] = mapped_column(String(200))
+    made_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -91,9 +91,9 @@ class ReportsService(HealthCheck):
         period = domain.Period(date.fromisoformat(first), date.fromisoformat(last))
         with self.db.session() as session:
             groups = counts.groups(session, agencies, period)
-        total = domain.assemble(groups, period, by=())
-        unhappy = sum(group["not_satisfied"] for _, group in groups)
-        return {"from": first, "to": last, **index766.index(total, unhappy, catalogue)}
+        total = domain.assemble(groups, period, by=()) | {
+            key: sum(group[key] for _, group in groups) for key in domain.INDEX_COUNTS}
+        return {"from": first, "to": last, **index766.index(total, catalogue)}
 
     @rpc
     def rate(self, code: str, agency: str, rating: dict[str, Any], rated_by: str,
@@ -101,6 +101,13 @@ class ReportsService(HealthCheck):
         """The citizen's rating of its dossier, once (the gateway checked who and when)."""
         return self.db.execute("reports.rate", command, lambda uow: facts.rate(
             uow.session, code, agency, rating["satisfied"], rating["comment"], rated_by))
+
+    @rpc
+    def complain(self, code: str, agency: str, text: str, made_by: str,
+                 command: Command) -> dict[str, Any]:
+        """A citizen's complaint about its dossier (the gateway checked who)."""
+        return self.db.execute("reports.complain", command, lambda uow: facts.complain(
+            uow.session, code, agency, text, made_by))
 
     @rpc
     def clear(self) -> int:

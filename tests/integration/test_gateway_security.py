@@ -132,6 +132,10 @@ MATRIX = {
     ("POST", "/api/v1/dossiers/<string:code>/rating"): {
         "anonymous": 401, "citizen-own": 409, "citizen-foreign": 404, "officer-own": 403,
         "officer-foreign": 403, "admin": 403, "postal": 403},
+    # only its citizen complains about it, at any time
+    ("POST", "/api/v1/dossiers/<string:code>/complaints"): {
+        "anonymous": 401, "citizen-own": 201, "citizen-foreign": 404, "officer-own": 403,
+        "officer-foreign": 403, "admin": 403, "postal": 403},
     # the citizen withdraws it first (200), so the desk's withdrawal is then a 409
     ("POST", "/api/v1/dossiers/<string:code>/withdraw"): FOR_THE_CITIZEN | {"citizen-own": 200},
 }
@@ -169,6 +173,8 @@ def request_body(system, method, rule, caller):
         return {"body": "Hồ sơ {{ code }} đã được tiếp nhận. Tra cứu: {{ tracking_url }}"}
     if rule.endswith("/rating"):
         return {"satisfied": True, "comment": ""}
+    if rule.endswith("/complaints"):
+        return {"text": "Chưa nhận được kết quả."}
     if rule.endswith("/payment/cash"):
         return {"amount": 1, "receipt_number": "BL-1"}
     if rule.endswith("/resolve"):

@@ -236,21 +236,53 @@ def test_the_citizen_rates_its_dossier_once_after_the_result(system):
 
 
 def test_the_766_index_through_the_gateway(system):
-    code = submit(system)
-    act(system, code, {"action": "accept"})
-    wait_for(lambda: summary(system).json()["received"] == 1, message="the read model")
+    """Online dossiers, their papers uploaded (digitised); one resolved with its result
+    as a document (electronic), one still open with a complaint by its citizen."""
+    resolved, complained = submit(system), submit(system)
+    for code in (resolved, complained):
+        act(system, code, {"action": "accept"})
+    act(system, resolved, {"action": "take"})
+    act(system, resolved, {"action": "resolve", "documents": [{
+        "code": "KQ01", "filename": "trich-luc.pdf", "content_type": "application/pdf",
+        "content_base64": "JVBERi0xLjQKJSVFT0YK"}]})
+    url = system.url(f"/api/v1/dossiers/{complained}/complaints")
+    made = system.http.post(url, json={"text": "Quá hẹn mà chưa có kết quả."},
+                            headers=system.headers())
+    again = system.http.post(url, json={"text": "Vẫn chưa có."}, headers=system.headers())
+    empty = system.http.post(url, json={"text": ""}, headers=system.headers())
+    foreign = system.http.post(url, json={"text": "?"},
+                               headers=system.headers("citizen", "citizen-2"))
+    assert made.status_code == 201 and again.status_code == 201, made.text
+    assert made.json()["code"] == complained and made.json()["text"].startswith("Quá hẹn")
+    assert empty.status_code == 422 and foreign.status_code == 404
 
-    answer = system.http.get(system.url("/api/v1/reports/index766"),
-                             params={"agency": JUSTICE, **THIS_YEAR},
-                             headers=officer(system))
+    def index():
+        answer = system.http.get(system.url("/api/v1/reports/index766"),
+                                 params={"agency": JUSTICE, **THIS_YEAR},
+                                 headers=officer(system))
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        found = {i["key"]: i for g in body["groups"] for i in g["indicators"]}
+        return body, found
 
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
-    groups = {g["key"]: g for g in body["groups"]}
-    online = {i["key"]: i for i in groups["online_service"]["indicators"]}
-    assert online["dossiers_online"]["data"] == {"percent": 100.0, "numerator": 1,
-                                                 "denominator": 1}
-    assert online["procedures_online"]["data"]["denominator"] > 0  # the catalogue's
-    assert groups["progress"]["indicators"][0]["data"]["denominator"] == 1
-    assert not groups["digitisation"]["indicators"][0]["computed"]
+    wait_for(lambda: index()[1]["results_electronic"]["computed"]
+             and index()[1]["satisfaction"]["data"]["numerator"] == 1,
+             message="the read model")
+    body, found = index()
+    assert found["dossiers_online"]["data"] == {"percent": 100.0, "numerator": 2,
+                                                "denominator": 2}
+    assert found["procedures_online"]["data"]["denominator"] > 0  # the catalogue's
+    assert found["fees_payable_online"]["computed"]
+    assert found["fees_payable_online"]["data"]["denominator"] > 0
+    assert found["on_time"]["data"]["denominator"] == 2
+    assert found["digitised"]["data"] == {"percent": 100.0, "numerator": 2,
+                                          "denominator": 2}
+    assert found["results_electronic"]["data"] == {"percent": 100.0, "numerator": 1,
+                                                   "denominator": 1}
+    # 100% − 0% overdue − 50% with a complaint (the dossier counted once, not twice)
+    assert found["satisfaction"]["data"] == {"percent": 50.0, "numerator": 1,
+                                             "denominator": 2}
+    assert not found["reused"]["computed"] and not found["publication"]["computed"]
     assert body["max"] == 100 and 0 < body["points"] <= body["computed_max"]
+    assert system.query("reports", "SELECT code, text FROM complaints ORDER BY id") == [
+        (complained, "Quá hẹn mà chưa có kết quả."), (complained, "Vẫn chưa có.")]

@@ -1,4 +1,5 @@
-"""the facts' counts pre-added per agency, breakdown values and day, month and all time
+"""the facts' counts pre-added per agency, breakdown values and day, month and all time;
+what the 766 index needs of each dossier (digitised, result electronic, complaints)
 
 Revision ID: 0003
 Revises: 0002
@@ -23,7 +24,8 @@ TALLIES = (
     "received_postal", "received_counter", "resolved", "resolved_early",
     "resolved_on_time", "resolved_late", "refused", "withdrawn", "stopped", "returned",
     "supplement_requests", "apologies", "opened", "closed", "overdue_from", "overdue_to",
-    "not_satisfied",
+    "digitised", "digitisation_known", "results_electronic", "results_known",
+    "dissatisfied",
 )
 
 
@@ -42,15 +44,45 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('grain', 'agency', 'bucket', 'procedure', 'field',
                                 'online_level', 'channel'),
     )
+    op.create_table(
+        'complaints',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('code', sa.String(length=40), nullable=False),
+        sa.Column('agency', sa.String(length=40), nullable=False),
+        sa.Column('text', sa.Text(), nullable=False),
+        sa.Column('made_by', sa.String(length=200), nullable=False),
+        sa.Column('made_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_complaints_code'), ['code'], unique=False)
     with op.batch_alter_table('facts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('digitised', sa.Boolean(), nullable=True))
+        batch_op.add_column(sa.Column('result_electronic', sa.Boolean(), nullable=True))
+        batch_op.add_column(sa.Column('dissatisfied_at', sa.DateTime(timezone=True),
+                                      nullable=True))
         batch_op.create_index('ix_facts_agency_due', ['agency', 'due_at'], unique=False)
-    # A running system's facts, counted as the service will count them from now on.
-    from services.reports.counts import recount
-    recount(Session(bind=op.get_bind()))
+    # A running system's facts and "not satisfied" ratings, counted as the service
+    # counts them from now on.
+    from services.reports import counts, facts
+    from services.reports.models import Fact
+    session = Session(bind=op.get_bind())
+    for code, (agency, at) in facts.first_dissatisfied(session).items():
+        fact = session.get(Fact, code)
+        if fact is not None:
+            fact.dissatisfied_at, fact.agency = at, fact.agency or agency
+    session.flush()
+    counts.recount(session)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table('facts', schema=None) as batch_op:
         batch_op.drop_index('ix_facts_agency_due')
+        batch_op.drop_column('dissatisfied_at')
+        batch_op.drop_column('result_electronic')
+        batch_op.drop_column('digitised')
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_complaints_code'))
+    op.drop_table('complaints')
     op.drop_table('tallies')
