@@ -131,6 +131,16 @@ def add_kernel_tables(metadata: MetaData) -> None:
     )
 
 
+def upsert(session: Session, table: Table) -> Any:
+    """An INSERT of ``table`` for this session's database that takes ``ON CONFLICT``
+    (PostgreSQL's or SQLite's): a row two consumers may both create is inserted once,
+    the other waiting for it rather than failing on its key."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(table)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for a service database; SQLite gets WAL and a bounded busy wait."""
     if url.startswith("sqlite"):

@@ -20,7 +20,7 @@ from motcua.contracts import fees
 from motcua.contracts.commands import Command
 from motcua.contracts.dossiers import SupplementRequestSchema
 from motcua.contracts.events import Event
-from motcua.db import Db, UnitOfWork, local_iso, utcnow
+from motcua.db import Db, UnitOfWork, local_iso, upsert, utcnow
 from motcua.errors import Conflict, Forbidden, Invalid, NotFound, validated
 from services.processing import domain, trail
 from services.processing.models import CalendarOverride, Case, Notice, Step, TrailRow
@@ -64,19 +64,32 @@ def on_calendar_override(db: Db, event: Event) -> None:
 
 # -- events from intake, payment and postal -------------------------------------------------
 
+def _opened(session: Session, data: dict[str, Any], opened_at: datetime,
+            **columns: Any) -> tuple[Case, bool]:
+    """The dossier's case, created by whichever of its first events comes first (the
+    other waits for it, never fails on its key), and locked; whether this one made it."""
+    made = session.execute(upsert(session, Case.__table__).values(
+        dossier_code=data["code"], procedure=data["procedure"], agency=data["agency"],
+        channel=data["channel"], status="submitted", national_status=1,
+        opened_at=opened_at, current_agency=data["agency"], results=[], **columns,
+    ).on_conflict_do_nothing(index_elements=["dossier_code"]).returning(
+        Case.__table__.c.dossier_code)).first()
+    case = session.get(Case, data["code"], with_for_update=True, populate_existing=True)
+    return case, made is not None
+
+
 def on_submitted(db: Db, event: Event) -> None:
     data = event.data
     with db.unit_of_work() as uow:
-        if not uow.first_time(event) or uow.session.get(Case, data["code"]):
-            return  # already known (e.g. dossier.accepted came first): never go back
-        case = Case(dossier_code=data["code"], procedure=data["procedure"],
-                    agency=data["agency"], channel=data["channel"], status="submitted",
-                    national_status=1, opened_at=data["submitted_at"],
-                    current_agency=data["agency"], fee_amount=data["fee"]["amount"],
-                    fee_collect_at=data["fee"]["collect_at"], fee_rule=data["fee"]["rule"],
-                    delivery_method=data["delivery_method"], results=[])
-        uow.session.add(case)
-        _record(uow, case, "submit", SYSTEM, None, "submitted", data["submitted_at"])
+        if not uow.first_time(event):
+            return
+        case, made = _opened(uow.session, data, data["submitted_at"],
+                             fee_amount=data["fee"]["amount"],
+                             fee_collect_at=data["fee"]["collect_at"],
+                             fee_rule=data["fee"]["rule"],
+                             delivery_method=data["delivery_method"])
+        if made:  # else already known (e.g. dossier.accepted came first): never go back
+            _record(uow, case, "submit", SYSTEM, None, "submitted", data["submitted_at"])
 
 
 def on_accepted(db: Db, event: Event) -> None:
@@ -85,13 +98,7 @@ def on_accepted(db: Db, event: Event) -> None:
     with db.unit_of_work() as uow:
         if not uow.first_time(event):
             return
-        case = uow.session.get(Case, data["code"], with_for_update=True)
-        if case is None:
-            case = Case(dossier_code=data["code"], procedure=data["procedure"],
-                        agency=data["agency"], channel=data["channel"], status="submitted",
-                        national_status=1, opened_at=data["accepted_at"],
-                        current_agency=data["agency"], results=[])
-            uow.session.add(case)
+        case, _ = _opened(uow.session, data, data["accepted_at"])
         if case.status != "submitted":
             return
         case.accepted_at, case.counted_from = data["accepted_at"], data["counted_from"]

@@ -20,10 +20,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from motcua.contracts.reports import COUNTS
+from motcua.db import upsert
 from motcua.timezone import LOCAL_TZ
 from services.reports import domain
 from services.reports.domain import (
@@ -42,11 +42,6 @@ FAR = date(9000, 1, 1)  # after every appointment: "from T on" ends here
 Moves = Mapping[tuple[tuple[str, ...], date, str], int]
 
 
-def _insert(session: Session) -> Any:
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return module.insert(tallies)
-
-
 def add(session: Session, moved: Moves) -> None:
     """Add ``moved`` (``domain.moves``) to the day, month and all-time rows."""
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -57,7 +52,7 @@ def add(session: Session, moved: Moves) -> None:
             row[key] += count
     if not rows:
         return
-    statement = _insert(session)
+    statement = upsert(session, tallies)
     statement = statement.on_conflict_do_update(
         index_elements=list(KEY),
         set_={key: tallies.c[key] + statement.excluded[key] for key in TALLIES})

@@ -13,12 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from motcua.contracts.events import Event
 from motcua.contracts.reports import MAX_COMPLAINTS
-from motcua.db import local_iso, utcnow
+from motcua.db import local_iso, upsert, utcnow
 from motcua.errors import Conflict
 from services.reports import counts, domain
 from services.reports.domain import Period
@@ -70,8 +69,7 @@ def _locked(session: Session, code: str) -> Fact:
     """The dossier's facts row, created if new, locked until the transaction ends: two
     events of one dossier handled at once take turns (neither fails on a duplicate key,
     and the counts each moves start from what the other left)."""
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(module.insert(Fact).values(
+    session.execute(upsert(session, Fact.__table__).values(
         code=code, supplement_requests=0, waiting_for_citizen=False, imported=False
     ).on_conflict_do_nothing(index_elements=["code"]))
     return session.get(Fact, code, with_for_update=True, populate_existing=True)

@@ -495,3 +495,55 @@ def test_the_resolving_agency_returns_the_result_only_where_the_route_says_so(db
     returned = cases.act(db, code, "return", {}, officer("ca-01", POLICE), [POLICE],
                          now=local(2026, 11, 25, 10))
     assert returned["status"] == "returned" and returned["current_agency"] == COMMUNE
+
+
+def test_a_counter_dossier_submitted_and_accepted_at_once_opens_one_case(db, monkeypatch):
+    """At the counter intake emits dossier.submitted and dossier.accepted together, and
+    two workers may take them at the same moment: both create the case. The second
+    waits for the first (seen before as a UniqueViolation, retried a second later)."""
+    threading = eventlet.patcher.original("threading")  # SQLite's lock wait is not green
+    time = eventlet.patcher.original("time")
+    code, at = "000.17.22.H56-261201-0042", local(2026, 12, 1, 9)
+    submitted = {"code": code, "procedure": BIRTH, "agency": COMMUNE, "channel": "counter",
+                 "national_status": 1, "submitted_at": at,
+                 "applicant": {"name": "Lê Thị Hoa", "phone": "0912345678"},
+                 "fee": {"amount": 0, "collect_at": "intake"}, "delivery_method": "counter"}
+    record, inside = cases._record, threading.Event()
+
+    def slow_record(uow, case, action, *args, **kwargs):
+        result = record(uow, case, action, *args, **kwargs)
+        if action == "submit":  # the case is inserted, not committed yet
+            inside.set()
+            time.sleep(0.5)
+        return result
+
+    monkeypatch.setattr(cases, "_record", slow_record)
+    errors = []
+
+    def run(event_type, data, handler, wait=False):
+        if wait:
+            inside.wait(10)
+        try:
+            deliver(db, event_type, data, handler)
+        except Exception as exc:  # noqa: BLE001 - the test's finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=("dossier.submitted", submitted,
+                                                  cases.on_submitted)),
+               threading.Thread(target=run, args=(
+                   "dossier.accepted", accepted(code, at, local(2026, 12, 8, 9)),
+                   cases.on_accepted, True))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    case = cases.get_case(db, code)
+    assert case["status"] == "accepted" and case["national_status"] == 2
+    assert len(case["steps"]) == len(ROUTE)
+    with db.session() as session:
+        actions = session.scalars(sa.text("SELECT action FROM trail WHERE dossier_code = :c "
+                                          "ORDER BY seq"), {"c": code}).all()
+    assert actions == ["submit", "accept"]
+    assert cases.verify_trail(db) == {}
