@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from motcua import tokens
+from motcua.calendar import Sla, WorkingCalendar
 from motcua.contracts.reports import named_days
 from motcua.timezone import LOCAL_TZ
 
@@ -307,12 +308,15 @@ class Day:
         return self.catalogue[procedure]
 
     def extend(self, code: str, agency: str, citizen: dict[str, str]) -> None:
-        """Form 04: the apology and a new appointment, a few working days later."""
+        """Form 04: the apology and a new appointment three working days later (by the
+        shipped calendar; a day the province's overrides close is skipped on a 422)."""
         due = datetime.fromisoformat(self.dossier(code, citizen)["due_at"])
-        for days in range(3, 12):  # the first later day the agency works
+        working = WorkingCalendar()
+        for days in range(3, 12):
             try:
                 self.act(code, agency, action="extend", reason="Cần xác minh thêm.",
-                         new_due_at=(due + timedelta(days=days)).isoformat())
+                         new_due_at=working.appointment(
+                             due, Sla("working_days", days)).due_at.isoformat())
                 return
             except GatewayError as exc:
                 if " answered 422 " not in str(exc):
@@ -534,14 +538,19 @@ def run_day(base_url: str, cfg: dict[str, Any], options: DayOptions | None = Non
         report = day.until("the reports to catch up", caught_up, timeout=60)
         names = {a["code"]: a["name"] for a in day.call("GET", "/api/v1/agencies", {})}
         admin = day.headers("admin", "demo-admin")
-        sent = sum(len(day.call("GET", f"/api/v1/dossiers/{story.code}/notifications",
-                                admin)) for story in stories)
+        messages = [message for story in stories for message in day.call(
+            "GET", f"/api/v1/dossiers/{story.code}/notifications", admin)]
     except (GatewayError, Waited) as exc:
         raise DemoFailed(f"the report after the day: {exc}") from None
     text = render(report, names.get(PROVINCE, PROVINCE), "table")
     print(text)
-    print(f"demo: {sent} messages to citizens (SMS, e-mail, Zalo) went to the local "
-          "stand-ins (var/standins/)")
+    waiting = sum(message.get("status") in ("queued", "sending") for message in messages)
+    line = (f"demo: {len(messages)} messages to citizens (SMS, e-mail, Zalo): "
+            f"{len(messages) - waiting} given to the local stand-ins (var/standins/)")
+    if waiting:  # e.g. SMS and Zalo keep quiet at night (notify.QUIET_HOURS)
+        line += (f", {waiting} still queued (notify sends SMS and Zalo outside its "
+                 "quiet hours only, 21:00-07:00 by default: they go in the morning)")
+    print(line)
     if options.chart:
         draw(day, options.chart, period, names)
     result = DayResult(stories, report, text, seconds)
