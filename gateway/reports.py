@@ -150,8 +150,9 @@ SAMPLE_SUMMARY_NOTE = (
 
 PREDECESSORS_NOTE = (
     "Across the 2025 agency reform: true also counts the dossiers of every former agency "
-    "whose successor is in the agency's tree, with the former agency's own tree, "
-    "recursively; e.g. agency=000.06.22.H56&period=2025&include_predecessors=true gives "
+    "whose successor is in the agency's tree, with what is below it that has no "
+    "successor of its own, recursively; e.g. "
+    "agency=000.06.22.H56&period=2025&include_predecessors=true gives "
     "xã Ngọc Lặc's year with, before 1 July, those of thị trấn Ngọc Lặc and xã Mỹ Tân "
     "(merged into it) and of huyện Ngọc Lặc (whose seat it is). "
     "Default false: the agency's own tree (a former district for its own period as "

@@ -24,8 +24,9 @@ def list_agencies(db: Db) -> list[dict[str, Any]]:
 
 def scope(db: Db, code: str, include_predecessors: bool = False) -> list[str]:
     """``code`` and every agency below it, at any depth, past ones included; with
-    ``include_predecessors`` also every agency whose successor is among them, with its
-    own tree, recursively (a report on a new commune across the 2025 reform)."""
+    ``include_predecessors`` also every agency whose successor is among them, with what
+    is below it that has no successor of its own, recursively (a report on a new commune
+    across the 2025 reform)."""
     with db.session() as session:
         rows = session.execute(select(Agency.code, Agency.parent, Agency.successor)).all()
     return scope_of(code, [(child, parent, successor) for child, parent, successor in rows],
@@ -35,15 +36,17 @@ def scope(db: Db, code: str, include_predecessors: bool = False) -> list[str]:
 def scope_of(code: str, agencies: Iterable[tuple[str, str | None, str | None]],
              include_predecessors: bool = False) -> list[str]:
     """The rule of ``scope`` over (code, parent, successor) triples: the tree first, in
-    breadth-first order, then each predecessor's tree in the order it is reached."""
+    breadth-first order, then each predecessor in the order it is reached, with what is
+    below it that has no successor of its own."""
     children: dict[str | None, list[str]] = {}
     predecessors: dict[str, list[str]] = {}
-    known = set()
+    known, succeeded = set(), set()
     for child, parent, successor in agencies:
         known.add(child)
         children.setdefault(parent, []).append(child)
         if successor is not None:
             predecessors.setdefault(successor, []).append(child)
+            succeeded.add(child)
     if code not in known:
         raise NotFound(f"No agency {code}.")
     found: list[str] = []
@@ -54,10 +57,13 @@ def scope_of(code: str, agencies: Iterable[tuple[str, str | None, str | None]],
         for root in roots:
             if root in seen:
                 continue
+            # below a predecessor, an agency with a successor of its own went there (a
+            # dissolved huyện's communes each joined some new commune), not here
+            own = root == code
             tree, frontier = [root], [root]
             while frontier:
                 frontier = [child for parent in frontier for child in children.get(parent, [])
-                            if child not in seen]
+                            if child not in seen and (own or child not in succeeded)]
                 tree += frontier
             seen.update(tree)
             found += tree

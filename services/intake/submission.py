@@ -324,10 +324,11 @@ def _accept(uow: Any, dossier: Dossier, procedure: Procedure, officer: str,
 
 def _digitised(session: Session, dossier: Dossier, procedure: Procedure) -> bool:
     """Số hóa: every required paper is an electronic document (uploaded online, or
-    scanned at the desk) when the dossier is accepted (the 766 index counts it)."""
+    scanned at the desk) when the dossier is accepted (the 766 index counts it); a
+    procedure that requires none has nothing left on paper."""
     codes = set(session.scalars(select(Document.code).where(
         Document.dossier_code == dossier.code)))
-    return bool(codes) and not domain.missing_components(procedure.documents or [], codes)
+    return not domain.missing_components(procedure.documents or [], codes)
 
 
 def _for_action(session: Session, code: str, action: str) -> Dossier:

@@ -46,6 +46,8 @@ def add(session: Session, moved: Moves) -> None:
     """Add ``moved`` (``domain.moves``) to the day, month and all-time rows."""
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     for (where, day, key), count in moved.items():
+        if not count:
+            continue
         for grain, bucket in (("d", day), ("m", domain.month_of(day)), ("t", ALL_TIME)):
             row = rows.setdefault((grain, where[0], bucket, *where[1:]), dict.fromkeys(
                 TALLIES, 0))

@@ -171,8 +171,8 @@ def relevant(fact: Mapping[str, Any], period: Period) -> bool:
     return (_before(fact.get("accepted_at"), period.end)
             and not _before(ended, period.start)) or any(
         _in(fact.get(key), period) for key in (
-            "refused_at", "withdrawn_at", "stopped_at", "returned_at", "resolved_at",
-            "supplement_requested_at", "extended_at"))
+            "accepted_at", "refused_at", "withdrawn_at", "stopped_at", "returned_at",
+            "resolved_at", "supplement_requested_at", "extended_at"))
 
 
 def report(facts: Iterable[Mapping[str, Any]], period: Period,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from motcua.contracts.events import Event
@@ -78,14 +78,22 @@ def _locked(session: Session, code: str) -> Fact:
 def apply(session: Session, event: Event) -> None:
     """Record what ``event`` says about its dossier (a type reports ignores: nothing),
     and move the counts by what changed."""
+    counts.add(session, changes(session, event))
+
+
+def changes(session: Session, event: Event) -> dict[Any, int]:
+    """Record what ``event`` says about its dossier; how the counts must move (the
+    caller adds them: a rebuild adds a whole page's at once, after every fact it
+    locked, so it never holds a count a live consumer waits for while waiting for a
+    fact that consumer holds)."""
     if event.type not in EVENT_TYPES:
-        return
+        return {}
     fact = _locked(session, event.data["code"])
     if fact.imported:  # a legacy dossier is what its import said; no event changes it
-        return
+        return {}
     before = snapshot(fact)
     _record(fact, event)
-    counts.add(session, domain.moves(before, snapshot(fact)))
+    return domain.moves(before, snapshot(fact))
 
 
 def _record(fact: Fact, event: Event) -> None:
@@ -149,7 +157,8 @@ def import_facts(session: Session, rows: list[dict[str, Any]]) -> dict[str, Any]
     columns = COLUMNS
     moved: dict[Any, int] = {}
     known = {fact.code: fact for fact in session.scalars(
-        select(Fact).where(Fact.code.in_({row["code"] for row in rows})))}
+        select(Fact).where(Fact.code.in_({row["code"] for row in rows}))
+        .order_by(Fact.code).with_for_update())}
     for row in rows:
         fact = known.get(row["code"])
         if fact is not None and not fact.imported:
@@ -194,6 +203,7 @@ def complain(session: Session, code: str, agency: str, text: str, made_by: str
              ) -> dict[str, Any]:
     """Record a citizen's complaint about the dossier (several may be made, up to
     MAX_COMPLAINTS)."""
+    _locked(session, code)  # two complaints at once take turns: the limit holds
     made = session.scalar(select(func.count()).select_from(Complaint)
                           .where(Complaint.code == code)) or 0
     if made >= MAX_COMPLAINTS:
@@ -241,6 +251,10 @@ def rating_view(rating: Rating) -> dict[str, Any]:
 def clear(session: Session) -> int:
     """Empty what events built (before a rebuild); imported dossiers, ratings and
     complaints stay, and the counts are added up again from them."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Live consumers wait until the counts are added up again (else one committing
+        # meanwhile would be counted twice); facts first, as they lock them.
+        session.execute(text("LOCK TABLE facts, tallies IN SHARE ROW EXCLUSIVE MODE"))
     removed = session.execute(delete(Fact).where(Fact.imported.is_(False))).rowcount or 0
     for code, (agency, at) in first_dissatisfied(session).items():
         fact = _locked(session, code)  # back, for the replayed events to fill

@@ -16,14 +16,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from eventlet import patcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from motcua.contracts.events import Event
 from motcua.db import LOCAL_TZ, make_engine
+from motcua.migrations import upgrade
 from services.reports import counts, domain, facts
-from services.reports.models import Fact, tallies
+from services.reports.models import Fact, Rating, tallies
 
 AGENCIES = ["000.00.15.H56", "000.01.15.H56", "000.00.16.H56"]
 START = datetime(2026, 9, 25, tzinfo=LOCAL_TZ)
@@ -49,7 +51,9 @@ def random_fact(rng: random.Random, number: int) -> dict[str, Any]:
         "submitted_at": submitted, "accepted_at": accepted, "timeliness": None,
         "supplement_requests": rng.choice([0, 0, 1, 2]),
         "waiting_for_citizen": rng.random() < 0.15, "due_at": None, "due_as_of": None,
-        "waiting_as_of": submitted}
+        "waiting_as_of": submitted, "digitised": rng.choice([True, False, None]),
+        "result_electronic": rng.choice([True, False, None]),
+        "dissatisfied_at": moment(rng, submitted, 40) if rng.random() < 0.2 else None}
     if accepted is None:
         fact["refused_at" if rng.random() < 0.7 else "withdrawn_at"] = moment(rng, submitted, 3)
         return fact
@@ -100,17 +104,36 @@ def assert_same_reports(session: Session, agencies: list[str]) -> None:
     for period in PERIODS:
         for now in NOWS:
             expected = domain.report(rows, period, now=now)
-            got = domain.assemble(counts.groups(session, agencies, period, now), period)
-            assert got == expected, (period, now)
+            groups = counts.groups(session, agencies, period, now)
+            assert domain.assemble(groups, period) == expected, (period, now)
+            # the index's counts: each dossier's moments of them inside the period
+            index = {key: sum(domain._in(at, period) for row in rows
+                              for at, mark in domain.marks(row) if mark == key)
+                     for key in domain.INDEX_COUNTS}
+            assert {key: sum(g[key] for _, g in groups) for key in index} == index
 
 
 def test_counts_equal_the_dossier_by_dossier_count_through_changes(session: Session) -> None:
     rng = random.Random(14)
     first = [random_fact(rng, n) for n in range(300)]
+    # accepted in October, withdrawn just before (legacy data can say so; review finding)
+    first[0] |= {"accepted_at": datetime(2026, 10, 1, 0, 30, tzinfo=LOCAL_TZ),
+                 "withdrawn_at": datetime(2026, 9, 30, 23, 30, tzinfo=LOCAL_TZ),
+                 "resolved_at": None, "stopped_at": None}
     assert facts.import_facts(session, first)["added"] == 300
+    for fact in rng.sample(first, 40):  # complaints (some twice) and ratings: now
+        facts.complain(session, fact["code"], fact["agency"], "Chưa có kết quả.", "c")
+        if rng.random() < 0.3:
+            facts.complain(session, fact["code"], fact["agency"], "Vẫn chưa.", "c")
+    for fact in rng.sample(first, 30):
+        if session.get(Rating, fact["code"]) is None:
+            facts.rate(session, fact["code"], fact["agency"], rng.random() < 0.5, "", "c")
     session.commit()
     assert_same_reports(session, AGENCIES)
     assert_same_reports(session, AGENCIES[:1])
+    quarter = domain.Period(date(2026, 10, 1), date(2026, 12, 31))
+    made = counts.groups(session, AGENCIES, quarter)
+    assert 0 < sum(group["dissatisfied"] for _, group in made) <= 40 + 30  # not vacuous
 
     # Every dossier changed (its kind of ending, agency, appointment...), then some back.
     changed = [random_fact(rng, n) for n in range(300)]
@@ -208,4 +231,56 @@ def test_two_events_of_a_new_dossier_at_once_take_turns(db_urls: dict[str, str])
         total = domain.assemble(counts.groups(session, [base["agency"]], november), november,
                                 ())
     assert (total["received"], total["received_counter"]) == (1, 1)
+    engine.dispose()
+
+
+@pytest.fixture
+def database_at_0002(tmp_path: Any) -> Any:
+    """A reports database at revision 0002 (before the counts): SQLite here, a scratch
+    PostgreSQL database when the suite runs on it."""
+    from tests.conftest import PG_ADMIN_URL, USE_POSTGRES
+
+    if not USE_POSTGRES:
+        yield f"sqlite:///{tmp_path / 'reports-0002.db'}"
+        return
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = "motcua_test_reports_upgrade"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_the_upgrade_counts_what_a_running_system_kept(database_at_0002: str) -> None:
+    """Facts and a "not satisfied" rating stored before migration 0003 are counted by
+    it as the service counts them (the same rows as a recount, the same reports)."""
+    upgrade("reports", database_at_0002, "0002")
+    engine = make_engine(database_at_0002)
+    old = sa.Table("facts", sa.MetaData(), autoload_with=engine)
+    rng = random.Random(3)
+    rows = [{key: value for key, value in random_fact(rng, n).items() if key in old.c}
+            | {"imported": False} for n in range(120)]
+    rated = next(row for row in rows if row["accepted_at"] is not None)
+    with engine.begin() as connection:
+        connection.execute(old.insert(), rows)
+        connection.execute(Rating.__table__.insert().values(  # unchanged since 0001
+            code=rated["code"], agency=rated["agency"], satisfied=False, comment="",
+            rated_by="c", rated_at=datetime(2026, 11, 15, 9, tzinfo=LOCAL_TZ)))
+
+    upgrade("reports", database_at_0002)
+
+    with Session(engine) as session:
+        migrated = sorted(tuple(row) for row in session.execute(select(tallies)))
+        assert session.get(Fact, rated["code"]).dissatisfied_at == datetime(
+            2026, 11, 15, 9, tzinfo=LOCAL_TZ)
+        assert_same_reports(session, AGENCIES)
+        counts.recount(session)
+        assert sorted(tuple(row) for row in session.execute(select(tallies))) == migrated
+        november = domain.Period(date(2026, 11, 1), date(2026, 11, 30))
+        found = counts.groups(session, [rated["agency"]], november)
+        assert sum(group["dissatisfied"] for _, group in found) == 1
+        session.rollback()
     engine.dispose()

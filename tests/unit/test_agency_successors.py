@@ -140,3 +140,13 @@ def test_a_successor_listed_after_its_predecessor_is_stored_first(tmp_path):
                                                              "000.40.01.H56"]
     finally:
         engine.dispose()
+
+
+def test_a_dissolved_huyens_communes_go_to_their_own_successors_not_the_seats():
+    """Huyện H's seat is N1; its commune Z joined N2 and Y joined N1: N1's report takes
+    H and Y, not Z, which is N2's alone (review finding: Z was counted twice)."""
+    rows = [("P", None, None), ("H", "P", "N1"), ("Z", "H", "N2"), ("Y", "H", "N1"),
+            ("N1", "P", None), ("N2", "P", None)]
+    assert scope_of("N1", rows, True) == ["N1", "H", "Y"]
+    assert scope_of("N2", rows, True) == ["N2", "Z"]
+    assert scope_of("H", rows, True) == ["H", "Z", "Y"]  # the former huyện: its own tree

@@ -6,11 +6,11 @@ Revises: 0002
 Create Date: 2026-12-01 17:30:00.000000
 
 """
+from datetime import UTC, date, datetime
 from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 # revision identifiers, used by Alembic.
 revision: str = '0003'
@@ -62,17 +62,42 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('dissatisfied_at', sa.DateTime(timezone=True),
                                       nullable=True))
         batch_op.create_index('ix_facts_agency_due', ['agency', 'due_at'], unique=False)
-    # A running system's facts and "not satisfied" ratings, counted as the service
-    # counts them from now on.
-    from services.reports import counts, facts
-    from services.reports.models import Fact
-    session = Session(bind=op.get_bind())
-    for code, (agency, at) in facts.first_dissatisfied(session).items():
-        fact = session.get(Fact, code)
-        if fact is not None:
-            fact.dissatisfied_at, fact.agency = at, fact.agency or agency
-    session.flush()
-    counts.recount(session)
+    backfill(op.get_bind())
+
+
+def backfill(bind: sa.engine.Connection) -> None:
+    """A running system's facts and "not satisfied" ratings, counted as the service
+    counts them: in Core over the tables as they are at this revision (a later model's
+    columns are not asked for), with the pure rule (``domain.moves``) of today."""
+    from services.reports import domain
+
+    meta = sa.MetaData()
+    facts = sa.Table("facts", meta, autoload_with=bind)
+    ratings = sa.Table("ratings", meta, autoload_with=bind)
+    tallies = sa.Table("tallies", meta, autoload_with=bind)
+    first: dict[str, object] = {}
+    for code, at in bind.execute(sa.select(ratings.c.code, ratings.c.rated_at)
+                                 .where(ratings.c.satisfied.is_(False))):
+        if code not in first or at < first[code]:
+            first[code] = at
+    for code, at in first.items():
+        bind.execute(facts.update().where(facts.c.code == code).values(dissatisfied_at=at))
+    rows: dict[tuple, dict[str, int]] = {}
+    for fact in bind.execute(sa.select(facts)).mappings():
+        aware = {key: value.replace(tzinfo=UTC) if isinstance(value, datetime)
+                 and value.tzinfo is None else value for key, value in fact.items()}
+        for (where, day, key), count in domain.moves({}, aware).items():
+            if key not in TALLIES:
+                continue
+            for grain, bucket in (("d", day), ("m", day.replace(day=1)),
+                                  ("t", date(1, 1, 1))):
+                row = rows.setdefault((grain, where[0], bucket, *where[1:]),
+                                      dict.fromkeys(TALLIES, 0))
+                row[key] += count
+    keys = ("grain", "agency", "bucket", "procedure", "field", "online_level", "channel")
+    if rows:
+        bind.execute(tallies.insert(), [dict(zip(keys, key, strict=True)) | counts
+                                        for key, counts in rows.items()])
 
 
 def downgrade() -> None:
