@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from motcua.db import UtcDateTime, add_kernel_tables
@@ -31,7 +31,13 @@ class Message(Base):
 
     __tablename__ = "messages"
     __table_args__ = (UniqueConstraint("event_id", "channel", "to", "template",
-                                       name="uq_messages_once"),)
+                                       name="uq_messages_once"),
+                      # catalogue.ONCE_PER_DOSSIER: told once per dossier whatever event
+                      # brings it, even by two replicas at the same instant
+                      Index("uq_messages_once_per_dossier", "dossier_code", "channel", "to",
+                            "template", unique=True,
+                            postgresql_where=text("template = 'result_posted'"),
+                            sqlite_where=text("template = 'result_posted'")))
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     event_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     dossier_code: Mapped[str] = mapped_column(String(40), index=True)

@@ -12,6 +12,7 @@ import pytest
 from nameko import config
 from nameko.exceptions import UnknownService
 from nameko.testing.services import worker_factory
+from sqlalchemy.exc import IntegrityError
 
 from gateway.schemas import DossierViewSchema, NotificationSchema
 from motcua.contracts.events import build_event, parse_event
@@ -60,6 +61,28 @@ def test_the_result_sent_by_post_names_its_waybill_and_operator_once_per_dossier
                                f"mã vận đơn EB100000003VN")
     assert "Đơn vị chuyển phát: Bưu điện Việt Nam (VNPost)" in mail["body"]
     assert "lúc 16:00 ngày 30/11/2026" in mail["body"]
+
+
+def test_the_database_refuses_a_second_posted_result_two_replicas_would_store(
+        notify):  # noqa: F811
+    """Both replicas may pass the check in code at one instant (issue 13's leftover): the
+    unique index refuses the second, whose event is then retried and finds the first."""
+    def message(event_id, template="result_posted"):
+        return notify_models.Message(
+            id=event_id, event_id=event_id, dossier_code=CODE, channel="sms",
+            to="0912345678", template=template, template_version=1, subject="",
+            body="x", status="queued", attempts=0, created_at=AT, not_before=AT)
+
+    with notify.db.session() as session:
+        session.add(message("e-1"))
+        session.commit()
+        session.add(message("e-2"))
+        with pytest.raises(IntegrityError):
+            session.commit()
+        session.rollback()
+        session.add_all([message("e-3", "dossier_accepted"),
+                         message("e-4", "dossier_accepted")])  # once per event only
+        session.commit()
 
 
 def test_the_hand_over_to_the_post_alone_tells_nothing_it_has_no_waybill():
