@@ -488,7 +488,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         listed = rpc.intake.list_agencies()
         names = {a["code"]: a["name"] for a in listed}
         report = rpc.reports.summary(agencies, *days, [])
-        charted = _chart_rows(rpc, args, listed, set(agencies), days) if args.chart else []
+        try:
+            charted = (_chart_rows(rpc, args, listed, set(agencies), days) if args.chart
+                       else [])
+        except Problem as exc:  # e.g. the catalogue changed between the two calls
+            raise CliError(exc.detail) from None
     print(render(report, names.get(args.agency, args.agency), args.format))
     if args.chart:
         from services.reports.chart import write_chart
