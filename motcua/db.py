@@ -57,6 +57,7 @@ from motcua.timezone import LOCAL_TZ
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+M = TypeVar("M")
 # A unit of work that loses a race on a unique key (a dossier number, a command id)
 # is run again this many times; the next run sees what the winner committed.
 COMMAND_ATTEMPTS = 5
@@ -133,12 +134,27 @@ def add_kernel_tables(metadata: MetaData) -> None:
 
 def upsert(session: Session, table: Table) -> Any:
     """An INSERT of ``table`` for this session's database that takes ``ON CONFLICT``
-    (PostgreSQL's or SQLite's): a row two consumers may both create is inserted once,
-    the other waiting for it rather than failing on its key."""
+    (PostgreSQL's or SQLite's)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return module.insert(table)
+
+
+def created_or_locked(session: Session, model: type[M], **values: Any) -> tuple[M, bool]:
+    """The row of ``model`` whose primary key ``values`` hold, inserted with ``values``
+    if there is none, then locked until the transaction ends; whether this call made it.
+    Two consumers that both create a row (two first events of one dossier) take turns:
+    the second waits for the first's row instead of failing on its key."""
+    table = model.__table__  # type: ignore[attr-defined]
+    key = [column.name for column in table.primary_key]
+    made = session.execute(upsert(session, table).values(**values).on_conflict_do_nothing(
+        index_elements=key).returning(*table.primary_key)).first()
+    identity = tuple(values[name] for name in key)
+    row = session.get(model, identity[0] if len(identity) == 1 else identity,
+                      with_for_update=True, populate_existing=True)
+    assert row is not None  # inserted above, or there already
+    return row, made is not None
 
 
 def make_engine(url: str) -> Engine:

@@ -20,7 +20,7 @@ from motcua.contracts import fees
 from motcua.contracts.commands import Command
 from motcua.contracts.dossiers import SupplementRequestSchema
 from motcua.contracts.events import Event
-from motcua.db import Db, UnitOfWork, local_iso, upsert, utcnow
+from motcua.db import Db, UnitOfWork, created_or_locked, local_iso, utcnow
 from motcua.errors import Conflict, Forbidden, Invalid, NotFound, validated
 from services.processing import domain, trail
 from services.processing.models import CalendarOverride, Case, Notice, Step, TrailRow
@@ -67,15 +67,12 @@ def on_calendar_override(db: Db, event: Event) -> None:
 def _opened(session: Session, data: dict[str, Any], opened_at: datetime,
             **columns: Any) -> tuple[Case, bool]:
     """The dossier's case, created by whichever of its first events comes first (the
-    other waits for it, never fails on its key), and locked; whether this one made it."""
-    made = session.execute(upsert(session, Case.__table__).values(
-        dossier_code=data["code"], procedure=data["procedure"], agency=data["agency"],
-        channel=data["channel"], status="submitted", national_status=1,
-        opened_at=opened_at, current_agency=data["agency"], results=[], **columns,
-    ).on_conflict_do_nothing(index_elements=["dossier_code"]).returning(
-        Case.__table__.c.dossier_code)).first()
-    case = session.get(Case, data["code"], with_for_update=True, populate_existing=True)
-    return case, made is not None
+    other waits for it), and locked; whether this one made it."""
+    return created_or_locked(
+        session, Case, dossier_code=data["code"], procedure=data["procedure"],
+        agency=data["agency"], channel=data["channel"], status="submitted",
+        national_status=1, opened_at=opened_at, current_agency=data["agency"], results=[],
+        **columns)
 
 
 def on_submitted(db: Db, event: Event) -> None:

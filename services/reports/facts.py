@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from motcua.contracts.events import Event
 from motcua.contracts.reports import MAX_COMPLAINTS
-from motcua.db import local_iso, upsert, utcnow
+from motcua.db import created_or_locked, local_iso, utcnow
 from motcua.errors import Conflict
 from services.reports import counts, domain
 from services.reports.domain import Period
@@ -67,12 +67,10 @@ def snapshot(fact: Fact | None) -> dict[str, Any]:
 
 def _locked(session: Session, code: str) -> Fact:
     """The dossier's facts row, created if new, locked until the transaction ends: two
-    events of one dossier handled at once take turns (neither fails on a duplicate key,
-    and the counts each moves start from what the other left)."""
-    session.execute(upsert(session, Fact.__table__).values(
-        code=code, supplement_requests=0, waiting_for_citizen=False, imported=False
-    ).on_conflict_do_nothing(index_elements=["code"]))
-    return session.get(Fact, code, with_for_update=True, populate_existing=True)
+    events of one dossier handled at once take turns (the counts each moves start from
+    what the other left)."""
+    return created_or_locked(session, Fact, code=code, supplement_requests=0,
+                             waiting_for_citizen=False, imported=False)[0]
 
 
 def apply(session: Session, event: Event) -> None:
