@@ -156,10 +156,8 @@ def measure(admin: sa.Engine, size: int, repeat: int, seed: int) -> None:
 
         def index() -> Any:  # what the RPC ``index766`` runs
             with sessions() as session:
-                groups = counts.groups(session, [DEPARTMENT], month)
-            total = domain.assemble(groups, month, ()) | {
-                key: sum(group[key] for _, group in groups) for key in domain.INDEX_COUNTS}
-            return index766.index(total, catalogue)
+                return index766.of_groups(counts.groups(session, [DEPARTMENT], month), month,
+                                          catalogue)
 
         baseline = p(timed(select_one, repeat * 5), 50)
         queries = {"summary: a department, a month": summary([DEPARTMENT], month),

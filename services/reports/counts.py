@@ -15,6 +15,7 @@ never wait for each other in a circle.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -128,9 +129,7 @@ def groups(session: Session, agencies: Iterable[str], period: Period,
     out = []
     zero = dict.fromkeys(BALANCES, 0)
     for where in sorted({*inside, *total, *not_yet}):
-        counts: dict[str, int] = dict.fromkeys(COUNTS, 0) | inside.get(where, {})
-        for key in INDEX_COUNTS:
-            counts.setdefault(key, 0)
+        counts = dict.fromkeys((*COUNTS, *INDEX_COUNTS), 0) | inside.get(where, {})
         all_time = total.get(where, zero)
         before_first = {k: all_time[k] - from_first.get(where, zero)[k] for k in BALANCES}
         before_judged = {k: all_time[k] - from_judged.get(where, zero)[k]
@@ -144,18 +143,12 @@ def groups(session: Session, agencies: Iterable[str], period: Period,
     return out
 
 
-def recount(session: Session, batch: int = 5000) -> int:
+def recount(session: Session) -> None:
     """Empty the counts and add them up again from the facts kept (after a rebuild
-    empties the events' facts, and to fill them the first time); the facts read."""
+    empties the events' facts)."""
     session.execute(delete(tallies))
-    moved: dict[tuple[tuple[str, ...], date, str], int] = {}
-    read = 0
-    columns = [column.name for column in Fact.__table__.columns]
+    moved: Counter[tuple[tuple[str, ...], date, str]] = Counter()  # days × breakdowns
     for row in session.execute(select(Fact.__table__).execution_options(
-            yield_per=batch)).mappings():
-        read += 1
-        for key, count in domain.moves({}, dict(zip(columns, (row[c] for c in columns),
-                                                    strict=True))).items():
-            moved[key] = moved.get(key, 0) + count  # bounded by days × breakdown values
+            yield_per=5000)).mappings():
+        moved.update(domain.moves({}, row))
     add(session, moved)
-    return read

@@ -24,6 +24,7 @@ denominator; a rate over nothing is ``None``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -274,12 +275,9 @@ def marks(fact: Mapping[str, Any]) -> list[tuple[datetime, str]]:
     return out
 
 
-def tallies(fact: Mapping[str, Any]) -> dict[tuple[date, str], int]:
+def tallies(fact: Mapping[str, Any]) -> Counter[tuple[date, str]]:
     """What this dossier adds to each local day's counts (``marks`` by day)."""
-    out: dict[tuple[date, str], int] = {}
-    for moment, key in marks(fact):
-        out[local_day(moment), key] = out.get((local_day(moment), key), 0) + 1
-    return out
+    return Counter((local_day(moment), key) for moment, key in marks(fact))
 
 
 DIMENSIONS = ("agency", *BREAKDOWNS)  # what the pre-added counts are kept by
@@ -291,17 +289,17 @@ def dimensions(fact: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def moves(before: Mapping[str, Any], after: Mapping[str, Any]
-          ) -> dict[tuple[tuple[str, ...], date, str], int]:
+          ) -> Counter[tuple[tuple[str, ...], date, str]]:
     """How the day counts move when a dossier's facts change from ``before`` to
     ``after`` (``{}`` for a dossier not seen before): its old counts taken out, its new
     ones added, what cancels left out. Adding these keeps the counts equal to the sum of
     every dossier's ``tallies``, however often or late its events come."""
-    out: dict[tuple[tuple[str, ...], date, str], int] = {}
+    out: Counter[tuple[tuple[str, ...], date, str]] = Counter()
     for sign, fact in ((-1, before), (1, after)):
         where = dimensions(fact)
         for (day, key), count in tallies(fact).items():
-            out[where, day, key] = out.get((where, day, key), 0) + sign * count
-    return {key: count for key, count in out.items() if count}
+            out[where, day, key] += sign * count
+    return Counter({key: count for key, count in out.items() if count})
 
 
 def month_of(day: date) -> date:

@@ -8,6 +8,7 @@ the row as the events themselves say it is.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -79,16 +80,16 @@ def apply(session: Session, event: Event) -> None:
     counts.add(session, changes(session, event))
 
 
-def changes(session: Session, event: Event) -> dict[Any, int]:
+def changes(session: Session, event: Event) -> Counter[Any]:
     """Record what ``event`` says about its dossier; how the counts must move (the
     caller adds them: a rebuild adds a whole page's at once, after every fact it
     locked, so it never holds a count a live consumer waits for while waiting for a
     fact that consumer holds)."""
     if event.type not in EVENT_TYPES:
-        return {}
+        return Counter()
     fact = _locked(session, event.data["code"])
     if fact.imported:  # a legacy dossier is what its import said; no event changes it
-        return {}
+        return Counter()
     before = snapshot(fact)
     _record(fact, event)
     return domain.moves(before, snapshot(fact))
@@ -152,8 +153,7 @@ def import_facts(session: Session, rows: list[dict[str, Any]]) -> dict[str, Any]
     """Store legacy dossiers' facts: added, updated (imported before, now different) or
     unchanged; a code the live system already knows is refused (``conflicts``)."""
     result: dict[str, Any] = {"added": 0, "updated": 0, "unchanged": 0, "conflicts": []}
-    columns = COLUMNS
-    moved: dict[Any, int] = {}
+    moved: Counter[Any] = Counter()
     known = {fact.code: fact for fact in session.scalars(
         select(Fact).where(Fact.code.in_({row["code"] for row in rows}))
         .order_by(Fact.code).with_for_update())}
@@ -162,7 +162,7 @@ def import_facts(session: Session, rows: list[dict[str, Any]]) -> dict[str, Any]
         if fact is not None and not fact.imported:
             result["conflicts"].append(row["code"])
             continue
-        values = {name: row.get(name) for name in columns
+        values = {name: row.get(name) for name in COLUMNS
                   if name not in ("imported", "dissatisfied_at")}  # the latter is ours
         before = snapshot(fact)
         if fact is None:
@@ -176,8 +176,7 @@ def import_facts(session: Session, rows: list[dict[str, Any]]) -> dict[str, Any]
             for name, value in values.items():
                 setattr(fact, name, value)
             result["updated"] += 1
-        for key, count in domain.moves(before, snapshot(known[row["code"]])).items():
-            moved[key] = moved.get(key, 0) + count
+        moved.update(domain.moves(before, snapshot(known[row["code"]])))
     session.flush()
     counts.add(session, moved)
     return result

@@ -14,11 +14,11 @@ likewise an indicator whose inputs no dossier of the period recorded.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from services.reports.domain import rate
+from services.reports.domain import INDEX_COUNTS, Period, assemble, rate
 
 NOT_RECORDED = "motcua does not record this yet"
 
@@ -48,6 +48,15 @@ def group(key: str, name: str, maximum: float,
     computed = [i for i in indicators if i["computed"]]
     return {"key": key, "name": name, "max": maximum, "indicators": indicators,
             "points": round(sum(i["points"] for i in computed), 2) if computed else None}
+
+
+def of_groups(groups: Iterable[tuple[Mapping[str, str], Mapping[str, int]]], period: Period,
+              catalogue: Mapping[str, int]) -> dict[str, Any]:
+    """The index from the period's counts per breakdown values (``counts.groups``)."""
+    groups = list(groups)
+    total = assemble(groups, period, by=()) | {
+        key: sum(group[key] for _, group in groups) for key in INDEX_COUNTS}
+    return index(total, catalogue)
 
 
 def index(counts: Mapping[str, int], catalogue: Mapping[str, int]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ Thin entrypoints: ``facts`` turns events into facts and moves their pre-added co
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
@@ -91,9 +92,7 @@ class ReportsService(HealthCheck):
         period = domain.Period(date.fromisoformat(first), date.fromisoformat(last))
         with self.db.session() as session:
             groups = counts.groups(session, agencies, period)
-        total = domain.assemble(groups, period, by=()) | {
-            key: sum(group[key] for _, group in groups) for key in domain.INDEX_COUNTS}
-        return {"from": first, "to": last, **index766.index(total, catalogue)}
+        return {"from": first, "to": last, **index766.of_groups(groups, period, catalogue)}
 
     @rpc
     def rate(self, code: str, agency: str, rating: dict[str, Any], rated_by: str,
@@ -119,13 +118,12 @@ class ReportsService(HealthCheck):
     def apply_logged(self, bodies: list[str]) -> int:
         """Apply events replayed from an owner's log (a rebuild); the facts make a repeat
         of what the live consumers already applied harmless."""
-        applied, moved = 0, {}
+        applied, moved = 0, Counter()
         with self.db.unit_of_work() as uow:
             for body in bodies:
                 event = parse_event(json.loads(body))
                 if event.type in facts.EVENT_TYPES:
-                    for key, count in facts.changes(uow.session, event).items():
-                        moved[key] = moved.get(key, 0) + count
+                    moved.update(facts.changes(uow.session, event))
                     applied += 1
             counts.add(uow.session, moved)  # once, after every fact it locked
         return applied
